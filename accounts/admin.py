@@ -1,0 +1,126 @@
+"""The Django admin: staff manage members and roles here."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import Group
+from django.db.models import Count
+from django.utils.translation import ngettext
+
+from accounts.models import Permission, Role, User
+
+
+class RoleAdminForm(forms.ModelForm):
+    """Edit a role's permission bits as named checkboxes."""
+
+    permission_flags = forms.TypedMultipleChoiceField(
+        label="Permissions",
+        choices=[(flag.value, flag.name.title()) for flag in Permission],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Role
+        fields = ["name", "default"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permission_flags"].initial = [
+            flag.value for flag in Permission if self.instance.has_permission(flag)
+        ]
+
+    def save(self, commit=True):
+        self.instance.permissions = sum(self.cleaned_data["permission_flags"])
+        return super().save(commit)
+
+
+# Offbrand's access is by role; Django's groups would be a second, unused system.
+admin.site.unregister(Group)
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    form = RoleAdminForm
+    fields = ["name", "default", "permission_flags"]
+    list_display = ["name", "default", "permission_list", "user_count"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    @admin.display(description="Permissions")
+    def permission_list(self, role):
+        return role.permission_summary
+
+    @admin.display(description="Members", ordering="user_count")
+    def user_count(self, role):
+        return role.user_count
+
+
+class AdminUserCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "email"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = AdminUserCreationForm
+    list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
+    list_filter = ["role", "confirmed", "is_active"]
+    list_select_related = ["role"]
+    search_fields = ["username", "email"]
+    ordering = ["username"]
+    actions = ["mark_confirmed"]
+    readonly_fields = ["last_seen", "date_joined", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "email", "about_me"]}),
+        ("Access", {"fields": ["role", "confirmed", "is_active", "is_superuser"]}),
+        ("Dates", {"fields": ["date_joined", "last_login", "last_seen"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "email", "password1", "password2"],
+            },
+        )
+    ]
+
+    @admin.action(description="Mark selected members as confirmed")
+    def mark_confirmed(self, request, queryset):
+        count = queryset.filter(confirmed=False).update(confirmed=True)
+        self.message_user(
+            request,
+            ngettext("%d member confirmed.", "%d members confirmed.", count) % count,
+            messages.SUCCESS,
+        )
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        for role in Role.objects.all():
+            name = f"set_role_{role.pk}"
+            description = f"Set role of selected members to {role.name}"
+            actions[name] = (self._set_role_action(role), name, description)
+        return actions
+
+    def _set_role_action(self, role):
+        def set_role(modeladmin, request, queryset):
+            count = queryset.update(role=role)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d member is now %(role)s.",
+                    "%(count)d members are now %(role)s.",
+                    count,
+                )
+                % {"count": count, "role": role.name},
+                messages.SUCCESS,
+            )
+
+        return set_role

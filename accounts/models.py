@@ -1,0 +1,258 @@
+"""Offbrand's user and role system.
+
+A `Role` carries a bit field of `Permission` flags; every `User` has exactly
+one role. The three roles Offbrand ships are defined once, in `ROLE_TABLE`.
+"""
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
+
+
+class Permission(enum.IntFlag):
+    """What a role allows; a role's `permissions` column stores the sum."""
+
+    FOLLOW = 1
+    COMMENT = 2
+    WRITE = 4
+    MODERATE = 8
+    ADMIN = 16
+
+    @classmethod
+    def all(cls) -> "Permission":
+        return cls(sum(cls))
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    permissions: Permission
+    default: bool = False
+
+
+MEMBER = Permission.FOLLOW | Permission.COMMENT | Permission.WRITE
+ADMINISTRATOR = "Administrator"
+
+# The one role table: `seed_roles` makes the database match it.
+ROLE_TABLE = (
+    RoleSpec("User", MEMBER, default=True),
+    RoleSpec("Moderator", MEMBER | Permission.MODERATE),
+    RoleSpec(ADMINISTRATOR, Permission.all()),
+)
+
+
+def iexact(field: str, value: str) -> Exact:
+    """Case-insensitive equality that can use a unique index on LOWER(field)."""
+    return Exact(Lower(field), Lower(Value(value)))
+
+
+def is_site_admin_email(email: str) -> bool:
+    """True when `email` is the address named by OFFBRAND_ADMIN."""
+    admin = settings.OFFBRAND_ADMIN.strip()
+    return bool(admin) and email.strip().casefold() == admin.casefold()
+
+
+class RoleQuerySet(models.QuerySet):
+    def default_role(self) -> "Role":
+        return self._get_seeded(default=True)
+
+    def administrator(self) -> "Role":
+        return self._get_seeded(name=ADMINISTRATOR)
+
+    def for_email(self, email: str) -> "Role":
+        """The role a new account with this address starts with."""
+        return self.administrator() if is_site_admin_email(email) else self.default_role()
+
+    def _get_seeded(self, **lookup) -> "Role":
+        try:
+            return self.get(**lookup)
+        except self.model.DoesNotExist:
+            # A fresh or flushed database: the role table is the fallback.
+            self.sync_table()
+            return self.get(**lookup)
+
+    def sync_table(self) -> list[str]:
+        """Create or update the roles of ROLE_TABLE; return what changed.
+
+        Idempotent and safe to run twice at once: a second run changes
+        nothing and returns an empty list.
+        """
+        changes = []
+        for spec in ROLE_TABLE:
+            role, created = self._get_or_create_role(spec)
+            if created:
+                changes.append(f"created role {spec.name!r} ({role.permission_summary})")
+            elif role.permissions != spec.permissions:
+                self.filter(pk=role.pk).update(permissions=spec.permissions)
+                changes.append(
+                    f"updated role {spec.name!r}: {role.permission_summary} -> "
+                    f"{Role(permissions=spec.permissions).permission_summary}"
+                )
+        default = next(spec.name for spec in ROLE_TABLE if spec.default)
+        with transaction.atomic():
+            cleared = self.filter(default=True).exclude(name=default).update(default=False)
+            made = self.filter(name=default, default=False).update(default=True)
+        if cleared or made:
+            changes.append(f"made {default!r} the default role")
+        return changes
+
+    def _get_or_create_role(self, spec: RoleSpec) -> tuple["Role", bool]:
+        try:
+            return self.get(name=spec.name), False
+        except self.model.DoesNotExist:
+            pass
+        try:
+            with transaction.atomic():
+                return self.create(name=spec.name, permissions=spec.permissions), True
+        except IntegrityError:  # created by a concurrent run
+            return self.get(name=spec.name), False
+
+
+class Role(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    default = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="New members get the default role. Only one role can be it.",
+    )
+    permissions = models.PositiveIntegerField(default=0)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["permissions", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["default"],
+                condition=Q(default=True),
+                name="accounts_role_single_default",
+                violation_error_message="Another role is already the default.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def has_permission(self, permission: int) -> bool:
+        """True when every bit of `permission` is granted."""
+        return self.permissions & permission == permission
+
+    def add_permission(self, permission: int) -> None:
+        self.permissions |= permission
+
+    def remove_permission(self, permission: int) -> None:
+        self.permissions &= ~permission
+
+    def reset_permissions(self) -> None:
+        self.permissions = 0
+
+    @property
+    def permission_names(self) -> list[str]:
+        return [flag.name for flag in Permission if self.has_permission(flag)]
+
+    @property
+    def permission_summary(self) -> str:
+        return ", ".join(self.permission_names) or "no permissions"
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username):
+        return self.get(iexact("username", username))
+
+    def get_by_login(self, identifier: str) -> "User | None":
+        """The user whose username or email is `identifier`, in any case."""
+        lookup = "email" if "@" in identifier else "username"
+        return self.select_related("role").filter(iexact(lookup, identifier.strip())).first()
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.objects.administrator())
+        extra_fields.setdefault("confirmed", True)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+def email_hash(email: str) -> str:
+    """SHA-256 of the trimmed, lower-cased address, as Gravatar specifies."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", max_length=254)
+    role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    confirmed = models.BooleanField(
+        default=False, help_text="The member has confirmed their email address."
+    )
+    about_me = models.TextField("about me", blank=True, max_length=2000)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    avatar_hash = models.CharField(max_length=64, editable=False)
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with that email address already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.role_id is None:
+            self.role = Role.objects.for_email(self.email)
+        digest = email_hash(self.email)
+        if digest != self.avatar_hash:
+            self.avatar_hash = digest
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "avatar_hash"}
+        super().save(*args, **kwargs)
+
+    @property
+    def member_since(self):
+        return self.date_joined
+
+    def can(self, permission: int) -> bool:
+        return self.is_active and self.role is not None and self.role.has_permission(permission)
+
+    def is_administrator(self) -> bool:
+        return self.can(Permission.ADMIN)
+
+    def has_perm(self, perm, obj=None):
+        # Administrators manage everything in the Django admin.
+        return self.is_administrator() or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        return self.is_administrator() or super().has_module_perms(app_label)
+
+    def gravatar(self, size=100, default="identicon", rating="g") -> str:
+        query = urlencode({"s": size, "d": default, "r": rating})
+        return f"https://www.gravatar.com/avatar/{self.avatar_hash}?{query}"
+
+
+class AnonymousVisitor(AnonymousUser):
+    """A visitor who is not signed in: allowed nothing."""
+
+    role = None
+
+    def can(self, permission: int) -> bool:
+        return False
+
+    def is_administrator(self) -> bool:
+        return False

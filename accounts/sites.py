@@ -1,0 +1,27 @@
+"""The admin site: open to members whose role has ADMIN."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+
+
+class AdministratorAuthenticationForm(AdminAuthenticationForm):
+    """Admit members whose role has ADMIN, whatever their `is_staff` says."""
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not user.is_administrator():
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class OffbrandAdminSite(admin.AdminSite):
+    site_header = "Offbrand administration"
+    site_title = "Offbrand admin"
+    index_title = "Members and roles"
+    login_form = AdministratorAuthenticationForm
+
+    def has_permission(self, request):
+        return request.user.is_active and request.user.is_administrator()

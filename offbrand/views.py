@@ -1,0 +1,26 @@
+"""Site-wide pages: the landing page and the health check."""
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+logger = logging.getLogger(__name__)
+
+
+class IndexView(TemplateView):
+    template_name = "index.html"
+
+
+@never_cache
+def healthz(request):
+    """200 while the database answers, 503 when it does not (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("Health check: database unavailable: %s", error)
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,46 @@
+import pytest
+from django.core.cache import cache
+
+from accounts.models import Role
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing_and_clean_cache(settings):
+    """A cheap hasher keeps the suite quick; a clean cache isolates tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def roles(db):
+    Role.objects.sync_table()
+    return {role.name: role for role in Role.objects.all()}
+
+
+@pytest.fixture
+def member(roles):
+    return UserFactory(username="alice", email="alice@example.com")
+
+
+@pytest.fixture
+def moderator(roles):
+    return UserFactory(username="mod", email="mod@example.com", role=roles["Moderator"])
+
+
+@pytest.fixture
+def administrator(roles):
+    return UserFactory(username="boss", email="boss@example.com", role=roles["Administrator"])
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client

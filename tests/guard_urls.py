@@ -1,0 +1,51 @@
+"""A small view per permission flag, guarded each way, for the guard tests."""
+
+from django.http import HttpResponse
+from django.urls import path
+from django.views import View
+
+from accounts.mixins import (
+    AdminRequiredMixin,
+    PermissionRequiredMixin,
+    admin_required,
+    permission_required,
+)
+from accounts.models import Permission
+from offbrand.urls import urlpatterns as site_urlpatterns
+
+
+def class_view(flag):
+    class Guarded(PermissionRequiredMixin, View):
+        permission_required = flag
+
+        def get(self, request):
+            return HttpResponse(f"class {flag.name}")
+
+    return Guarded.as_view()
+
+
+def function_view(flag):
+    @permission_required(flag)
+    def guarded(request):
+        return HttpResponse(f"function {flag.name}")
+
+    return guarded
+
+
+class AdminOnly(AdminRequiredMixin, View):
+    def get(self, request):
+        return HttpResponse("admin class")
+
+
+@admin_required
+def admin_only(request):
+    return HttpResponse("admin function")
+
+
+urlpatterns = [
+    *site_urlpatterns,
+    *(path(f"guard/class/{flag.name}/", class_view(flag)) for flag in Permission),
+    *(path(f"guard/function/{flag.name}/", function_view(flag)) for flag in Permission),
+    path("guard/admin/class/", AdminOnly.as_view()),
+    path("guard/admin/function/", admin_only),
+]

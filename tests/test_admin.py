@@ -1,0 +1,146 @@
+"""The Django admin: who may enter, and what the role and user pages do."""
+
+import pytest
+
+from accounts.models import Permission, Role, User
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("role_name", "allowed"),
+    [("User", False), ("Moderator", False), ("Administrator", True)],
+)
+def test_admin_index_is_open_only_to_the_admin_role(client, roles, role_name, allowed):
+    client.force_login(UserFactory(role=roles[role_name]))
+    response = client.get("/admin/")
+    if allowed:
+        assert response.status_code == 200
+        assert b"Members and roles" in response.content
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_flag_alone_does_not_open_the_admin(client, roles):
+    client.force_login(UserFactory(role=roles["User"], is_staff=True))
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_login_form_admits_an_administrator_only(client, administrator, member, password):
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": member.username, "password": password}
+    )
+    assert response.status_code == 200
+    assert b"Please enter the correct" in response.content
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": administrator.username, "password": password},
+    )
+    assert response.status_code == 302
+
+
+def test_role_admin_shows_permissions_as_checkboxes(admin_client, roles):
+    moderator = roles["Moderator"]
+    response = admin_client.get(f"/admin/accounts/role/{moderator.pk}/change/")
+    html = response.content.decode()
+    assert 'type="checkbox" name="permission_flags" value="8"' in html
+    for flag in Permission:
+        assert flag.name.title() in html
+    form = response.context["adminform"].form
+    assert set(form["permission_flags"].initial) == {1, 2, 4, 8}
+    assert "permissions" not in form.fields
+
+
+def test_role_admin_checkboxes_round_trip_to_the_integer(admin_client, roles):
+    user_role = roles["User"]
+    response = admin_client.post(
+        f"/admin/accounts/role/{user_role.pk}/change/",
+        {"name": "User", "default": "on", "permission_flags": ["1", "2", "4", "8"]},
+    )
+    assert response.status_code == 302
+    user_role.refresh_from_db()
+    assert user_role.permissions == 15
+    admin_client.post(
+        f"/admin/accounts/role/{user_role.pk}/change/",
+        {"name": "User", "default": "on", "permission_flags": ["1"]},
+    )
+    user_role.refresh_from_db()
+    assert user_role.permissions == Permission.FOLLOW
+
+
+def test_role_admin_refuses_a_second_default_with_a_message(admin_client, roles):
+    moderator = roles["Moderator"]
+    response = admin_client.post(
+        f"/admin/accounts/role/{moderator.pk}/change/",
+        {"name": "Moderator", "default": "on", "permission_flags": ["1"]},
+    )
+    assert response.status_code == 200
+    assert "Another role is already the default." in response.content.decode()
+    moderator.refresh_from_db()
+    assert not moderator.default
+
+
+def test_role_list_shows_names_and_member_counts(admin_client, roles):
+    UserFactory.create_batch(3)
+    html = admin_client.get("/admin/accounts/role/").content.decode()
+    assert "FOLLOW, COMMENT, WRITE, MODERATE, ADMIN" in html
+    # Three new members plus the signed-in administrator's own role.
+    assert '<td class="field-user_count">3</td>' in html
+
+
+def test_user_list_shows_columns_filters_and_search(admin_client, member):
+    response = admin_client.get("/admin/accounts/user/", {"q": "alice@"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    for column in ["Username", "Email address", "Role", "Confirmed", "Last seen"]:
+        assert column in html
+    assert "By role" in html and "By confirmed" in html
+    assert list(response.context["cl"].result_list) == [member]
+
+
+def test_bulk_mark_confirmed(admin_client, roles):
+    users = UserFactory.create_batch(2, confirmed=False)
+    admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "mark_confirmed", "_selected_action": [u.pk for u in users]},
+    )
+    assert User.objects.filter(pk__in=[u.pk for u in users], confirmed=True).count() == 2
+
+
+def test_bulk_set_role(admin_client, roles):
+    users = UserFactory.create_batch(2)
+    moderator = Role.objects.get(name="Moderator")
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": f"set_role_{moderator.pk}", "_selected_action": [u.pk for u in users]},
+        follow=True,
+    )
+    assert "2 members are now Moderator." in response.content.decode()
+    assert set(
+        User.objects.filter(pk__in=[u.pk for u in users]).values_list("role__name", flat=True)
+    ) == {"Moderator"}
+
+
+def test_admin_user_form_refuses_case_insensitive_duplicate_email(admin_client, member, roles):
+    other = UserFactory(username="bob", email="bob@example.com")
+    response = admin_client.post(
+        f"/admin/accounts/user/{other.pk}/change/",
+        {
+            "username": "bob",
+            "email": "ALICE@example.com",
+            "role": roles["User"].pk,
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "A user with that email address already exists." in response.content.decode()
+    other.refresh_from_db()
+    assert other.email == "bob@example.com"
