@@ -256,3 +256,17 @@ class AnonymousVisitor(AnonymousUser):
 
     def is_administrator(self) -> bool:
         return False
+
+
+class EmailChangeRequest(models.Model):
+    """A member's pending change of address, until the new address confirms it.
+
+    One per member: a new request replaces the old one, which voids its link.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="email_change_request")
+    new_email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} -> {self.new_email}"

@@ -3,10 +3,33 @@
 Views and commands parse input, call one of these, and report the outcome.
 """
 
-from django.conf import settings
-from django.db import transaction
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
 
-from accounts.models import Role, User, iexact
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from accounts import tokens
+from accounts.emails import send_email, site_url
+from accounts.models import EmailChangeRequest, Role, User, iexact, is_site_admin_email
+
+logger = logging.getLogger(__name__)
+
+
+class LinkOutcome(StrEnum):
+    """What following an emailed link found, or did."""
+
+    VALID = "valid"
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    EMAIL_TAKEN = "email_taken"
+
+
+# --- Roles -------------------------------------------------------------------
 
 
 def roles_seed() -> list[str]:
@@ -27,3 +50,173 @@ def roles_seed() -> list[str]:
         if given:
             changes.append(f"gave {given} member(s) the default role")
     return changes
+
+
+def _grant_site_admin(user: User) -> None:
+    """OFFBRAND_ADMIN's role is granted only once the address is proven."""
+    if is_site_admin_email(user.email) and not user.is_administrator():
+        user.role = Role.objects.administrator()
+        user.save(update_fields=["role"])
+        logger.info("Granted the Administrator role to %s (OFFBRAND_ADMIN)", user)
+
+
+# --- Registration and confirmation -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: User | None
+    email_sent: bool
+
+
+class UsernameTaken(Exception):
+    """Another sign-up took the username between validation and saving."""
+
+
+def user_register(*, email: str, username: str, password: str, request=None) -> Registration:
+    """Create an unconfirmed member and send the confirmation link.
+
+    A taken address creates nothing and mails its owner instead, so the
+    outcome the visitor sees does not reveal who is registered.
+    """
+    email = User.objects.normalize_email(email.strip())
+    if User.objects.filter(iexact("email", email)).exists():
+        return _registration_on_taken_email(email, request)
+    user = User(username=username, email=email, role=Role.objects.default_role())
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        if User.objects.filter(iexact("email", email)).exists():
+            return _registration_on_taken_email(email, request)
+        raise UsernameTaken(username) from None
+    return Registration(user=user, email_sent=send_confirmation_email(user, request=request))
+
+
+def _registration_on_taken_email(email: str, request) -> Registration:
+    owner = User.objects.filter(iexact("email", email)).first()
+    sent = send_email(
+        "registration_attempt",
+        to=owner.email,
+        context={"user": owner, "login_url": reverse("accounts:login")},
+        request=request,
+    )
+    return Registration(user=None, email_sent=sent)
+
+
+def send_confirmation_email(user: User, *, request=None) -> bool:
+    path = reverse("accounts:confirm", args=[tokens.make_confirmation_token(user)])
+    return send_email(
+        "confirm_email",
+        to=user.email,
+        context={
+            "user": user,
+            "link": site_url(request) + path,
+            "max_age_minutes": settings.OFFBRAND_CONFIRM_MAX_AGE // 60,
+        },
+        request=request,
+    )
+
+
+def _confirmation_target(token: str) -> tuple[LinkOutcome, User | None]:
+    payload = tokens.read_token(token, salt=tokens.CONFIRM_SALT)
+    if payload.error:
+        return LinkOutcome(payload.error), None
+    user = User.objects.filter(pk=payload.data.get("u")).first()
+    if user is None or user.email != payload.data.get("e"):
+        return LinkOutcome.INVALID, None  # a link for an old address
+    if user.confirmed:
+        return LinkOutcome.ALREADY_DONE, user
+    return LinkOutcome.VALID, user
+
+
+def confirmation_check(token: str) -> LinkOutcome:
+    """What confirming would do, without doing it (a GET must change nothing)."""
+    return _confirmation_target(token)[0]
+
+
+def user_confirm_email(*, token: str) -> LinkOutcome:
+    outcome, user = _confirmation_target(token)
+    if outcome != LinkOutcome.VALID:
+        return outcome
+    # Conditional UPDATE: of two simultaneous clicks, exactly one confirms.
+    if not User.objects.filter(pk=user.pk, email=user.email, confirmed=False).update(
+        confirmed=True
+    ):
+        return LinkOutcome.ALREADY_DONE
+    user.confirmed = True
+    _grant_site_admin(user)
+    return LinkOutcome.DONE
+
+
+# --- Password ----------------------------------------------------------------
+
+
+def notify_password_changed(user: User, *, request=None) -> bool:
+    return send_email("password_changed", to=user.email, context={"user": user}, request=request)
+
+
+# --- Change of email ---------------------------------------------------------
+
+
+def user_request_email_change(*, user: User, new_email: str, request=None) -> bool:
+    """Replace any pending change and mail a confirmation link to the new address."""
+    new_email = User.objects.normalize_email(new_email.strip())
+    with transaction.atomic():
+        EmailChangeRequest.objects.filter(user=user).delete()
+        change = EmailChangeRequest.objects.create(user=user, new_email=new_email)
+    path = reverse("accounts:email_change_confirm", args=[tokens.make_email_change_token(change)])
+    return send_email(
+        "email_change_confirm",
+        to=new_email,
+        context={"user": user, "new_email": new_email, "link": site_url(request) + path},
+        request=request,
+    )
+
+
+def _email_change_target(token: str) -> tuple[LinkOutcome, EmailChangeRequest | None]:
+    payload = tokens.read_token(token, salt=tokens.EMAIL_CHANGE_SALT)
+    if payload.error:
+        return LinkOutcome(payload.error), None
+    change = (
+        EmailChangeRequest.objects.select_related("user")
+        .filter(pk=payload.data.get("c"), user_id=payload.data.get("u"))
+        .first()
+    )
+    if change is None:  # used, or replaced by a newer request
+        return LinkOutcome.INVALID, None
+    return LinkOutcome.VALID, change
+
+
+def email_change_check(token: str) -> LinkOutcome:
+    return _email_change_target(token)[0]
+
+
+def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
+    """Apply a pending change: the new address is checked for uniqueness again."""
+    outcome, change = _email_change_target(token)
+    if outcome != LinkOutcome.VALID:
+        return outcome
+    user = change.user
+    old_email = user.email
+    taken = User.objects.filter(iexact("email", change.new_email)).exclude(pk=user.pk)
+    try:
+        with transaction.atomic():
+            if not EmailChangeRequest.objects.filter(pk=change.pk).delete()[0]:
+                return LinkOutcome.ALREADY_DONE
+            if taken.exists():
+                return LinkOutcome.EMAIL_TAKEN
+            user.email = change.new_email
+            user.confirmed = True
+            user.save(update_fields=["email", "confirmed"])
+    except IntegrityError:
+        return LinkOutcome.EMAIL_TAKEN
+    send_email(
+        "email_changed",
+        to=old_email,
+        context={"user": user, "new_email": user.email},
+        request=request,
+    )
+    _grant_site_admin(user)
+    return LinkOutcome.DONE

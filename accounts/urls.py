@@ -1,9 +1,38 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("register/done/", views.RegisterDoneView.as_view(), name="register_done"),
+    path("confirm/resend/", views.ResendConfirmationView.as_view(), name="confirm_resend"),
+    path("confirm/<str:token>/", views.ConfirmEmailView.as_view(), name="confirm"),
+    path("unconfirmed/", views.UnconfirmedView.as_view(), name="unconfirmed"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("email/change/", views.EmailChangeView.as_view(), name="email_change"),
+    path(
+        "email/confirm/<str:token>/",
+        views.EmailChangeConfirmView.as_view(),
+        name="email_change_confirm",
+    ),
 ]

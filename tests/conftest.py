@@ -1,3 +1,6 @@
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.cache import cache
 
@@ -44,3 +47,20 @@ def administrator(roles):
 def member_client(client, member):
     client.force_login(member)
     return client
+
+
+LINK = re.compile(r"https?://[^\s\"<>]+")
+
+
+def links_in(message) -> list[str]:
+    """The absolute links in an email's plain-text part."""
+    return LINK.findall(message.body)
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+@pytest.fixture
+def unconfirmed(roles):
+    return UserFactory(username="newbie", email="newbie@example.com", confirmed=False)

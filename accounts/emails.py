@@ -1,0 +1,48 @@
+"""Composing Offbrand's email from templates, and handing it to the task queue.
+
+Every email `NAME` has three templates under `templates/emails/`:
+`NAME_subject.txt`, `NAME.txt` and `NAME.html`.
+"""
+
+import logging
+
+from django.conf import settings
+from django.tasks import TaskResultStatus
+from django.template.loader import render_to_string
+
+from accounts.tasks import deliver_email
+
+logger = logging.getLogger(__name__)
+
+
+def site_url(request=None) -> str:
+    """The base of absolute links: from the request, else `SITE_URL`."""
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return settings.SITE_URL
+
+
+def compose_email(name: str, context: dict) -> dict:
+    subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
+    return {
+        "subject": f"{settings.OFFBRAND_MAIL_SUBJECT_PREFIX} {subject}",
+        "body": render_to_string(f"emails/{name}.txt", context),
+        "html": render_to_string(f"emails/{name}.html", context),
+        "from_email": settings.OFFBRAND_MAIL_SENDER,
+    }
+
+
+def send_email(name: str, *, to: str, context: dict, request=None) -> bool:
+    """Queue the email `name` to one address.
+
+    Returns False when it could not be handed over (the immediate backend
+    reports the mail server's failure at once); the caller tells the member
+    that the email may be delayed. The failure is logged by the task.
+    """
+    context = {"site_url": site_url(request), **context}
+    try:
+        result = deliver_email.enqueue(to=[to], **compose_email(name, context))
+    except Exception:  # a queue that cannot even take the job
+        logger.exception("Could not queue the %s email to %s", name, to)
+        return False
+    return result.status != TaskResultStatus.FAILED

@@ -1,0 +1,213 @@
+"""Account pages: each view parses the request, calls one service, responds."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts import services
+from accounts.forms import EmailChangeForm, LoginForm, PasswordResetForm, RegistrationForm
+from accounts.services import LinkOutcome
+
+DELAYED = (
+    "We couldn't send the email just now; it may be delayed. "
+    "If it hasn't arrived in a few minutes, ask for it again."
+)
+
+
+def report_email(request, sent: bool, success: str) -> None:
+    """Tell the member an email is on its way, or that it may be delayed."""
+    if sent:
+        messages.success(request, success)
+    else:
+        messages.warning(request, DELAYED)
+
+
+class RegisterView(FormView):
+    template_name = "accounts/register.html"
+    form_class = RegistrationForm
+    success_url = reverse_lazy("accounts:register_done")
+
+    def form_valid(self, form):
+        try:
+            registration = services.user_register(
+                email=form.cleaned_data["email"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                request=self.request,
+            )
+        except services.UsernameTaken:
+            form.add_error("username", "A user with that username already exists.")
+            return self.form_invalid(form)
+        if registration.user is not None:
+            login(self.request, registration.user)
+        self.request.session["registered_email"] = form.cleaned_data["email"]
+        if not registration.email_sent:
+            messages.warning(self.request, DELAYED)
+        return super().form_valid(form)
+
+
+class RegisterDoneView(TemplateView):
+    template_name = "accounts/register_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            email=self.request.session.get("registered_email"), **kwargs
+        )
+
+
+class EmailLinkView(View):
+    """A link from an email: GET shows what it will do, POST does it.
+
+    Mail scanners fetch links; only a person presses the button.
+    """
+
+    template_name: str
+    done_message: str
+
+    def check(self, token: str) -> LinkOutcome:
+        raise NotImplementedError
+
+    def act(self, token: str) -> LinkOutcome:
+        raise NotImplementedError
+
+    def get(self, request, token):
+        return self.render(token, self.check(token))
+
+    def post(self, request, token):
+        outcome = self.act(token)
+        if outcome == LinkOutcome.DONE:
+            messages.success(request, self.done_message)
+            return redirect("index")
+        return self.render(token, outcome)
+
+    def render(self, token, outcome):
+        status = 200 if outcome in (LinkOutcome.VALID, LinkOutcome.ALREADY_DONE) else 400
+        context = {"outcome": outcome.value, "token": token}
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ConfirmEmailView(EmailLinkView):
+    template_name = "accounts/confirm.html"
+    done_message = "Thanks! Your email address is confirmed."
+
+    def check(self, token):
+        return services.confirmation_check(token)
+
+    def act(self, token):
+        return services.user_confirm_email(token=token)
+
+
+class EmailChangeConfirmView(EmailLinkView):
+    template_name = "accounts/email_change_confirm.html"
+    done_message = "Your email address has been changed."
+
+    def check(self, token):
+        return services.email_change_check(token)
+
+    def act(self, token):
+        return services.user_confirm_email_change(token=token, request=self.request)
+
+
+class UnconfirmedView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/unconfirmed.html"
+    extra_context = {"confirm_max_age_minutes": settings.OFFBRAND_CONFIRM_MAX_AGE // 60}
+
+    def get(self, request, *args, **kwargs):
+        if request.user.confirmed:
+            return redirect("index")
+        return super().get(request, *args, **kwargs)
+
+
+class ResendConfirmationView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if request.user.confirmed:
+            messages.info(request, "Your email address is already confirmed.")
+            return redirect("index")
+        sent = services.send_confirmation_email(request.user, request=request)
+        report_email(
+            request, sent, f"A new confirmation link is on its way to {request.user.email}."
+        )
+        return redirect("accounts:unconfirmed")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.cleaned_data.get("remember"):
+            self.request.session.set_expiry(settings.OFFBRAND_REMEMBER_DAYS * 24 * 3600)
+        else:
+            self.request.session.set_expiry(0)  # ends with the browser
+        messages.success(self.request, f"Welcome back, {form.get_user().username}.")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have been signed out.")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("index")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.notify_password_changed(self.request.user, request=self.request)
+        messages.success(
+            self.request,
+            "Your password has been changed. Other devices signed in to your account "
+            "have been signed out.",
+        )
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class EmailChangeView(LoginRequiredMixin, FormView):
+    template_name = "accounts/email_change.html"
+    form_class = EmailChangeForm
+
+    def get_form_kwargs(self):
+        return {"user": self.request.user, **super().get_form_kwargs()}
+
+    def form_valid(self, form):
+        new_email = form.cleaned_data["new_email"]
+        sent = services.user_request_email_change(
+            user=self.request.user, new_email=new_email, request=self.request
+        )
+        report_email(
+            self.request,
+            sent,
+            f"We sent a link to {new_email}. Your address changes when you follow it.",
+        )
+        return redirect(reverse("index"))

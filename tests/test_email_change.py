@@ -1,0 +1,98 @@
+"""Changing the email address through a link sent to the new address."""
+
+import hashlib
+
+from django.core import mail
+
+from accounts.models import EmailChangeRequest
+from tests.conftest import links_in, path_of
+from tests.factories import UserFactory
+
+URL = "/accounts/email/change/"
+
+
+def request_change(client, password, new_email="alice@new.example"):
+    return client.post(URL, {"new_email": new_email, "password": password})
+
+
+def test_link_goes_to_the_new_address_and_nothing_changes_yet(member_client, member, password):
+    response = request_change(member_client, password)
+    assert response.status_code == 302
+    assert mail.outbox[0].to == ["alice@new.example"]
+    assert mail.outbox[0].subject == "[Offbrand] Confirm your new email address"
+    member.refresh_from_db()
+    assert member.email == "alice@example.com"
+
+
+def test_following_the_link_changes_the_address_and_notifies_the_old_one(
+    member_client, member, password
+):
+    request_change(member_client, password)
+    link = path_of(links_in(mail.outbox[0])[0])
+    assert "Change my address" in member_client.get(link).content.decode()
+    member.refresh_from_db()
+    assert member.email == "alice@example.com"  # a GET changes nothing
+    response = member_client.post(link, follow=True)
+    assert "Your email address has been changed." in response.content.decode()
+    member.refresh_from_db()
+    assert member.email == "alice@new.example"
+    assert member.avatar_hash == hashlib.sha256(b"alice@new.example").hexdigest()
+    assert mail.outbox[-1].to == ["alice@example.com"]
+    assert "was changed" in mail.outbox[-1].subject
+
+
+def test_link_is_single_use(member_client, member, password):
+    request_change(member_client, password)
+    link = path_of(links_in(mail.outbox[0])[0])
+    member_client.post(link)
+    response = member_client.post(link)
+    assert response.status_code == 400
+    assert "doesn't work" in response.content.decode()
+
+
+def test_a_newer_request_voids_the_older_link(member_client, member, password):
+    request_change(member_client, password, "first@new.example")
+    first = path_of(links_in(mail.outbox[0])[0])
+    request_change(member_client, password, "second@new.example")
+    assert member_client.post(first).status_code == 400
+    member.refresh_from_db()
+    assert member.email == "alice@example.com"
+    assert EmailChangeRequest.objects.get(user=member).new_email == "second@new.example"
+
+
+def test_address_taken_in_between_is_refused_at_the_link(member_client, member, password):
+    request_change(member_client, password, "wanted@new.example")
+    link = path_of(links_in(mail.outbox[0])[0])
+    UserFactory(username="quick", email="WANTED@new.example")
+    response = member_client.post(link)
+    assert response.status_code == 400
+    assert "That address is taken" in response.content.decode()
+    member.refresh_from_db()
+    assert member.email == "alice@example.com"
+
+
+def test_wrong_password_is_refused(member_client, member):
+    response = request_change(member_client, "not my password")
+    assert "Your password was entered incorrectly." in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_taken_and_same_addresses_are_refused_with_a_message(member_client, member, password):
+    UserFactory(username="bob", email="bob@example.com")
+    taken = request_change(member_client, password, "BOB@example.com")
+    assert "That address belongs to another account." in taken.content.decode()
+    same = request_change(member_client, password, "Alice@Example.com")
+    assert "That is already your address." in same.content.decode()
+    assert mail.outbox == []
+
+
+def test_expired_link_is_refused(member_client, member, password, settings):
+    request_change(member_client, password)
+    link = path_of(links_in(mail.outbox[0])[0])
+    settings.OFFBRAND_CONFIRM_MAX_AGE = -1
+    response = member_client.post(link)
+    assert "This link has expired" in response.content.decode()
+
+
+def test_requires_sign_in(client, db):
+    assert client.get(URL)["Location"].startswith("/accounts/login/")

@@ -1,0 +1,93 @@
+"""Changing and resetting a password."""
+
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
+from django.test import Client
+
+from tests.conftest import links_in, path_of
+
+CHANGE = "/accounts/password/change/"
+RESET = "/accounts/password/reset/"
+NEW = "a brand new passphrase 7"
+
+
+def change(client, old):
+    return client.post(CHANGE, {"old_password": old, "new_password1": NEW, "new_password2": NEW})
+
+
+def test_change_keeps_this_session_ends_others_and_notifies(client, member, password):
+    other = Client()
+    other.post("/accounts/login/", {"username": "alice", "password": password})
+    client.post("/accounts/login/", {"username": "alice", "password": password})
+    response = change(client, password)
+    assert response.status_code == 302
+    assert client.get("/").context["user"] == member
+    assert not other.get("/").context["user"].is_authenticated
+    member.refresh_from_db()
+    assert member.check_password(NEW)
+    assert [m.subject for m in mail.outbox] == ["[Offbrand] Your password was changed"]
+
+
+def test_change_with_a_wrong_old_password_is_refused(member_client, member, password):
+    response = change(member_client, "wrong old password")
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    member.refresh_from_db()
+    assert member.check_password(password)
+
+
+def test_change_requires_sign_in(client, db):
+    response = client.get(CHANGE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def reset_link(client, email):
+    client.post(RESET, {"email": email})
+    return path_of(links_in(mail.outbox[-1])[0])
+
+
+def test_reset_by_email_link_sets_a_new_password(client, member, password):
+    response = client.post(RESET, {"email": "ALICE@example.com"})
+    assert response["Location"] == "/accounts/password/reset/sent/"
+    assert mail.outbox[0].to == ["alice@example.com"]
+    link = path_of(links_in(mail.outbox[0])[0])
+    form_page = client.get(link, follow=True)
+    assert "Set a new password" in form_page.content.decode()
+    set_url = form_page.redirect_chain[-1][0]
+    done = client.post(set_url, {"new_password1": NEW, "new_password2": NEW})
+    assert done["Location"] == "/accounts/password/reset/complete/"
+    fresh = Client()
+    assert (
+        fresh.post("/accounts/login/", {"username": "alice", "password": password}).status_code
+        == 200
+    )
+    assert fresh.post("/accounts/login/", {"username": "alice", "password": NEW}).status_code == 302
+
+
+def test_reset_link_is_single_use(client, member):
+    link = reset_link(client, member.email)
+    set_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": NEW, "new_password2": NEW})
+    again = client.get(link, follow=True)
+    assert (
+        "This link doesn&#x27;t work" in again.content.decode()
+        or "This link doesn't work" in again.content.decode()
+    )
+
+
+def test_reset_for_an_unknown_address_answers_the_same_and_sends_nothing(client, member):
+    known = client.post(RESET, {"email": member.email})
+    unknown = client.post(RESET, {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert len(mail.outbox) == 1
+
+
+def test_password_change_voids_outstanding_reset_links(client, member, password):
+    link = reset_link(Client(), member.email)
+    client.force_login(member)
+    change(client, password)
+    page = Client().get(link, follow=True)
+    assert "Ask for a new link" in page.content.decode()
+    assert SESSION_KEY not in Client().session

@@ -1,0 +1,109 @@
+"""Registration: validation, the confirmation email, no enumeration."""
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from tests.conftest import links_in
+from tests.factories import UserFactory
+
+URL = "/accounts/register/"
+
+
+def form(**overrides):
+    data = {
+        "email": "carol@example.com",
+        "username": "carol",
+        "password1": "a sturdy passphrase 9",
+        "password2": "a sturdy passphrase 9",
+    }
+    return {**data, **overrides}
+
+
+def test_page_shows_the_four_fields(client, db):
+    html = client.get(URL).content.decode()
+    for name in ["email", "username", "password1", "password2"]:
+        assert f'name="{name}"' in html
+
+
+def test_success_signs_in_and_sends_a_confirmation_link(client, roles):
+    response = client.post(URL, form(), follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/register/done/"
+    assert "Check your inbox" in response.content.decode()
+    user = User.objects.get(username="carol")
+    assert not user.confirmed
+    assert user.role.name == "User"
+    assert response.context["user"] == user
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["carol@example.com"]
+    assert message.subject == "[Offbrand] Confirm your email address"
+    assert message.from_email == "Offbrand Admin <admin@offbrand.co>"
+    assert "/accounts/confirm/" in links_in(message)[0]
+    assert message.alternatives[0].mimetype == "text/html"
+
+
+def test_email_domain_is_normalised(client, roles):
+    client.post(URL, form(email="carol@EXAMPLE.com"))
+    assert User.objects.get(username="carol").email == "carol@example.com"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"username": "bad name!"}, "username", "Enter a valid username."),
+        ({"password2": "something else 9"}, "password2", "didn’t match"),
+        ({"password1": "short", "password2": "short"}, "password2", "too short"),
+        ({"password1": "password123", "password2": "password123"}, "password2", "too common"),
+        ({"password1": "12345678901", "password2": "12345678901"}, "password2", "entirely numeric"),
+        ({"email": ""}, "email", "This field is required."),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_creates_nothing(
+    client, roles, overrides, field, message
+):
+    response = client.post(URL, form(**overrides))
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert message in response.content.decode() or message.replace("’", "&#x27;")
+    assert not User.objects.filter(username="carol").exists()
+    assert mail.outbox == []
+
+
+def test_duplicate_username_in_any_case_is_refused(client, roles):
+    UserFactory(username="Carol")
+    response = client.post(URL, form(username="cAROL"))
+    assert "A user with that username already exists." in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_duplicate_email_looks_like_success_and_warns_the_owner(client, roles):
+    owner = UserFactory(username="owner", email="Carol@Example.com")
+    response = client.post(URL, form(email="carol@example.COM"), follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/register/done/"
+    assert "Check your inbox" in response.content.decode()
+    assert not response.context["user"].is_authenticated
+    assert User.objects.count() == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [owner.email]
+    assert "Someone tried to sign up" in mail.outbox[0].subject
+
+
+def test_offbrand_admin_address_grants_nothing_until_confirmed(client, roles, settings):
+    settings.OFFBRAND_ADMIN = "carol@example.com"
+    client.post(URL, form())
+    user = User.objects.get(username="carol")
+    assert not user.is_administrator()
+    confirm_path = links_in(mail.outbox[0])[0].split("testserver")[1]
+    client.post(confirm_path)
+    user.refresh_from_db()
+    assert user.confirmed
+    assert user.is_administrator()
+
+
+def test_mass_assignment_is_ignored(client, roles):
+    client.post(URL, form(is_staff="on", is_superuser="on", confirmed="on", role="3"))
+    user = User.objects.get(username="carol")
+    assert not user.is_staff and not user.is_superuser and not user.confirmed
+    assert user.role.name == "User"

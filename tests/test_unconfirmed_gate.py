@@ -1,0 +1,28 @@
+"""A signed-in member with an unconfirmed address sees only a few pages."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/password/change/", "/accounts/email/change/", "/admin/"]
+)
+def test_other_pages_redirect_to_the_unconfirmed_page(client, unconfirmed, path):
+    client.force_login(unconfirmed)
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/unconfirmed/"
+
+
+def test_allowed_pages(client, unconfirmed):
+    client.force_login(unconfirmed)
+    assert client.get("/").status_code == 200
+    response = client.get("/accounts/unconfirmed/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert unconfirmed.email in html and "Send again" in html
+    assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_confirmed_member_is_not_gated(member_client):
+    assert member_client.get("/accounts/password/change/").status_code == 200
+    assert member_client.get("/accounts/unconfirmed/").status_code == 302
