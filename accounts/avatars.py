@@ -1,0 +1,193 @@
+"""Turn a member's uploaded picture into avatar files, or draw one for members without a picture.
+
+Uploads are untrusted: every check here happens before Pillow decodes pixels, so a hostile file
+costs little memory or time, and the output is re-encoded from bare pixels so that no camera
+metadata (GPS position, device, ICC/XMP) is ever published.
+"""
+
+import colorsys
+import hashlib
+import re
+import struct
+import warnings
+from io import BytesIO
+from typing import IO
+
+from PIL import Image, ImageDraw, ImageOps
+
+AVATAR_SIZES: dict[str, int] = {"large": 256, "small": 64}
+MAX_DIMENSION = 4096  # either side, in pixels, refused beyond
+ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+# Pillow reports multi-picture JPEGs (common from phone cameras) as "MPO"; they are JPEGs.
+_FORMAT_ALIASES = {"MPO": "JPEG"}
+# What Pillow raises for files it cannot parse or decode; none of these are programming errors.
+_BROKEN_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+_WEBP_QUALITY = 85
+
+_NOT_AN_IMAGE = "The file is not a valid image, or it is damaged."
+_WRONG_FORMAT = "Upload a PNG, JPEG, GIF or WebP image."
+_TOO_MANY_PIXELS = f"The image is too large: at most {MAX_DIMENSION} × {MAX_DIMENSION} pixels."
+
+
+class AvatarError(ValueError):
+    """A user-facing reason an upload was refused (str(error) is shown on the form)."""
+
+
+def render_avatar(upload: IO[bytes], *, max_bytes: int) -> dict[str, bytes]:
+    """Validate an uploaded file-like object and return {"large": webp_bytes, "small": webp_bytes}.
+
+    The upload is a Django UploadedFile or any binary file object with .read()/.seek(); it may
+    have a .size attribute. Raises AvatarError, whose text is meant for the member, on refusal.
+    """
+    data = _read_bounded(upload, max_bytes)
+    square = _square(_decode(data))
+    return {name: _encode_webp(square, size) for name, size in AVATAR_SIZES.items()}
+
+
+def _read_bounded(upload: IO[bytes], max_bytes: int) -> bytes:
+    """Read the whole upload, but never more than one byte past the limit, to cap memory."""
+    declared = getattr(upload, "size", None)
+    if isinstance(declared, int) and declared > max_bytes:
+        raise AvatarError(_too_big_message(max_bytes))
+    if hasattr(upload, "seek"):
+        upload.seek(0)  # form validation may already have read the file
+    chunks: list[bytes] = []
+    remaining = max_bytes + 1
+    while remaining > 0:
+        chunk = upload.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:
+        raise AvatarError(_too_big_message(max_bytes))
+    return data
+
+
+def _too_big_message(max_bytes: int) -> str:
+    """Say the limit in the unit a member thinks in (MB, KB or bytes)."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if max_bytes >= factor:
+            amount = f"{max_bytes / factor:.1f}".removesuffix(".0")
+            return f"The image is larger than {amount} {unit}."
+    return f"The image is larger than {max_bytes} bytes."
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Check format and dimensions from the header, then decode only the first frame.
+
+    Decompression-bomb warnings become errors here (and only here), so a huge declared size is
+    refused rather than allocated.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise AvatarError(_TOO_MANY_PIXELS) from None
+        except _BROKEN_IMAGE_ERRORS:
+            raise AvatarError(_NOT_AN_IMAGE) from None
+        _check_header(image)
+        try:
+            return _load_upright(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise AvatarError(_TOO_MANY_PIXELS) from None
+        except _BROKEN_IMAGE_ERRORS:
+            raise AvatarError(_NOT_AN_IMAGE) from None
+
+
+def _check_header(image: Image.Image) -> None:
+    """Refuse formats we do not serve and sizes we will not decode, before any pixel is read."""
+    image_format = _FORMAT_ALIASES.get(image.format or "", image.format)
+    if image_format not in ALLOWED_FORMATS:
+        raise AvatarError(_WRONG_FORMAT)
+    width, height = image.size
+    if width > MAX_DIMENSION or height > MAX_DIMENSION:
+        raise AvatarError(_TOO_MANY_PIXELS)
+    if width < 1 or height < 1:
+        raise AvatarError(_NOT_AN_IMAGE)
+
+
+def _load_upright(image: Image.Image) -> Image.Image:
+    """Decode the first frame, turned the way the camera meant, in a mode WebP can store."""
+    largest = max(AVATAR_SIZES.values())
+    image.draft(image.mode, (largest, largest))  # JPEG only: decode at a cheaper scale
+    image.seek(0)
+    image.load()  # raises on truncated or damaged data
+    upright = ImageOps.exif_transpose(image)
+    mode = "RGBA" if upright.has_transparency_data else "RGB"
+    return upright.convert(mode)
+
+
+def _square(image: Image.Image) -> Image.Image:
+    """Crop the centred square, since avatars are shown square and should not be squashed."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def _encode_webp(square: Image.Image, size: int) -> bytes:
+    """Resize and encode from a fresh image, so nothing from the upload's metadata is carried."""
+    resized = square.resize((size, size), Image.Resampling.LANCZOS)
+    bare = Image.frombytes(resized.mode, resized.size, resized.tobytes())
+    out = BytesIO()
+    bare.save(out, format="WEBP", quality=_WEBP_QUALITY, method=6)
+    return out.getvalue()
+
+
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]+")
+_GRID = 5
+_BACKGROUND = (240, 240, 240)
+
+
+def identicon(digest: str, size: int = 256) -> bytes:
+    """A deterministic PNG identicon for a hex digest (e.g. a SHA-256 hex string)."""
+    if not isinstance(digest, str) or not _HEX_DIGEST.fullmatch(digest):
+        raise ValueError(f"identicon() needs a hexadecimal digest, not {digest!r}.")
+    if size < _GRID:
+        raise ValueError(f"identicon() needs a size of at least {_GRID} pixels, not {size}.")
+    # Re-hashing gives evenly mixed bits whatever the digest's length or case.
+    seed = hashlib.sha256(digest.lower().encode("ascii")).digest()
+    image = Image.new("RGB", (size, size), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    edges = _grid_edges(size)
+    colour = _identicon_colour(seed)
+    for row, column in _filled_cells(seed):
+        box = (edges[column], edges[row], edges[column + 1] - 1, edges[row + 1] - 1)
+        draw.rectangle(box, fill=colour)
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _grid_edges(size: int) -> list[int]:
+    """Pixel edges of the 5 cells, mirrored so the picture is exactly left-right symmetric."""
+    margin = size // 12
+    inner = size - 2 * margin
+    left_half = [margin + index * inner // _GRID for index in range(_GRID // 2 + 1)]
+    return left_half + [size - edge for edge in reversed(left_half)]
+
+
+def _filled_cells(seed: bytes) -> list[tuple[int, int]]:
+    """Cells to fill: one bit per cell of the left half and middle column, mirrored to the right."""
+    half = _GRID // 2 + 1
+    bits = int.from_bytes(seed[:4], "big")
+    cells = []
+    for row in range(_GRID):
+        for column in range(half):
+            if bits >> (row * half + column) & 1:
+                cells.append((row, column))
+                cells.append((row, _GRID - 1 - column))
+    return sorted(set(cells))
+
+
+def _identicon_colour(seed: bytes) -> tuple[int, int, int]:
+    """A saturated mid-tone colour, so the pattern always stands out from the light background."""
+    hue = int.from_bytes(seed[4:6], "big") / 0xFFFF
+    lightness = 0.40 + seed[6] / 255 * 0.15
+    saturation = 0.55 + seed[7] / 255 * 0.30
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, saturation)
+    return round(red * 255), round(green * 255), round(blue * 255)
