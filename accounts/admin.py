@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils.translation import ngettext
 
-from accounts.models import Permission, Role, User
+from accounts.models import ModerationAction, Permission, Role, User
 
 
 class RoleAdminForm(forms.ModelForm):
@@ -66,9 +66,43 @@ class AdminUserCreationForm(UserCreationForm):
         fields = ["username", "email"]
 
 
+class ModerationActionInline(admin.TabularInline):
+    model = ModerationAction
+    fk_name = "member"
+    fields = ["created_at", "kind", "actor", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The moderation log: read-only, so the record stays true."""
+
+    list_display = ["created_at", "kind", "member", "actor", "reason"]
+    list_filter = ["kind"]
+    list_select_related = ["member", "actor"]
+    search_fields = ["member__username", "actor__username", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = AdminUserCreationForm
+    inlines = [ModerationActionInline]
     list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
     list_filter = ["role", "confirmed", "is_active"]
     list_select_related = ["role"]

@@ -5,8 +5,10 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
 from accounts.models import User, iexact
+from accounts.selectors import suspension_message
 
 USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
 
@@ -62,8 +64,13 @@ class LoginForm(auth_forms.AuthenticationForm):
         **auth_forms.AuthenticationForm.error_messages,
         "invalid_login": "That username or email and password don't match an account. "
         "Both are case-insensitive except the password.",
-        "inactive": "This account is suspended, so it can't sign in.",
     }
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active:
+            raise forms.ValidationError(
+                suspension_message(user, "you can't sign in"), code="inactive"
+            )
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -119,3 +126,73 @@ class EmailChangeForm(forms.Form):
                 "Your password was entered incorrectly.", code="password_incorrect"
             )
         return password
+
+
+class ProfileForm(forms.ModelForm):
+    """What a member may change about themselves: name, about me, avatar. Nothing else."""
+
+    avatar_upload = forms.FileField(
+        label="Avatar",
+        required=False,
+        help_text="A PNG, JPEG, GIF or WebP picture; it is cropped to a square.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+        ),
+    )
+    remove_avatar = forms.BooleanField(label="Remove my avatar", required=False)
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "about_me"]
+        widgets = {"about_me": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {"about_me": "Up to 2,000 characters. Line breaks are kept."}
+
+    def clean_avatar_upload(self):
+        upload = self.cleaned_data.get("avatar_upload")
+        if not upload:
+            return None
+        try:
+            return render_avatar(upload, max_bytes=settings.OFFBRAND_AVATAR_MAX_BYTES)
+        except AvatarError as error:
+            raise forms.ValidationError(str(error), code="bad_avatar") from error
+
+
+class MemberAdminForm(forms.ModelForm):
+    """An administrator's edit of a member, validated like every other form."""
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "about_me",
+            "role",
+            "confirmed",
+            "is_active",
+        ]
+        labels = {"is_active": "Active (not suspended)"}
+        widgets = {"about_me": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].required = True
+        self.fields["role"].empty_label = None
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        taken = User.objects.filter(iexact("username", username)).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("A user with that username already exists.")
+        return username
+
+
+class ModerationForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded with the action; a suspended member is shown it.",
+    )

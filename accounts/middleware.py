@@ -1,21 +1,39 @@
 """Request-wide behaviour of accounts."""
 
+from datetime import timedelta
 from functools import partial
 
-from django.contrib import auth
+from django.conf import settings
+from django.contrib import auth, messages
 from django.contrib.auth.middleware import AuthenticationMiddleware as BaseMiddleware
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from accounts.models import AnonymousVisitor
+from accounts.models import AnonymousVisitor, User
+from accounts.selectors import suspension_message
 
 
 def get_user(request):
     """The signed-in user, or an `AnonymousVisitor` that can do nothing."""
     if not hasattr(request, "_cached_user"):
         user = auth.get_user(request)
-        request._cached_user = user if user.is_authenticated else AnonymousVisitor()
+        if not user.is_authenticated:
+            sign_out_if_suspended(request)
+            user = AnonymousVisitor()
+        request._cached_user = user
     return request._cached_user
+
+
+def sign_out_if_suspended(request) -> None:
+    """End the session of a member suspended since signing in, and say why."""
+    user_id = request.session.get(auth.SESSION_KEY)
+    if user_id is None:
+        return
+    suspended = User.objects.filter(pk=user_id, is_active=False).first()
+    request.session.flush()
+    if suspended is not None:
+        messages.error(request, suspension_message(suspended, "you have been signed out"))
 
 
 async def auser(request):
@@ -65,3 +83,21 @@ class UnconfirmedGateMiddleware:
         if match.view_name == "profile" and view_kwargs.get("username") == user.username:
             return None
         return redirect("accounts:unconfirmed")
+
+
+class LastSeenMiddleware:
+    """Record when a signed-in member was last seen: one UPDATE per interval at most."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = request.user
+        if user.is_authenticated:
+            now = timezone.now()
+            interval = timedelta(seconds=settings.OFFBRAND_LAST_SEEN_INTERVAL)
+            if user.last_seen is None or now - user.last_seen >= interval:
+                User.objects.filter(pk=user.pk).update(last_seen=now)
+                user.last_seen = now
+        return response

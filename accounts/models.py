@@ -16,6 +16,10 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+
+from accounts.avatars import AVATAR_SIZES
 
 
 class Permission(enum.IntFlag):
@@ -179,6 +183,11 @@ class UserManager(DjangoUserManager):
         return super().create_superuser(username, email, password, **extra_fields)
 
 
+def identicon_key(avatar_hash: str) -> str:
+    """A keyed digest of the avatar hash: identicon URLs never reveal the email's hash."""
+    return salted_hmac("offbrand.identicon", avatar_hash).hexdigest()[:24]
+
+
 def email_hash(email: str) -> str:
     """SHA-256 of the trimmed, lower-cased address, as Gravatar specifies."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
@@ -195,6 +204,8 @@ class User(AbstractUser):
     about_me = models.TextField("about me", blank=True, max_length=2000)
     last_seen = models.DateTimeField(null=True, blank=True)
     avatar_hash = models.CharField(max_length=64, editable=False)
+    avatar = models.FileField(upload_to="avatars/", blank=True, max_length=200)
+    avatar_small = models.FileField(upload_to="avatars/", blank=True, max_length=200)
 
     objects = UserManager()
 
@@ -245,6 +256,19 @@ class User(AbstractUser):
         query = urlencode({"s": size, "d": default, "r": rating})
         return f"https://www.gravatar.com/avatar/{self.avatar_hash}?{query}"
 
+    @property
+    def avatar_url_small(self) -> str:
+        return self.avatar_url("small")
+
+    def avatar_url(self, size: str = "large") -> str:
+        """The uploaded picture, else the local identicon (or Gravatar, if chosen)."""
+        if self.avatar:
+            return (self.avatar_small if size == "small" else self.avatar).url
+        pixels = AVATAR_SIZES[size]
+        if settings.OFFBRAND_AVATARS == "gravatar":
+            return self.gravatar(size=pixels)
+        return reverse("identicon", args=[identicon_key(self.avatar_hash), pixels])
+
 
 class AnonymousVisitor(AnonymousUser):
     """A visitor who is not signed in: allowed nothing."""
@@ -270,3 +294,27 @@ class EmailChangeRequest(models.Model):
 
     def __str__(self):
         return f"{self.user} -> {self.new_email}"
+
+
+class ModerationAction(models.Model):
+    """A record of what a moderator did to a member, and why."""
+
+    class Kind(models.TextChoices):
+        SUSPEND = "suspend", "Suspended"
+        REINSTATE = "reinstate", "Reinstated"
+        CLEAR_ABOUT = "clear_about", "Cleared about me"
+        CLEAR_AVATAR = "clear_avatar", "Removed avatar"
+
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="moderation_actions_taken"
+    )
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="moderation_actions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.member} by {self.actor}"

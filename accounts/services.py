@@ -4,16 +4,27 @@ Views and commands parse input, call one of these, and report the outcome.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts import tokens
 from accounts.emails import send_email, site_url
-from accounts.models import EmailChangeRequest, Role, User, iexact, is_site_admin_email
+from accounts.models import (
+    EmailChangeRequest,
+    ModerationAction,
+    Permission,
+    Role,
+    User,
+    iexact,
+    is_site_admin_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -220,3 +231,74 @@ def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
     )
     _grant_site_admin(user)
     return LinkOutcome.DONE
+
+
+# --- Profiles and avatars ----------------------------------------------------
+
+
+def _delete_avatar_files_on_commit(user: User) -> None:
+    """Remove the member's current avatar files once the new state is committed."""
+    stale = [(f.storage, f.name) for f in (user.avatar, user.avatar_small) if f]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stale])
+
+
+def member_set_avatar(*, user: User, rendered: dict[str, bytes]) -> None:
+    """Store freshly rendered avatar files under generated names; drop the old ones."""
+    _delete_avatar_files_on_commit(user)
+    stem = f"{user.pk}-{uuid.uuid4().hex}"
+    user.avatar.save(f"{stem}-large.webp", ContentFile(rendered["large"]), save=False)
+    user.avatar_small.save(f"{stem}-small.webp", ContentFile(rendered["small"]), save=False)
+    user.save(update_fields=["avatar", "avatar_small"])
+
+
+def member_remove_avatar(*, user: User) -> None:
+    _delete_avatar_files_on_commit(user)
+    user.avatar = user.avatar_small = ""
+    user.save(update_fields=["avatar", "avatar_small"])
+
+
+def profile_update(*, form) -> User:
+    """Save a member's own profile form: the fields it allows and the avatar."""
+    with transaction.atomic():
+        user = form.save()
+        rendered = form.cleaned_data.get("avatar_upload")
+        if rendered:
+            member_set_avatar(user=user, rendered=rendered)
+        elif form.cleaned_data.get("remove_avatar") and user.avatar:
+            member_remove_avatar(user=user)
+    return user
+
+
+# --- Moderation --------------------------------------------------------------
+
+
+def can_moderate(actor: User, member: User) -> bool:
+    """Moderators act on members; never on themselves or on administrators,
+    unless they are administrators themselves."""
+    if not actor.can(Permission.MODERATE) or actor.pk == member.pk:
+        return False
+    member_is_admin = member.role is not None and member.role.has_permission(Permission.ADMIN)
+    return not member_is_admin or actor.is_administrator()
+
+
+def member_moderate(
+    *, actor: User, member: User, kind: ModerationAction.Kind, reason: str = ""
+) -> ModerationAction:
+    """Suspend, reinstate, or clear a member's about-me or avatar, and record it."""
+    if not can_moderate(actor, member):
+        raise PermissionDenied("You can't moderate this member.")
+    Kind = ModerationAction.Kind
+    with transaction.atomic():
+        if kind in (Kind.SUSPEND, Kind.REINSTATE):
+            member.is_active = kind == Kind.REINSTATE
+            member.save(update_fields=["is_active"])
+        elif kind == Kind.CLEAR_ABOUT:
+            member.about_me = ""
+            member.save(update_fields=["about_me"])
+        elif kind == Kind.CLEAR_AVATAR:
+            member_remove_avatar(user=member)
+        action = ModerationAction.objects.create(
+            actor=actor, member=member, kind=kind, reason=reason.strip()
+        )
+    logger.info("%s: %s by %s (%s)", member, kind.label, actor, reason or "no reason")
+    return action

@@ -29,6 +29,7 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("profile/", views.ProfileEditView.as_view(), name="profile_edit"),
     path("email/change/", views.EmailChangeView.as_view(), name="email_change"),
     path(
         "email/confirm/<str:token>/",

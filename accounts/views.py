@@ -5,13 +5,28 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views import View
-from django.views.generic import FormView, TemplateView
+from django.views.decorators.cache import cache_control
+from django.views.generic import FormView, ListView, TemplateView
 
-from accounts import services
-from accounts.forms import EmailChangeForm, LoginForm, PasswordResetForm, RegistrationForm
+from accounts import selectors, services
+from accounts.avatars import AVATAR_SIZES, identicon
+from accounts.forms import (
+    EmailChangeForm,
+    LoginForm,
+    MemberAdminForm,
+    ModerationForm,
+    PasswordResetForm,
+    ProfileForm,
+    RegistrationForm,
+)
+from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin
+from accounts.models import ModerationAction, Permission, User, iexact
 from accounts.services import LinkOutcome
 
 DELAYED = (
@@ -211,3 +226,131 @@ class EmailChangeView(LoginRequiredMixin, FormView):
             f"We sent a link to {new_email}. Your address changes when you follow it.",
         )
         return redirect(reverse("index"))
+
+
+# --- Profiles ----------------------------------------------------------------
+
+
+def get_member(username: str) -> User:
+    member = User.objects.select_related("role").filter(iexact("username", username)).first()
+    if member is None:
+        raise Http404("No such member.")
+    return member
+
+
+class ProfileView(TemplateView):
+    template_name = "accounts/profile.html"
+
+    def get_context_data(self, **kwargs):
+        member = get_member(self.kwargs["username"])
+        viewer = self.request.user
+        return super().get_context_data(
+            member=member,
+            is_owner=viewer.is_authenticated and viewer.pk == member.pk,
+            show_email=viewer.pk == member.pk or viewer.is_administrator(),
+            can_moderate=services.can_moderate(viewer, member)
+            if viewer.is_authenticated
+            else False,
+            **kwargs,
+        )
+
+
+class ProfileEditView(LoginRequiredMixin, FormView):
+    template_name = "accounts/profile_edit.html"
+    form_class = ProfileForm
+
+    def get_form_kwargs(self):
+        return {"instance": self.request.user, **super().get_form_kwargs()}
+
+    def form_valid(self, form):
+        user = services.profile_update(form=form)
+        messages.success(self.request, "Your profile has been updated.")
+        return redirect("profile", username=user.username)
+
+
+class MemberEditView(AdminRequiredMixin, FormView):
+    """An administrator edits any member, and sees their moderation record."""
+
+    template_name = "accounts/member_edit.html"
+    form_class = MemberAdminForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_administrator():
+            self.member = get_member(kwargs["username"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {"instance": self.member, **super().get_form_kwargs()}
+
+    def get_context_data(self, **kwargs):
+        actions = self.member.moderation_actions.select_related("actor")[:50]
+        return super().get_context_data(member=self.member, actions=actions, **kwargs)
+
+    def form_valid(self, form):
+        member = form.save()
+        messages.success(self.request, f"Saved {member.username}.")
+        return redirect("profile", username=member.username)
+
+
+@cache_control(public=True, max_age=365 * 24 * 3600, immutable=True)
+def identicon_image(request, key, size):
+    """A member's generated avatar: deterministic, so cached for a year."""
+    size = int(size)
+    if size not in AVATAR_SIZES.values():
+        raise Http404("No such size.")
+    image = cache.get_or_set(f"identicon:{key}:{size}", lambda: identicon(key, size), None)
+    return HttpResponse(image, content_type="image/png")
+
+
+# --- Moderation --------------------------------------------------------------
+
+
+class ModerationListView(PermissionRequiredMixin, ListView):
+    permission_required = Permission.MODERATE
+    template_name = "accounts/moderation_list.html"
+    context_object_name = "members"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.member_search(
+            query=self.request.GET.get("q", ""), active=self.request.GET.get("active", "")
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            query=self.request.GET.get("q", ""),
+            active=self.request.GET.get("active", ""),
+            **kwargs,
+        )
+
+
+class ModerateMemberView(PermissionRequiredMixin, FormView):
+    """Ask for confirmation (GET), then act and record it (POST)."""
+
+    permission_required = Permission.MODERATE
+    template_name = "accounts/moderate_confirm.html"
+    form_class = ModerationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.kind = ModerationAction.Kind(kwargs["action"])
+        except ValueError:
+            raise Http404("No such action.") from None
+        if request.user.can(Permission.MODERATE):
+            self.member = get_member(kwargs["username"])
+            if not services.can_moderate(request.user, self.member):
+                raise PermissionDenied("You can't moderate this member.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, kind=self.kind, **kwargs)
+
+    def form_valid(self, form):
+        services.member_moderate(
+            actor=self.request.user,
+            member=self.member,
+            kind=self.kind,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(self.request, f"{self.kind.label}: {self.member.username}.")
+        return redirect("moderation")

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.UnconfirmedGateMiddleware",
+    "accounts.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -190,6 +191,12 @@ TASKS = {
 OFFBRAND_ADMIN = env.str("OFFBRAND_ADMIN", default="")
 OFFBRAND_CONFIRM_MAX_AGE = env.int("OFFBRAND_CONFIRM_MAX_AGE", default=3600)
 OFFBRAND_REMEMBER_DAYS = env.int("OFFBRAND_REMEMBER_DAYS", default=30)
+OFFBRAND_AVATAR_MAX_BYTES = env.int("OFFBRAND_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# "local": identicons drawn here (no third-party request); "gravatar": Gravatar URLs.
+OFFBRAND_AVATARS = env.str("OFFBRAND_AVATARS", default="local")
+if OFFBRAND_AVATARS not in {"local", "gravatar"}:
+    raise ImproperlyConfigured("OFFBRAND_AVATARS must be 'local' or 'gravatar'.")
+OFFBRAND_LAST_SEEN_INTERVAL = env.int("OFFBRAND_LAST_SEEN_INTERVAL", default=60)
 
 # ---------------------------------------------------------------------------
 # Static and media files

@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from offbrand import views
 
@@ -10,7 +10,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("", include("accounts.urls_members")),
+    # Uploaded avatars from local storage. A deployment with object storage
+    # (or a proxy serving MEDIA_ROOT) never reaches this route.
+    re_path(
+        rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
+        serve,
+        {"document_root": settings.MEDIA_ROOT},
+    ),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,8 +1,10 @@
 import re
+from io import BytesIO
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from PIL import Image
 
 from accounts.models import Role
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -15,6 +17,20 @@ def fast_hashing_and_clean_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files go to a fresh folder per test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def image_bytes(size=(300, 200), colour=(200, 30, 30), fmt="PNG") -> bytes:
+    """A real picture, made here."""
+    buffer = BytesIO()
+    Image.new("RGB", size, colour).save(buffer, fmt)
+    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -31,10 +31,12 @@ def test_suspended_member_is_told_why_only_with_the_right_password(client, membe
     member.is_active = False
     member.save()
     right = client.post(URL, {"username": "alice", "password": password})
-    assert "This account is suspended" in right.content.decode()
+    assert "Your account has been suspended, so you can&#x27;t sign in" in right.content.decode()
     assert "_auth_user_id" not in client.session
     wrong = client.post(URL, {"username": "alice", "password": "not it at all"})
-    assert "This account is suspended" not in wrong.content.decode()
+    assert (
+        "Your account has been suspended, so you can&#x27;t sign in" not in wrong.content.decode()
+    )
 
 
 def test_without_remember_me_the_session_ends_with_the_browser(client, member, password):

@@ -1,0 +1,21 @@
+"""Public member pages and moderation, outside /accounts/."""
+
+from django.urls import path, re_path
+
+from accounts import views
+
+urlpatterns = [
+    path("users/<str:username>/", views.ProfileView.as_view(), name="profile"),
+    path("users/<str:username>/edit/", views.MemberEditView.as_view(), name="member_edit"),
+    path("moderate/users/", views.ModerationListView.as_view(), name="moderation"),
+    path(
+        "moderate/users/<str:username>/<str:action>/",
+        views.ModerateMemberView.as_view(),
+        name="moderate",
+    ),
+    re_path(
+        r"^avatars/identicon/(?P<key>[0-9a-f]{24})-(?P<size>[0-9]{1,4})\.png$",
+        views.identicon_image,
+        name="identicon",
+    ),
+]

@@ -1,0 +1,157 @@
+"""Moderator tools: the member list, suspend and reinstate, clearing content, the record."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accounts.models import ModerationAction
+from tests.conftest import image_bytes
+from tests.factories import UserFactory
+
+LIST = "/moderate/users/"
+
+
+@pytest.fixture
+def mod_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def act(client, member, action, reason=""):
+    return client.post(f"/moderate/users/{member.username}/{action}/", {"reason": reason})
+
+
+def test_list_requires_moderate(client, member, roles):
+    assert client.get(LIST)["Location"].startswith("/accounts/login/?next=")
+    client.force_login(member)
+    assert client.get(LIST).status_code == 403
+
+
+def test_list_is_paginated_and_searchable(mod_client, roles):
+    UserFactory.create_batch(30)
+    UserFactory(username="zed", email="zed@example.org", is_active=False)
+    first = mod_client.get(LIST)
+    assert len(first.context["members"]) == 25
+    assert first.context["page_obj"].paginator.num_pages == 2
+    by_name = mod_client.get(LIST, {"q": "ZE"})
+    assert [m.username for m in by_name.context["members"]] == ["zed"]
+    by_email = mod_client.get(LIST, {"q": "zed@example.o"})
+    assert [m.username for m in by_email.context["members"]] == ["zed"]
+    suspended = mod_client.get(LIST, {"active": "no"})
+    assert [m.username for m in suspended.context["members"]] == ["zed"]
+
+
+def test_list_query_count_does_not_grow_with_members(
+    mod_client, roles, django_assert_max_num_queries
+):
+    UserFactory.create_batch(10)
+    mod_client.get(LIST)  # last-seen written here, not below
+    with django_assert_max_num_queries(4) as small:
+        mod_client.get(LIST)
+    UserFactory.create_batch(490)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        mod_client.get(LIST)
+
+
+def test_suspend_asks_for_confirmation_first(mod_client, member):
+    response = mod_client.get(f"/moderate/users/{member.username}/suspend/")
+    assert response.status_code == 200
+    assert "Suspend alice?" in response.content.decode()
+    member.refresh_from_db()
+    assert member.is_active
+
+
+def test_suspend_signs_the_member_out_of_an_open_session_and_says_why(
+    mod_client, moderator, member, password
+):
+    browser = Client()
+    browser.post("/accounts/login/", {"username": "alice", "password": password})
+    assert browser.get("/").context["user"] == member
+    response = act(mod_client, member, "suspend", "Spam links")
+    assert response["Location"] == LIST
+    landed = browser.get("/", follow=True)
+    assert not landed.context["user"].is_authenticated
+    html = landed.content.decode()
+    assert "Your account has been suspended, so you have been signed out." in html
+    assert "Reason: Spam links" in html
+    again = browser.post("/accounts/login/", {"username": "alice", "password": password})
+    assert "Reason: Spam links" in again.content.decode()
+    assert "_auth_user_id" not in browser.session
+    record = ModerationAction.objects.get()
+    assert (record.actor, record.member, record.kind, record.reason) == (
+        moderator,
+        member,
+        "suspend",
+        "Spam links",
+    )
+
+
+def test_reinstate_lets_the_member_sign_in_again(mod_client, member, password):
+    act(mod_client, member, "suspend")
+    act(mod_client, member, "reinstate")
+    member.refresh_from_db()
+    assert member.is_active
+    assert (
+        Client().post("/accounts/login/", {"username": "alice", "password": password}).status_code
+        == 302
+    )
+    assert list(ModerationAction.objects.values_list("kind", flat=True)) == ["reinstate", "suspend"]
+
+
+def test_clear_about_me_and_avatar(mod_client, member, client):
+    member.about_me = "rude words"
+    member.save()
+    owner = Client()
+    owner.force_login(member)
+    owner.post(
+        "/accounts/profile/",
+        {"about_me": "rude words", "avatar_upload": SimpleUploadedFile("a.png", image_bytes())},
+    )
+    act(mod_client, member, "clear_about")
+    act(mod_client, member, "clear_avatar")
+    member.refresh_from_db()
+    assert member.about_me == "" and not member.avatar
+
+
+@pytest.mark.parametrize("action", ["suspend", "reinstate", "clear_about", "clear_avatar"])
+def test_moderators_cannot_act_on_administrators_or_themselves(
+    mod_client, moderator, administrator, action
+):
+    assert act(mod_client, administrator, action).status_code == 403
+    assert act(mod_client, moderator, action).status_code == 403
+    assert mod_client.get(f"/moderate/users/{administrator.username}/{action}/").status_code == 403
+    administrator.refresh_from_db()
+    assert administrator.is_active
+    assert not ModerationAction.objects.exists()
+
+
+def test_members_without_moderate_cannot_act(member_client, roles):
+    victim = UserFactory(username="victim")
+    assert act(member_client, victim, "suspend").status_code == 403
+    victim.refresh_from_db()
+    assert victim.is_active
+
+
+def test_unknown_action_is_404(mod_client, member):
+    assert mod_client.post(f"/moderate/users/{member.username}/delete/").status_code == 404
+
+
+def test_actions_are_post_only_and_need_csrf(moderator, member):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(moderator)
+    assert browser.post(f"/moderate/users/{member.username}/suspend/").status_code == 403
+    member.refresh_from_db()
+    assert member.is_active
+
+
+def test_record_is_in_the_django_admin_and_the_member_edit_page(
+    client, moderator, administrator, member
+):
+    mod = Client()
+    mod.force_login(moderator)
+    act(mod, member, "suspend", "Spam links")
+    client.force_login(administrator)
+    admin_log = client.get("/admin/accounts/moderationaction/").content.decode()
+    assert "Spam links" in admin_log
+    assert "Spam links" in client.get(f"/admin/accounts/user/{member.pk}/change/").content.decode()
+    assert "Spam links" in client.get(f"/users/{member.username}/edit/").content.decode()

@@ -1,0 +1,192 @@
+"""Public profiles, editing one's own, avatars and identicons."""
+
+import os
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from tests.conftest import image_bytes
+from tests.factories import UserFactory
+
+EDIT = "/accounts/profile/"
+
+
+def test_profile_shows_the_public_facts(client, member):
+    member.about_me = "Hi!\nI like <b>bold</b> & such."
+    member.last_seen = timezone.now() - timezone.timedelta(minutes=3)
+    member.first_name = "Alice"
+    member.save()
+    response = client.get("/users/alice/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>alice" in html
+    assert "Alice" in html and "User" in html
+    assert "Hi!<br>I like &lt;b&gt;bold&lt;/b&gt; &amp; such." in html
+    assert "3\xa0minutes ago" in html
+    assert re.search(r'<time datetime="[^"]+" title="[^"]+">3\xa0minutes ago</time>', html)
+    assert member.email not in html
+
+
+def test_email_shows_only_to_the_owner_and_administrators(client, member, moderator, administrator):
+    for viewer, sees in [(member, True), (moderator, False), (administrator, True)]:
+        client.force_login(viewer)
+        assert (member.email in client.get("/users/alice/").content.decode()) is sees
+
+
+def test_unknown_member_is_a_404_page(client, db):
+    response = client.get("/users/nobody/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_profile_lookup_ignores_case(client, member):
+    assert client.get("/users/ALICE/").status_code == 200
+
+
+def test_unconfirmed_member_can_see_their_own_profile_only(client, unconfirmed, member):
+    client.force_login(unconfirmed)
+    assert client.get(f"/users/{unconfirmed.username}/").status_code == 200
+    assert client.get("/users/alice/")["Location"] == "/accounts/unconfirmed/"
+
+
+def edit(client, **data):
+    return client.post(EDIT, {"first_name": "", "last_name": "", "about_me": "", **data})
+
+
+def test_edit_changes_name_and_about_me(member_client, member):
+    response = edit(member_client, first_name="Al", about_me="New bio")
+    assert response["Location"] == "/users/alice/"
+    member.refresh_from_db()
+    assert (member.first_name, member.about_me) == ("Al", "New bio")
+
+
+def test_about_me_past_the_limit_gets_a_clear_message(member_client, member):
+    response = edit(member_client, about_me="x" * 2001)
+    assert response.status_code == 200
+    assert (
+        "Ensure this value has at most 2000 characters (it has 2001)." in response.content.decode()
+    )
+
+
+def test_edit_ignores_every_other_posted_field(member_client, member, roles):
+    edit(
+        member_client,
+        about_me="ok",
+        role=roles["Administrator"].pk,
+        confirmed="off",
+        is_staff="on",
+        is_superuser="on",
+        email="hijack@example.com",
+        username="root",
+        is_active="off",
+    )
+    member.refresh_from_db()
+    assert member.role.name == "User"
+    assert member.confirmed and member.is_active
+    assert not member.is_staff and not member.is_superuser
+    assert (member.email, member.username) == ("alice@example.com", "alice")
+
+
+def upload(data=None, name="me.png"):
+    return SimpleUploadedFile(name, data or image_bytes(), content_type="image/png")
+
+
+def test_avatar_upload_is_stored_square_under_a_generated_name(member_client, member, media_root):
+    edit(member_client, avatar_upload=upload(name="../../etc/passwd.png"))
+    member.refresh_from_db()
+    assert member.avatar.name.startswith(f"avatars/{member.pk}-")
+    assert "passwd" not in member.avatar.name
+    with Image.open(member.avatar.path) as large, Image.open(member.avatar_small.path) as small:
+        assert large.size == (256, 256) and small.size == (64, 64)
+    html = member_client.get("/users/alice/").content.decode()
+    assert member.avatar.url in html
+
+
+def test_replacing_the_avatar_removes_the_old_files(
+    member_client, member, django_capture_on_commit_callbacks
+):
+    edit(member_client, avatar_upload=upload())
+    member.refresh_from_db()
+    old = [member.avatar.path, member.avatar_small.path]
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(member_client, avatar_upload=upload(image_bytes(colour=(0, 0, 255))))
+    member.refresh_from_db()
+    assert member.avatar.path not in old
+    assert not any(os.path.exists(path) for path in old)
+
+
+def test_removing_the_avatar_falls_back_to_the_identicon(
+    member_client, member, django_capture_on_commit_callbacks
+):
+    edit(member_client, avatar_upload=upload())
+    member.refresh_from_db()
+    path = member.avatar.path
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(member_client, remove_avatar="on")
+    member.refresh_from_db()
+    assert not member.avatar
+    assert not os.path.exists(path)
+    assert "/avatars/identicon/" in member_client.get("/users/alice/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"just some text", "notes.png", "not a valid image"),
+        (image_bytes()[:60], "cut.png", "not a valid image"),
+        (image_bytes(fmt="BMP"), "old.bmp", "Upload a PNG, JPEG, GIF or WebP image."),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "x.svg", "not a valid image"),
+    ],
+)
+def test_bad_uploads_get_a_form_error_and_keep_the_old_avatar(
+    member_client, member, data, name, message
+):
+    response = edit(member_client, about_me="kept?", avatar_upload=upload(data, name))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    member.refresh_from_db()
+    assert not member.avatar and member.about_me == ""
+
+
+def test_oversized_upload_is_refused(member_client, member, settings):
+    settings.OFFBRAND_AVATAR_MAX_BYTES = 1000
+    response = edit(member_client, avatar_upload=upload(image_bytes(size=(800, 800))))
+    assert "larger than" in response.content.decode()
+
+
+def test_identicon_is_local_deterministic_and_long_cached(client, member):
+    html = client.get("/users/alice/").content.decode()
+    [url] = set(re.findall(r'src="(/avatars/identicon/[^"]+-256\.png)"', html))
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == 200 and first["Content-Type"] == "image/png"
+    assert first.content == second.content
+    assert "max-age=31536000" in first["Cache-Control"]
+    assert "immutable" in first["Cache-Control"]
+    assert member.avatar_hash not in html  # no email hash in public HTML
+    other = UserFactory(username="bob")
+    assert other.avatar_url() != member.avatar_url()
+
+
+def test_identicon_refuses_unknown_sizes(client, db):
+    assert client.get("/avatars/identicon/" + "a" * 24 + "-999.png").status_code == 404
+
+
+def test_gravatar_mode_uses_the_gravatar_url(client, member, settings):
+    settings.OFFBRAND_AVATARS = "gravatar"
+    html = client.get("/users/alice/").content.decode()
+    assert member.gravatar(size=256).replace("&", "&amp;") in html
+
+
+def test_navigation_links_follow_permissions(client, member, moderator, administrator):
+    for user, moderate, admin in [
+        (member, False, False),
+        (moderator, True, False),
+        (administrator, True, True),
+    ]:
+        client.force_login(user)
+        html = client.get("/").content.decode()
+        assert ('href="/moderate/users/"' in html) is moderate
+        assert ('href="/admin/"' in html) is admin
