@@ -7,6 +7,16 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from accounts import receivers
+
+        # Every failed sign-in, from any form (ours or the admin's), counts.
+        user_login_failed.connect(
+            receivers.count_failed_login, dispatch_uid="offbrand.login_failed"
+        )
+
 
 class OffbrandAdminConfig(AdminConfig):
     """The Django admin, opened to members whose role has ADMIN."""

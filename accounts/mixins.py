@@ -9,6 +9,7 @@ from django.contrib.auth import mixins
 from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 
+from accounts import ratelimits
 from accounts.models import Permission
 
 
@@ -40,3 +41,30 @@ def permission_required(permission: Permission):
 
 def admin_required(view):
     return permission_required(Permission.ADMIN)(view)
+
+
+class RateLimitMixin:
+    """Count each POST against `rate_limits`, answering 429 once one is used up.
+
+    `rate_limits` maps a limit name (see `accounts.ratelimits.LIMITS`) to its
+    key: "ip", "user", or the name of a posted field (e.g. "email").
+    """
+
+    rate_limits: dict[str, str] = {}
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST":
+            refusal = ratelimits.first_refusal(
+                ratelimits.hit(name, self.rate_limit_key(scope))
+                for name, scope in self.rate_limits.items()
+            )
+            if refusal:
+                return ratelimits.too_many_requests(request, refusal)
+        return super().dispatch(request, *args, **kwargs)
+
+    def rate_limit_key(self, scope: str) -> str:
+        if scope == "ip":
+            return ratelimits.client_ip(self.request)
+        if scope == "user":
+            return f"user:{self.request.user.pk}"
+        return self.request.POST.get(scope, "").strip()

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts import tokens
+from accounts import ratelimits, tokens
 from accounts.emails import send_email, site_url
 from accounts.models import (
     EmailChangeRequest,
@@ -159,6 +159,35 @@ def user_confirm_email(*, token: str) -> LinkOutcome:
     user.confirmed = True
     _grant_site_admin(user)
     return LinkOutcome.DONE
+
+
+# --- Sign-in limits ------------------------------------------------------------
+
+
+def _login_account_key(identifier: str) -> str:
+    """One key per account, whether named by username or email, in any case."""
+    user = User.objects.get_by_login(identifier) if identifier.strip() else None
+    return f"user:{user.pk}" if user else f"name:{identifier.strip().casefold()}"
+
+
+def login_refusal(request, identifier: str) -> ratelimits.Verdict | None:
+    """Why a sign-in attempt may not even be checked (locked account or address)."""
+    return ratelimits.first_refusal(
+        [
+            ratelimits.peek("login_failed_account", _login_account_key(identifier)),
+            ratelimits.peek("login_failed_ip", ratelimits.client_ip(request)),
+        ]
+    )
+
+
+def login_failed(request, identifier: str) -> None:
+    ratelimits.hit("login_failed_account", _login_account_key(identifier))
+    if request is not None:
+        ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
+
+
+def login_lock_clear(user: User) -> None:
+    ratelimits.clear("login_failed_account", f"user:{user.pk}")
 
 
 # --- Password ----------------------------------------------------------------

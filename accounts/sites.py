@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 
+from accounts import ratelimits, services
+
 
 class AdministratorAuthenticationForm(AdminAuthenticationForm):
     """Admit members whose role has ADMIN, whatever their `is_staff` says."""
@@ -22,6 +24,13 @@ class OffbrandAdminSite(admin.AdminSite):
     site_title = "Offbrand admin"
     index_title = "Members and roles"
     login_form = AdministratorAuthenticationForm
+
+    def login(self, request, extra_context=None):
+        if request.method == "POST":
+            refusal = services.login_refusal(request, request.POST.get("username", ""))
+            if refusal:
+                return ratelimits.too_many_requests(request, refusal)
+        return super().login(request, extra_context)
 
     def has_permission(self, request):
         return request.user.is_active and request.user.is_administrator()

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts import selectors, services
+from accounts import ratelimits, selectors, services
 from accounts.avatars import AVATAR_SIZES, identicon
 from accounts.forms import (
     EmailChangeForm,
@@ -25,7 +25,7 @@ from accounts.forms import (
     ProfileForm,
     RegistrationForm,
 )
-from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin
+from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin, RateLimitMixin
 from accounts.models import ModerationAction, Permission, User, iexact
 from accounts.services import LinkOutcome
 
@@ -43,7 +43,8 @@ def report_email(request, sent: bool, success: str) -> None:
         messages.warning(request, DELAYED)
 
 
-class RegisterView(FormView):
+class RegisterView(RateLimitMixin, FormView):
+    rate_limits = {"signup_ip": "ip"}
     template_name = "accounts/register.html"
     form_class = RegistrationForm
     success_url = reverse_lazy("accounts:register_done")
@@ -139,7 +140,8 @@ class UnconfirmedView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
 
-class ResendConfirmationView(LoginRequiredMixin, View):
+class ResendConfirmationView(LoginRequiredMixin, RateLimitMixin, View):
+    rate_limits = {"confirm_resend_ip": "ip", "confirm_resend_user": "user"}
     http_method_names = ["post"]
 
     def post(self, request):
@@ -156,6 +158,12 @@ class ResendConfirmationView(LoginRequiredMixin, View):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
+
+    def post(self, request, *args, **kwargs):
+        refusal = services.login_refusal(request, request.POST.get("username", ""))
+        if refusal:
+            return ratelimits.too_many_requests(request, refusal)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -174,7 +182,8 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RateLimitMixin, auth_views.PasswordChangeView):
+    rate_limits = {"password_change_ip": "ip", "password_change_user": "user"}
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("index")
 
@@ -189,7 +198,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(RateLimitMixin, auth_views.PasswordResetView):
+    rate_limits = {"password_reset_ip": "ip", "password_reset_email": "email"}
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
@@ -203,12 +213,17 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        services.login_lock_clear(form.user)
+        return super().form_valid(form)
+
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class EmailChangeView(LoginRequiredMixin, FormView):
+class EmailChangeView(LoginRequiredMixin, RateLimitMixin, FormView):
+    rate_limits = {"email_change_ip": "ip", "email_change_user": "user"}
     template_name = "accounts/email_change.html"
     form_class = EmailChangeForm
 

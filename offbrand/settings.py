@@ -196,6 +196,8 @@ OFFBRAND_AVATAR_MAX_BYTES = env.int("OFFBRAND_AVATAR_MAX_BYTES", default=2 * 102
 OFFBRAND_AVATARS = env.str("OFFBRAND_AVATARS", default="local")
 if OFFBRAND_AVATARS not in {"local", "gravatar"}:
     raise ImproperlyConfigured("OFFBRAND_AVATARS must be 'local' or 'gravatar'.")
+# How many proxies in front add X-Forwarded-For (0: trust REMOTE_ADDR only).
+OFFBRAND_TRUSTED_PROXIES = env.int("OFFBRAND_TRUSTED_PROXIES", default=0)
 OFFBRAND_LAST_SEEN_INTERVAL = env.int("OFFBRAND_LAST_SEEN_INTERVAL", default=60)
 
 # ---------------------------------------------------------------------------
