@@ -1,5 +1,7 @@
 """Account pages: each view parses the request, calls one service, responds."""
 
+from contextlib import suppress
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -313,7 +315,15 @@ def identicon_image(request, key, size):
     size = int(size)
     if size not in AVATAR_SIZES.values():
         raise Http404("No such size.")
-    image = cache.get_or_set(f"identicon:{key}:{size}", lambda: identicon(key, size), None)
+    cache_key = f"identicon:{key}:{size}"
+    try:
+        image = cache.get(cache_key)
+    except Exception:  # a cache outage costs a redraw, not the page
+        image = None
+    if image is None:
+        image = identicon(key, size)
+        with suppress(Exception):
+            cache.set(cache_key, image, None)
     return HttpResponse(image, content_type="image/png")
 
 

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "accounts.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "offbrand.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "offbrand.urls"

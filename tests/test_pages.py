@@ -36,3 +36,15 @@ def test_unknown_page_is_a_friendly_404(client, db):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_pages_answer_a_friendly_503_while_the_database_is_down(client, db, monkeypatch):
+    def down(self, request, *args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(views.IndexView, "get", down)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "Back in a moment" in response.content.decode()
+    assert response["Retry-After"] == "30"
