@@ -8,6 +8,7 @@ from django.contrib import auth, messages
 from django.contrib.auth.middleware import AuthenticationMiddleware as BaseMiddleware
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import AnonymousVisitor, User
@@ -100,4 +101,19 @@ class LastSeenMiddleware:
             if user.last_seen is None or now - user.last_seen >= interval:
                 User.objects.filter(pk=user.pk).update(last_seen=now)
                 user.last_seen = now
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Pages for a signed-in member are theirs alone: never stored by shared caches."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_vary_headers(response, ("Cookie",))
+            if not response.has_header("Cache-Control"):
+                patch_cache_control(response, private=True, no_store=True)
         return response

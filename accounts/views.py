@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -216,8 +217,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
-        services.login_lock_clear(form.user)
-        return super().form_valid(form)
+        # Lock the member's row and check the token again inside the
+        # transaction: of two simultaneous uses of one link, one wins.
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=self.user.pk)
+            token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+            if not self.token_generator.check_token(locked, token):
+                self.validlink = False
+                return self.render_to_response(self.get_context_data(form=form))
+            form.user = locked
+            response = super().form_valid(form)
+        services.login_lock_clear(locked)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from offbrand import views
 
@@ -13,9 +12,5 @@ urlpatterns = [
     path("", include("accounts.urls_members")),
     # Uploaded avatars from local storage. A deployment with object storage
     # (or a proxy serving MEDIA_ROOT) never reaches this route.
-    re_path(
-        rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
-        serve,
-        {"document_root": settings.MEDIA_ROOT},
-    ),
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),
 ]

@@ -2,10 +2,12 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
+from django.views.static import serve
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +26,8 @@ def healthz(request):
         logger.warning("Health check: database unavailable: %s", error)
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def media(request, path):
+    """Uploaded files from local storage (generated names only; sent with nosniff)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,90 @@
+"""Session and token hardening."""
+
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+
+from accounts.hashers import OffbrandArgon2PasswordHasher
+
+LOGIN = "/accounts/login/"
+
+
+def test_csrf_token_rotates_at_sign_in(member, password):
+    client = Client()
+    client.get(LOGIN)
+    before = client.cookies[settings.CSRF_COOKIE_NAME].value
+    client.post(LOGIN, {"username": "alice", "password": password})
+    client.get("/accounts/password/change/")
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != before
+
+
+def test_signed_in_pages_are_private_and_vary_on_cookie(member_client):
+    response = member_client.get("/")
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_anonymous_landing_page_is_not_marked_private(client, db):
+    assert "private" not in client.get("/").get("Cache-Control", "")
+
+
+def test_reset_post_with_a_forged_host_sends_nothing(client, member):
+    response = client.post(
+        "/accounts/password/reset/", {"email": member.email}, HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400
+    assert mail.outbox == []
+
+
+def test_password_reset_voids_other_outstanding_reset_links(client, member):
+    client.post("/accounts/password/reset/", {"email": member.email})
+    client.post("/accounts/password/reset/", {"email": member.email})
+    first, second = (m.body.split("http://testserver")[1].split()[0] for m in mail.outbox)
+    set_url = client.get(second, follow=True).redirect_chain[-1][0]
+    new = "another fine passphrase"
+    client.post(set_url, {"new_password1": new, "new_password2": new})
+    page = Client().get(first, follow=True)
+    assert "This link doesn" in page.content.decode()
+
+
+def test_long_unicode_passwords_are_accepted(client, roles):
+    long_password = ("pässwörd-ключ-密码-🔑" * 12)[:200]
+    response = client.post(
+        "/accounts/register/",
+        {
+            "email": "u@example.com",
+            "username": "unicode",
+            "password1": long_password,
+            "password2": long_password,
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        Client().post(LOGIN, {"username": "unicode", "password": long_password}).status_code == 302
+    )
+
+
+def test_argon2_parameters_are_the_documented_ones():
+    from offbrand import settings as configured  # the suite itself swaps in a fast hasher
+
+    assert configured.PASSWORD_HASHERS[0] == "accounts.hashers.OffbrandArgon2PasswordHasher"
+    hasher = OffbrandArgon2PasswordHasher()
+    encoded = hasher.encode("secret", hasher.salt())
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_media_is_served_with_nosniff(member_client, member):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import image_bytes
+
+    member_client.post(
+        "/accounts/profile/",
+        {"avatar_upload": SimpleUploadedFile("a.png", image_bytes()), "about_me": ""},
+    )
+    member.refresh_from_db()
+    response = member_client.get(member.avatar.url)
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "image/webp"
