@@ -32,6 +32,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r accounts offbrand -x accounts/migrations -ll
 
 check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
