@@ -1,11 +1,13 @@
 """Request-wide behaviour of accounts."""
 
+from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.middleware import AuthenticationMiddleware as BaseMiddleware
+from django.db import DatabaseError
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -62,6 +64,8 @@ UNCONFIRMED_ALLOWED_VIEWS = {
     "accounts:confirm",
     "accounts:confirm_resend",
     "accounts:logout",
+    "identicon",
+    "media",
 }
 
 
@@ -99,7 +103,9 @@ class LastSeenMiddleware:
             now = timezone.now()
             interval = timedelta(seconds=settings.OFFBRAND_LAST_SEEN_INTERVAL)
             if user.last_seen is None or now - user.last_seen >= interval:
-                User.objects.filter(pk=user.pk).update(last_seen=now)
+                # Best effort: a page is not refused for want of a timestamp.
+                with suppress(DatabaseError):
+                    User.objects.filter(pk=user.pk).update(last_seen=now)
                 user.last_seen = now
         return response
 

@@ -99,9 +99,11 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
         with transaction.atomic():
             user.save()
     except IntegrityError:
+        user = None  # another sign-up took the email or the username meanwhile
+    if user is None:
         if User.objects.filter(iexact("email", email)).exists():
             return _registration_on_taken_email(email, request)
-        raise UsernameTaken(username) from None
+        raise UsernameTaken(username)
     return Registration(user=user, email_sent=send_confirmation_email(user, request=request))
 
 
@@ -165,9 +167,15 @@ def user_confirm_email(*, token: str) -> LinkOutcome:
 
 
 def _login_account_key(identifier: str) -> str:
-    """One key per account, whether named by username or email, in any case."""
-    user = User.objects.get_by_login(identifier) if identifier.strip() else None
-    return f"user:{user.pk}" if user else f"name:{identifier.strip().casefold()}"
+    """One key per account, whether named by username or email, in any case.
+
+    Runs before the form is validated: text no account could have (empty,
+    too long, a NUL byte) is keyed as it is, without a query.
+    """
+    identifier = identifier.strip()
+    plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
+    user = User.objects.get_by_login(identifier) if plausible else None
+    return f"user:{user.pk}" if user else f"name:{identifier.casefold()}"
 
 
 def login_refusal(request, identifier: str) -> ratelimits.Verdict | None:

@@ -1,5 +1,6 @@
 """Account pages: each view parses the request, calls one service, responds."""
 
+import copy
 from contextlib import suppress
 
 from django.conf import settings
@@ -308,7 +309,8 @@ class MemberEditView(AdminRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {"instance": self.member, **super().get_form_kwargs()}
+        # The form edits a copy, so a refused value never reaches the page around it.
+        return {"instance": copy.copy(self.member), **super().get_form_kwargs()}
 
     def get_context_data(self, **kwargs):
         actions = self.member.moderation_actions.select_related("actor")[:50]

@@ -3,8 +3,8 @@
 import logging
 
 from django.db import OperationalError
-from django.http import HttpResponse
-from django.template.loader import render_to_string
+
+from offbrand.views import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -12,8 +12,10 @@ logger = logging.getLogger(__name__)
 class DatabaseUnavailableMiddleware:
     """Answer a friendly 503 while the database cannot be reached.
 
-    With CONN_HEALTH_CHECKS on, the next request after the database returns
-    opens a fresh connection, so the site recovers by itself.
+    Errors raised in middleware reach `handler500` (`offbrand.views.server_error`)
+    instead, which answers the same page. With CONN_HEALTH_CHECKS on, the next
+    request after the database returns opens a fresh connection, so the site
+    recovers by itself.
     """
 
     def __init__(self, get_response):
@@ -26,7 +28,4 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError):
             return None
         logger.error("Database unavailable: %s", exception)
-        # Rendered without the request: its context would query the database.
-        response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "30"
-        return response
+        return database_unavailable()

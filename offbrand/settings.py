@@ -110,7 +110,7 @@ CACHES = {
 
 # Sessions live in the database (they survive a cache outage); the cache
 # spares the query on every signed-in request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "offbrand.sessions"
 
 # ---------------------------------------------------------------------------
 # Authentication
@@ -144,7 +144,8 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # ---------------------------------------------------------------------------
 # An ESP through django-anymail (ANYMAIL_ESP=mailgun, postmark, ...) wins;
 # otherwise EMAIL_URL (smtp://user:pass@host:587/?tls=True, consolemail://,
-# filemail:///path); the default prints mail to the console.
+# filemail:///path). The default prints mail to the console while DEBUG is
+# on, and hands it to the local mail server (smtp://localhost:25) when off.
 _email_timeout = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")
 if ANYMAIL_ESP:
@@ -156,7 +157,8 @@ if ANYMAIL_ESP:
     }
     MAILERS = {"default": {"BACKEND": f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"}}
 else:
-    _email = env.email_url_config(env.str("EMAIL_URL", default="consolemail://"))
+    _default_email_url = "consolemail://" if DEBUG else "smtp://localhost:25"
+    _email = env.email_url_config(env.str("EMAIL_URL", default=_default_email_url))
     _backend = _email["EMAIL_BACKEND"]
     _options = {}
     if _backend.endswith("smtp.EmailBackend"):

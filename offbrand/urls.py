@@ -14,3 +14,5 @@ urlpatterns = [
     # (or a proxy serving MEDIA_ROOT) never reaches this route.
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),
 ]
+
+handler500 = "offbrand.views.server_error"

@@ -1,10 +1,13 @@
 """Site-wide pages: the landing page and the health check."""
 
 import logging
+import sys
 
 from django.conf import settings
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django.views.static import serve
@@ -31,3 +34,17 @@ def healthz(request):
 def media(request, path):
     """Uploaded files from local storage (generated names only; sent with nosniff)."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+def database_unavailable():
+    """The friendly 503 page, rendered without the request (its context would query)."""
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
+def server_error(request):
+    """500, unless the error is the database being unreachable: then 503."""
+    if isinstance(sys.exc_info()[1], OperationalError):
+        return database_unavailable()
+    return defaults.server_error(request)

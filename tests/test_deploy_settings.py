@@ -1,0 +1,94 @@
+"""Production settings: the deploy checks pass, secrets are required, headers are sent."""
+
+import json
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "".join(
+        secrets.choice(string.ascii_letters + string.digits + "!@#%^&*(-_=+)") for _ in range(60)
+    ),
+    "ALLOWED_HOSTS": "offbrand.example.com",
+}
+
+
+def run(args, **overrides) -> subprocess.CompletedProcess:
+    """Run Python in a fresh process at the repository root, with `overrides` in its env."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env["DJANGO_SETTINGS_MODULE"] = "offbrand.settings"
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def deploy_check(**overrides) -> str:
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **overrides)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNINGS" not in output
+    assert "System check identified no issues" in output
+    return output
+
+
+def test_deploy_checks_pass_with_production_settings():
+    # Only DEBUG, SECRET_KEY and ALLOWED_HOSTS set: mail must not fall back to the
+    # console backend (mail.E001) when DEBUG is off.
+    deploy_check(**PRODUCTION, EMAIL_URL=None, ANYMAIL_ESP=None)
+
+
+def test_deploy_checks_pass_with_production_settings_and_smtp():
+    deploy_check(**PRODUCTION, EMAIL_URL="smtp://mailer:secret@smtp.example.com:587/?tls=True")
+
+
+def test_without_a_secret_key_production_refuses_to_start():
+    result = run(["manage.py", "check"], **{**PRODUCTION, "SECRET_KEY": None})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stdout + result.stderr
+
+
+def test_production_cookies_are_secure_and_hsts_is_on():
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({name: getattr(s, name) for name in ["
+        "'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', "
+        "'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS']}))"
+    )
+    result = run(["-c", script], **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+def test_pages_carry_the_security_headers(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    directives = {part.strip().split()[0]: part.strip() for part in csp.split(";") if part.strip()}
+    assert directives["default-src"] == "default-src 'self'"
+    assert directives["object-src"] == "object-src 'none'"
+    assert directives["base-uri"] == "base-uri 'none'"
+    assert directives["frame-ancestors"] == "frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
