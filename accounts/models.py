@@ -185,7 +185,7 @@ class UserManager(DjangoUserManager):
 
 def identicon_key(avatar_hash: str) -> str:
     """A keyed digest of the avatar hash: identicon URLs never reveal the email's hash."""
-    return salted_hmac("offbrand.identicon", avatar_hash).hexdigest()[:24]
+    return salted_hmac("offbrand.identicon", avatar_hash, algorithm="sha256").hexdigest()[:24]
 
 
 def email_hash(email: str) -> str:

@@ -355,11 +355,14 @@ class ModerationListView(PermissionRequiredMixin, ListView):
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             query=self.request.GET.get("q", ""),
             active=self.request.GET.get("active", ""),
             **kwargs,
         )
+        for member in context["members"]:
+            member.moderatable = services.can_moderate(self.request.user, member)
+        return context
 
 
 class ModerateMemberView(PermissionRequiredMixin, FormView):

@@ -119,3 +119,21 @@ def test_unconfirmed_member_can_sign_in_and_is_gated(client, roles, password):
     response = client.post(URL, {"username": "fresh", "password": password}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert client.get("/accounts/email/change/")["Location"] == "/accounts/unconfirmed/"
+
+
+def test_unknown_user_costs_one_password_hash_like_a_wrong_password(client, member, monkeypatch):
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    calls = []
+    original = MD5PasswordHasher.encode
+
+    def counting_encode(self, password, salt):
+        calls.append(password)
+        return original(self, password, salt)
+
+    monkeypatch.setattr(MD5PasswordHasher, "encode", counting_encode)
+    client.post(URL, {"username": "alice", "password": "wrong one"})
+    wrong = len(calls)
+    calls.clear()
+    client.post(URL, {"username": "nobody-at-all", "password": "wrong one"})
+    assert wrong == len(calls) == 1

@@ -155,3 +155,12 @@ def test_record_is_in_the_django_admin_and_the_member_edit_page(
     assert "Spam links" in admin_log
     assert "Spam links" in client.get(f"/admin/accounts/user/{member.pk}/change/").content.decode()
     assert "Spam links" in client.get(f"/users/{member.username}/edit/").content.decode()
+
+
+def test_list_offers_actions_only_on_members_the_moderator_may_act_on(
+    mod_client, moderator, administrator, member
+):
+    html = mod_client.get(LIST).content.decode()
+    assert f"/moderate/users/{member.username}/suspend/" in html
+    assert f"/moderate/users/{administrator.username}/suspend/" not in html
+    assert f"/moderate/users/{moderator.username}/suspend/" not in html

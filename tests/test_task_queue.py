@@ -8,8 +8,9 @@ from accounts.models import User
 
 
 def test_registration_mail_waits_in_the_database_queue_until_the_worker_sends_it(
-    client, roles, settings
+    client, transactional_db, settings
 ):
+    # transactional_db: the worker closes its database connection when it ends.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     client.post(
         "/accounts/register/",

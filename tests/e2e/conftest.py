@@ -1,0 +1,150 @@
+"""Browser journeys: Debian's Chromium, driven by Playwright, against pytest-django's live_server.
+
+Every test here is marked `browser` and skipped, visibly, where Chromium is missing.
+
+Playwright's sync API keeps an asyncio event loop running in the main thread,
+and Django refuses ORM calls (factories, model assertions, the database flush
+between tests) while one runs unless DJANGO_ALLOW_ASYNC_UNSAFE is set. Both
+are confined to this package: Playwright starts with the first journey and
+stops after the last one, and the variable is set only in between. Set for the
+whole session it would leak into the subprocesses other tests start, and
+`manage.py check --deploy` there fails with async.E001.
+"""
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright
+from playwright.sync_api import sync_playwright as start_playwright
+
+from tests.e2e.helpers import AXE_LOG, DESKTOP, SCREENSHOTS, BrowserWatch, Inbox
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+NO_CHROMIUM = (
+    "Chromium not found: install it with `apt-get install -y chromium` to run the browser tests"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Pages of a local server answer at once: fail fast instead of after 30 s.
+TIMEOUT_MS = 5000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if found is None:
+        pytest.skip(NO_CHROMIUM)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_artifacts() -> None:
+    """Screenshots and the axe log describe this run only."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    AXE_LOG.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def browser_test(chromium_executable, transactional_db, live_server) -> None:
+    """Every journey needs Chromium, and a live server with a database it can see."""
+
+
+# --- Playwright, for this package only ---------------------------------------
+# pytest-playwright's own fixtures live for the whole session; these replace the
+# ones that hold Playwright's event loop, so it ends with the last journey.
+
+
+@pytest.fixture(scope="package")
+def orm_beside_event_loop() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="package")
+def playwright(orm_beside_event_loop) -> Iterator[Playwright]:
+    with start_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict, chromium_executable: str) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_executable,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="package")
+def browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+    browser = browser_type.launch(**browser_type_launch_args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser_context_args(live_server) -> dict:
+    """Journeys write `page.goto("/")`, on a desktop-sized window."""
+    return {"base_url": live_server.url, "viewport": DESKTOP}
+
+
+# --- Watched pages -------------------------------------------------------------
+
+
+@pytest.fixture
+def watch(live_server) -> Iterator[BrowserWatch]:
+    """Fails the test at teardown if any watched page saw a problem."""
+    watch = BrowserWatch(live_server.url)
+    yield watch
+    watch.assert_clean()
+
+
+@pytest.fixture
+def new_watched_context(new_context, watch: BrowserWatch) -> Callable[[], BrowserContext]:
+    def new_watched_context() -> BrowserContext:
+        context = new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        watch.attach(context)
+        return context
+
+    return new_watched_context
+
+
+@pytest.fixture
+def context(new_watched_context) -> BrowserContext:
+    """pytest-playwright's `page` comes from this context, so it is watched too."""
+    return new_watched_context()
+
+
+@pytest.fixture
+def open_page(new_watched_context) -> Callable[[], Page]:
+    """A page in a browser context of its own: a second person, watched like `page`."""
+    return lambda: new_watched_context().new_page()
+
+
+@pytest.fixture
+def inbox(live_server) -> Inbox:
+    return Inbox(live_server.url)

@@ -1,0 +1,208 @@
+"""What every browser journey shares: a watch on the browser, the inbox, axe and screenshots."""
+
+import json
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from django.core.mail import EmailMessage
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response
+
+from tests.conftest import links_in
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_LOG = ARTIFACTS / "axe-violations.jsonl"
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+_axe = Axe()
+
+
+class BrowserWatch:
+    """Records what should never happen while a person browses the site.
+
+    Console errors, uncaught script errors, failed requests, error responses
+    and requests to any host but the site under test. A journey that opens an
+    error page on purpose says so first with `expect_status`.
+    """
+
+    def __init__(self, site_url: str):
+        self.site_host = urlsplit(site_url).netloc
+        self.expected: set[tuple[int, str]] = set()
+        self.problems: list[str] = []
+
+    def expect_status(self, status: int, path: str) -> None:
+        """Allow one error response (and the console line Chromium logs for it)."""
+        self.expected.add((status, path))
+
+    def attach(self, context: BrowserContext) -> None:
+        context.on("page", self._attach_page)
+        for page in context.pages:
+            self._attach_page(page)
+
+    def assert_clean(self) -> None:
+        assert not self.problems, "The browser saw problems:\n" + "\n".join(self.problems)
+
+    def _attach_page(self, page: Page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        page.on("request", self._on_request)
+        page.on("requestfailed", self._on_request_failed)
+        page.on("response", self._on_response)
+
+    def _is_expected(self, url: str, status: int | None = None) -> bool:
+        path = urlsplit(url).path
+        return any(
+            path == expected_path and status in (None, expected_status)
+            for expected_status, expected_path in self.expected
+        )
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and self._is_expected(source):
+            return
+        self.problems.append(f"console error: {message.text} ({source})")
+
+    def _on_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != self.site_host:
+            self.problems.append(f"request to another host: {request.method} {request.url}")
+
+    def _on_request_failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
+            # Leaving a page cancels what it was still loading; a resource that
+            # really fails on a checked page shows as a broken image or a
+            # console error instead.
+            return
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 400 and not self._is_expected(response.url, response.status):
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}"
+            )
+
+
+class Inbox:
+    """Django's locmem outbox, filled by live_server's thread in this process."""
+
+    def __init__(self, site_url: str):
+        self.site = urlsplit(site_url)
+        self.opened: set[int] = set()
+
+    def next_email(self, to: str, subject: str, timeout: float = 5.0) -> EmailMessage:
+        """The next unopened email to `to` whose subject contains `subject`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, message in enumerate(mail.outbox):
+                recipients = [address.casefold() for address in message.to]
+                if (
+                    index not in self.opened
+                    and to.casefold() in recipients
+                    and subject in message.subject
+                ):
+                    self.opened.add(index)
+                    return message
+            if time.monotonic() > deadline:
+                sent = [(message.to, message.subject) for message in mail.outbox]
+                raise AssertionError(
+                    f"No new email to {to} about {subject!r} within {timeout}s; outbox: {sent}"
+                )
+            time.sleep(0.05)
+
+    def next_link(self, to: str, subject: str) -> str:
+        """The first link in the next such email, on the live server."""
+        return self._on_site(links_in(self.next_email(to, subject))[0])
+
+    def _on_site(self, link: str) -> str:
+        parts = urlsplit(link)
+        return urlunsplit((self.site.scheme, self.site.netloc, *parts[2:]))
+
+
+def save_screenshots(page: Page, name: str) -> None:
+    """Full-page PNGs of the current page at desktop and phone widths."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{size['width']}.png", full_page=True)
+    page.set_viewport_size(original)
+
+
+def check_accessibility(page: Page, name: str, ignore_rules: frozenset[str] = frozenset()) -> None:
+    """Run axe; log every violation, fail on serious or critical ones.
+
+    `ignore_rules` is only for markup the site cannot change (Django admin's
+    own templates): the caller says why next to the list.
+    """
+    violations = _axe.run(page).response["violations"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with AXE_LOG.open("a") as log:
+        for violation in violations:
+            entry = {
+                "page": name,
+                "url": page.url,
+                "rule": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "targets": [node["target"] for node in violation["nodes"]],
+            }
+            log.write(json.dumps(entry) + "\n")
+    blocking = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"])
+        for violation in violations
+        if violation["impact"] in BLOCKING_IMPACTS and violation["id"] not in ignore_rules
+    ]
+    assert not blocking, f"axe on {name} ({page.url}):\n" + "\n".join(blocking)
+
+
+def assert_images_loaded(page: Page) -> None:
+    broken = page.evaluate(
+        "[...document.images].filter(image => !image.naturalWidth).map(image => image.src)"
+    )
+    assert not broken, f"Broken images on {page.url}: {broken}"
+
+
+def visit_check(page: Page, name: str, ignore_rules: frozenset[str] = frozenset()) -> None:
+    """After each navigation: screenshots, images, then the accessibility check."""
+    page.wait_for_load_state()
+    save_screenshots(page, name)
+    assert_images_loaded(page)
+    check_accessibility(page, name, ignore_rules)
+
+
+class Journey:
+    """Numbers the steps of one journey, so its screenshots sort in order."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.step = 0
+
+    def check(self, page: Page, step: str, ignore_rules: frozenset[str] = frozenset()) -> None:
+        self.step += 1
+        visit_check(page, f"{self.name}-{self.step:02d}-{step}", ignore_rules)
+
+
+def label(text: str) -> re.Pattern:
+    """A form label exactly, with or without the colon Django's forms add."""
+    return re.compile(rf"^\s*{re.escape(text)}:?\s*$")
+
+
+def sign_in(page: Page, login: str, password: str, *, remember: bool = False) -> None:
+    """Sign in through the form, as a person would, from any page of the site."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
+    page.get_by_label(label("Username or email")).fill(login)
+    page.get_by_label(label("Password")).fill(password)
+    if remember:
+        page.get_by_label(label("Remember me")).check()
+    page.get_by_role("button", name="Sign in").click()

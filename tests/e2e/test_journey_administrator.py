@@ -1,0 +1,59 @@
+"""An administrator lets the User role moderate; a signed-in member sees it at once."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role
+from tests.e2e.helpers import Journey, label, sign_in
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+MODERATION = "/moderate/users/"
+
+
+def test_administrator_grants_moderation(page: Page, open_page, watch):
+    Role.objects.sync_table()
+    UserFactory(username="ada", email="ada@example.com", role=Role.objects.administrator())
+    UserFactory(username="mia", email="mia@example.com")
+    journey = Journey("administrator")
+
+    # A member, signed in in a browser of her own, may not moderate yet.
+    member_page = open_page()
+    member_page.goto("/")
+    sign_in(member_page, "mia", DEFAULT_PASSWORD)
+    member_nav = member_page.get_by_role("navigation", name="Main")
+    expect(member_page.get_by_text("Welcome back, mia.")).to_be_visible()
+    expect(member_nav.get_by_role("link", name="Moderate")).to_have_count(0)
+    watch.expect_status(403, MODERATION)
+    member_page.goto(MODERATION)
+    expect(member_page.get_by_role("heading", name="You can't open this page")).to_be_visible()
+    journey.check(member_page, "member-forbidden")
+    member_page.get_by_role("link", name="Back to the home page").click()
+    expect(member_page.get_by_role("heading", name="Welcome to Offbrand!")).to_be_visible()
+
+    # The administrator ticks Moderate on the User role.
+    page.goto("/admin/login/")
+    journey.check(page, "admin-login")
+    page.get_by_label(label("Username")).fill("ada")
+    page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Members and roles")).to_be_visible()
+    journey.check(page, "admin-index")
+    page.get_by_role("link", name="Roles", exact=True).click()
+    journey.check(page, "admin-roles")
+    page.get_by_role("link", name="User", exact=True).click()
+    journey.check(page, "admin-role-user")
+    page.get_by_label(label("Moderate")).check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("was changed successfully")).to_be_visible()
+    journey.check(page, "admin-role-saved")
+    assert Role.objects.get(name="User").permission_summary == "FOLLOW, COMMENT, WRITE, MODERATE"
+
+    # The member reloads the home page and finds moderation in her navigation.
+    member_page.reload()
+    moderate = member_nav.get_by_role("link", name="Moderate")
+    expect(moderate).to_be_visible()
+    journey.check(member_page, "member-can-moderate")
+    moderate.click()
+    expect(member_page).to_have_url(re.compile(f"{MODERATION}$"))
+    journey.check(member_page, "member-moderation")

@@ -1,0 +1,116 @@
+"""A newcomer registers, confirms, signs in, changes and then resets the password."""
+
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import Journey, label
+
+EMAIL = "nora@example.com"
+USERNAME = "nora"
+FIRST_PASSWORD = "a sturdy passphrase 9"
+SECOND_PASSWORD = "another sturdy passphrase 7"
+THIRD_PASSWORD = "a third sturdy passphrase 5"
+THIRTY_DAYS = 30 * 24 * 3600
+
+
+def focus_is_visible(page: Page) -> bool:
+    return page.evaluate(
+        """() => {
+            const style = getComputedStyle(document.activeElement);
+            return style.boxShadow !== "none" || style.outlineStyle !== "none";
+        }"""
+    )
+
+
+def test_newcomer(page: Page, inbox):
+    journey = Journey("newcomer")
+    nav = page.get_by_role("navigation", name="Main")
+
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Welcome to Offbrand!")).to_be_visible()
+    journey.check(page, "home")
+
+    # Register.
+    nav.get_by_role("link", name="Register").click()
+    journey.check(page, "register")
+    page.get_by_label(label("Email address")).fill(EMAIL)
+    page.get_by_label(label("Username")).fill(USERNAME)
+    page.get_by_label(label("Password")).fill(FIRST_PASSWORD)
+    page.get_by_label(label("Password confirmation")).fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    journey.check(page, "register-done")
+
+    # Confirm the address from the email.
+    page.goto(inbox.next_link(EMAIL, "Confirm your email address"))
+    journey.check(page, "confirm")
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.get_by_text("Your email address is confirmed")).to_be_visible()
+    journey.check(page, "confirmed")
+
+    nav.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have been signed out.")).to_be_visible()
+
+    # Sign in by email address, in another case, and stay signed in.
+    nav.get_by_role("link", name="Sign in").click()
+    journey.check(page, "sign-in")
+    page.get_by_label(label("Username or email")).fill(EMAIL.upper())
+    page.get_by_label(label("Password")).fill(FIRST_PASSWORD)
+    page.get_by_label(label("Remember me")).check()
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Welcome back, {USERNAME}.")).to_be_visible()
+    journey.check(page, "signed-in")
+    session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    assert abs(session["expires"] - (time.time() + THIRTY_DAYS)) < 3600
+
+    # Change the password.
+    nav.get_by_role("link", name="Password", exact=True).click()
+    journey.check(page, "password-change")
+    page.get_by_label(label("Old password")).fill(FIRST_PASSWORD)
+    page.get_by_label(label("New password")).fill(SECOND_PASSWORD)
+    page.get_by_label(label("New password confirmation")).fill(SECOND_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password has been changed.")).to_be_visible()
+    journey.check(page, "password-changed")
+    assert inbox.next_email(EMAIL, "Your password was changed")
+    nav.get_by_role("button", name="Sign out").click()
+
+    # Forget it, and set a new one from the emailed link.
+    nav.get_by_role("link", name="Sign in").click()
+    page.get_by_role("link", name="Forgot your password?").click()
+    journey.check(page, "password-reset")
+    page.get_by_label(label("Email")).fill(EMAIL)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    journey.check(page, "password-reset-sent")
+    page.goto(inbox.next_link(EMAIL, "Reset your password"))
+    expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
+    journey.check(page, "password-reset-confirm")
+    page.get_by_label(label("New password")).fill(THIRD_PASSWORD)
+    page.get_by_label(label("New password confirmation")).fill(THIRD_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("heading", name="Your password has been set")).to_be_visible()
+    journey.check(page, "password-reset-complete")
+
+    # Sign in with the new password, by keyboard alone.
+    page.get_by_role("main").get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(re.compile("/accounts/login/"))
+    login = page.get_by_label(label("Username or email"))
+    expect(login).to_be_focused()  # autofocus
+    page.keyboard.type(USERNAME)
+    assert focus_is_visible(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(label("Password"))).to_be_focused()
+    page.keyboard.type(THIRD_PASSWORD)
+    assert focus_is_visible(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(label("Remember me"))).to_be_focused()
+    assert focus_is_visible(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Welcome back, {USERNAME}.")).to_be_visible()
+    journey.check(page, "welcome-back")
