@@ -12,11 +12,24 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django.views.static import serve
 
+from accounts.models import ROLE_TABLE
+
 logger = logging.getLogger(__name__)
 
 
 class IndexView(TemplateView):
     template_name = "index.html"
+    # From the role table itself: the landing page costs no query.
+    extra_context = {
+        "roles": [
+            {
+                "name": spec.name,
+                "default": spec.default,
+                "permissions_text": ", ".join(flag.name.lower() for flag in spec.permissions),
+            }
+            for spec in ROLE_TABLE
+        ]
+    }
 
 
 @never_cache

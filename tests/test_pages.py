@@ -12,6 +12,8 @@ def test_landing_page_welcomes_visitors(client, db):
     assert "<h1>Welcome to Offbrand!</h1>" in html
     assert 'href="/static/css/offbrand.css"' in html
     assert "https://" not in html.split("<body")[0]  # no CDN in the head
+    assert "follow, comment, write, moderate, admin" in html  # the Administrator role
+    assert 'href="/accounts/register/"' in html
 
 
 def test_healthz_answers_ok_while_the_database_answers(client, db):
