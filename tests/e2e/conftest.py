@@ -9,15 +9,26 @@ are confined to this package: Playwright starts with the first journey and
 stops after the last one, and the variable is set only in between. Set for the
 whole session it would leak into the subprocesses other tests start, and
 `manage.py check --deploy` there fails with async.E001.
+
+The test database is in-memory SQLite: one connection, shared by the live
+server's threads. Two requests querying it at once (a page's images, say) make
+SQLite fail with "bad parameter or other API misuse", so this package's live
+server answers one request at a time.
 """
 
+import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import django.test.testcases
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright
 from playwright.sync_api import sync_playwright as start_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from tests.e2e.helpers import AXE_LOG, DESKTOP, SCREENSHOTS, BrowserWatch, Inbox
 
@@ -58,6 +69,43 @@ def fresh_artifacts() -> None:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     AXE_LOG.unlink(missing_ok=True)
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """A thread per connection, as Chromium expects, but the application one request at a time.
+
+    Only the call into Django is serialised: a connection Chromium opens ahead
+    of time and leaves idle holds no lock.
+    """
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+class OneRequestAtATimeThread(LiveServerThread):
+    server_class = OneRequestAtATimeServer
+
+
+@pytest.fixture(scope="package")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live server, with requests to the shared SQLite connection serialised."""
+    address = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(django.test.testcases, "LiveServerThread", OneRequestAtATimeThread)
+        server = LiveServer(address)
+    assert isinstance(server.thread.httpd, OneRequestAtATimeServer)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from accounts.models import Role
+from accounts.models import Role, User
 from tests.e2e.helpers import Journey, label, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -57,3 +57,18 @@ def test_administrator_grants_moderation(page: Page, open_page, watch):
     moderate.click()
     expect(member_page).to_have_url(re.compile(f"{MODERATION}$"))
     journey.check(member_page, "member-moderation")
+
+    # The administrator makes the member a moderator from her public profile.
+    page.goto("/users/mia/")
+    expect(page.get_by_role("heading", name="mia", exact=True)).to_be_visible()
+    journey.check(page, "member-profile")
+    page.get_by_role("link", name="Edit member").click()
+    expect(page.get_by_role("heading", name="Edit mia")).to_be_visible()
+    journey.check(page, "member-edit")
+    page.get_by_label(label("Role")).select_option(label="Moderator")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/users/mia/$"))
+    expect(page.get_by_text("Saved mia.")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text="Moderator")).to_be_visible()
+    journey.check(page, "member-moderator")
+    assert User.objects.get(username="mia").role.name == "Moderator"

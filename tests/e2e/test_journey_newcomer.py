@@ -1,8 +1,10 @@
-"""A newcomer registers, confirms, signs in, changes and then resets the password."""
+"""A newcomer registers, confirms, signs in, fills in a profile, changes and resets the password."""
 
 import re
 import time
+from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import Journey, label
@@ -13,6 +15,8 @@ FIRST_PASSWORD = "a sturdy passphrase 9"
 SECOND_PASSWORD = "another sturdy passphrase 7"
 THIRD_PASSWORD = "a third sturdy passphrase 5"
 THIRTY_DAYS = 30 * 24 * 3600
+FIRST_NAME = "Nora"
+ABOUT_ME = ["I knit jumpers.", "And I climb hills."]
 
 
 def focus_is_visible(page: Page) -> bool:
@@ -24,7 +28,14 @@ def focus_is_visible(page: Page) -> bool:
     )
 
 
-def test_newcomer(page: Page, inbox):
+def avatar_picture(tmp_path: Path) -> Path:
+    """A real picture, wider than tall, as a phone might send."""
+    path = tmp_path / "nora.png"
+    Image.new("RGB", (400, 300), (40, 120, 200)).save(path, "PNG")
+    return path
+
+
+def test_newcomer(page: Page, inbox, tmp_path):
     journey = Journey("newcomer")
     nav = page.get_by_role("navigation", name="Main")
 
@@ -64,6 +75,29 @@ def test_newcomer(page: Page, inbox):
     journey.check(page, "signed-in")
     session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
     assert abs(session["expires"] - (time.time() + THIRTY_DAYS)) < 3600
+
+    # Fill in the profile, with a picture, and see it on the public page.
+    nav.get_by_role("link", name="Edit profile").click()
+    expect(page.get_by_role("heading", name="Edit your profile")).to_be_visible()
+    journey.check(page, "profile-edit")
+    page.get_by_label(label("First name")).fill(FIRST_NAME)
+    page.get_by_label(label("About me")).fill("\n".join(ABOUT_ME))
+    page.get_by_label(label("Avatar")).set_input_files(avatar_picture(tmp_path))
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(f"/users/{USERNAME}/$"))
+    expect(page.get_by_text("Your profile has been updated.")).to_be_visible()
+    expect(page.get_by_role("heading", name=USERNAME, exact=True)).to_be_visible()
+    expect(page.get_by_text(FIRST_NAME, exact=True)).to_be_visible()
+    # The line break is kept: the text renders on two lines.
+    about = page.get_by_text(ABOUT_ME[0])
+    expect(about).to_be_visible()
+    assert about.inner_text() == "\n".join(ABOUT_ME)
+    avatar = page.get_by_role("img", name=f"Avatar of {USERNAME}")
+    expect(avatar).to_have_attribute("src", re.compile(r"^/media/avatars/"))
+    avatar.evaluate("image => image.decode()")
+    assert avatar.evaluate("image => image.naturalWidth") == 256
+    assert avatar.evaluate("image => image.naturalHeight") == 256
+    journey.check(page, "profile")
 
     # Change the password.
     nav.get_by_role("link", name="Password", exact=True).click()

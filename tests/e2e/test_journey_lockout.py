@@ -1,0 +1,52 @@
+"""Someone guesses a member's password five times; the sixth try, even the right one, is refused."""
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import Journey, label
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+LOGIN = "/accounts/login/"
+NO_MATCH = "don't match an account"
+ATTEMPTS = 5
+
+
+def test_lockout_after_five_wrong_passwords(page: Page, watch):
+    UserFactory(username="lena", email="lena@example.com")
+    journey = Journey("lockout")
+
+    page.goto("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
+    journey.check(page, "sign-in")
+    for attempt in range(1, ATTEMPTS + 1):
+        page.get_by_label(label("Username or email")).fill("lena")
+        page.get_by_label(label("Password")).fill(f"not my password {attempt}")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert").filter(has_text=NO_MATCH)).to_be_visible()
+        expect(page.get_by_text("Welcome back")).to_have_count(0)
+        if attempt == 1:
+            journey.check(page, "wrong-password")
+
+    # The account is locked now: the right password is not even checked.
+    watch.expect_status(429, LOGIN)
+    page.get_by_label(label("Username or email")).fill("lena")
+    page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and response.url.endswith(LOGIN)
+    ) as answer:
+        page.get_by_role("button", name="Sign in").click()
+    assert answer.value.status == 429
+    assert answer.value.headers["retry-after"] == "300"
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    expect(page.get_by_text("Try again in 5 minutes")).to_be_visible()
+    expect(page).to_have_title("Too many attempts · Offbrand")
+    expect(page.get_by_text("Welcome back")).to_have_count(0)
+    reset = page.get_by_role("link", name="reset your password")
+    expect(reset).to_be_visible()
+    journey.check(page, "locked")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+
+    # The way out is the reset form.
+    reset.click()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    journey.check(page, "password-reset")
