@@ -75,6 +75,9 @@ def test_newcomer(page: Page, inbox, tmp_path):
     journey.check(page, "signed-in")
     session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
     assert abs(session["expires"] - (time.time() + THIRTY_DAYS)) < 3600
+    # Flash messages can be dismissed.
+    page.get_by_role("button", name="Dismiss message").click()
+    expect(page.get_by_text(f"Welcome back, {USERNAME}.")).to_have_count(0)
 
     # Fill in the profile, with a picture, and see it on the public page.
     nav.get_by_role("link", name="Edit profile").click()
