@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.utils.translation import ngettext
 
 from accounts.models import ModerationAction, Permission, Role, User
+from accounts.pagination import EstimatedCountPaginator
 
 
 class RoleAdminForm(forms.ModelForm):
@@ -106,6 +107,8 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
     list_filter = ["role", "confirmed", "is_active"]
     list_select_related = ["role"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     # Prefix search: served by an index at any number of members.
     search_fields = ["^username", "^email"]
     ordering = ["username"]

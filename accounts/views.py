@@ -31,6 +31,7 @@ from accounts.forms import (
 )
 from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin, RateLimitMixin
 from accounts.models import ModerationAction, Permission, User, iexact
+from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
 
 DELAYED = (
@@ -348,6 +349,7 @@ class ModerationListView(PermissionRequiredMixin, ListView):
     template_name = "accounts/moderation_list.html"
     context_object_name = "members"
     paginate_by = 25
+    paginator_class = EstimatedCountPaginator
 
     def get_queryset(self):
         return selectors.member_search(

@@ -1,0 +1,682 @@
+"""Load benchmark of Offbrand in its production configuration.
+
+    .venv/bin/python bench/run.py [--duration 10] [--connections 8] [--members N]
+                                  [--mode auto|postgres|sqlite] [--rounds 1]
+                                  [--only CASE,CASE] [--profile] [--json PATH]
+
+Prepares a database (PostgreSQL and Redis when they answer on 127.0.0.1, else
+SQLite in a temporary directory and the local-memory cache), serves the site
+with gunicorn (2 sync workers, DEBUG off), drives each case with wrk, and
+compares every page with the ceiling, a bare Django view through the same
+server and middleware. See bench/README.md.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/offbrand_bench"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+WORKERS = 2
+HASH_SAMPLES = 50
+
+sys.path.insert(0, str(ROOT))  # `bench` and the project's apps, for Django below
+
+from bench.setup_users import MEMBER, MODERATOR, PASSWORD  # noqa: E402
+
+# --- cases -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One URL under load. `target` is the least acceptable share of `reference`."""
+
+    name: str
+    path: str
+    who: str | None = None  # None (anonymous), "member" or "moderator"
+    reference: str | None = "ceiling"  # "ceiling", "hashing" or None (no target)
+    target: float | None = None
+    may_be_missing: bool = False  # a 404 means "not built yet", not a failure
+    login: bool = False  # POST the sign-in form with good credentials
+    expect: int = 200
+
+
+CASES = [
+    Case("ceiling", "/bench/ceiling", reference=None),
+    Case("home (anonymous)", "/", target=0.60),
+    Case("home (signed in)", "/", who="member", target=0.40),
+    Case("profile (anonymous)", f"/users/{MEMBER.username}/", may_be_missing=True),
+    Case(
+        "profile (signed in)",
+        f"/users/{MEMBER.username}/",
+        who="member",
+        target=0.40,
+        may_be_missing=True,
+    ),
+    Case("moderation list", "/moderate/users/", who="moderator", target=0.40, may_be_missing=True),
+    Case("healthz", "/healthz"),
+    Case("sign in", "/accounts/login/", reference="hashing", target=0.80, login=True, expect=302),
+]
+
+
+# --- environment -----------------------------------------------------------
+
+
+def answers(port: int) -> bool:
+    """True when something accepts connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def choose_backends(mode: str, workdir: Path) -> tuple[str, str]:
+    """(DATABASE_URL, REDIS_URL): PostgreSQL and Redis when asked for or reachable."""
+    use_postgres = mode == "postgres" or (mode == "auto" and answers(5432))
+    use_redis = mode == "postgres" or (mode == "auto" and answers(6379))
+    if use_postgres:
+        ensure_postgres_database()
+    database = POSTGRES_URL if use_postgres else f"sqlite:///{workdir / 'bench.sqlite3'}"
+    # An empty REDIS_URL also keeps a REDIS_URL from .env out: local memory.
+    return database, REDIS_URL if use_redis else ""
+
+
+def ensure_postgres_database() -> None:
+    """Create offbrand_bench on first use (a separate database: runs never touch real data)."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'offbrand_bench'")
+        if not exists.fetchone():
+            conn.execute("CREATE DATABASE offbrand_bench")
+
+
+def production_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The variables of a production deployment, on plain HTTP at 127.0.0.1."""
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-not-a-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_URL": "",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def manage(env: dict, *args: str) -> None:
+    """Run a management command as a deployment would, stopping the run if it fails."""
+    print(f"$ manage.py {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare(env: dict, members: int) -> int:
+    """Migrate, seed, collect static files, make the bench users; return the member count."""
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "seed_roles")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    setup_django(env)
+    from django.db import connections
+
+    from bench import setup_users
+
+    setup_users.ensure_bench_users()
+    missing = members - setup_users.synthetic_count()
+    connections.close_all()
+    if missing > 0:
+        manage(env, "members", "fill", str(missing))
+    count = setup_users.synthetic_count()
+    vacuum_members(connections["default"])
+    connections.close_all()  # the workers open their own
+    return count
+
+
+def vacuum_members(connection) -> None:
+    """PostgreSQL: VACUUM ANALYZE the members, as autovacuum would after a bulk fill.
+
+    Without it the planner guesses row counts and COUNT(*) visits every heap page.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) accounts_user")
+
+
+def setup_django(env: dict) -> None:
+    """Django in this process, with the benchmark's settings (to time hashing)."""
+    import django
+
+    os.environ.update(env)
+    django.setup()
+
+
+# --- password hashing ------------------------------------------------------
+
+
+@dataclass
+class Hashing:
+    samples: int
+    seconds_per_hash: float  # wall clock
+    cpu_seconds_per_hash: float  # what the limit uses
+    cores: int
+    limit_per_second: float  # cores / CPU seconds per hash: sign-ins per second at best
+
+
+def time_hashing(samples: int = HASH_SAMPLES) -> Hashing:
+    """One sign-in checks one password: this is its floor on cost.
+
+    The limit divides by CPU time rather than wall time: on an idle machine they
+    are equal, but other load stretches wall time and would flatter the ratio.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    make_password("warm-up")
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(samples):
+        make_password(PASSWORD)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    cores = os.cpu_count() or 1
+    return Hashing(samples, wall / samples, cpu / samples, cores, cores * samples / cpu)
+
+
+# --- the server ------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn(env: dict, port: int, log: Path):
+    """gunicorn with 2 sync workers, stopped however the run ends."""
+    command = [
+        str(BIN / "gunicorn"),
+        "offbrand.wsgi:application",
+        f"--workers={WORKERS}",
+        f"--bind=127.0.0.1:{port}",
+    ]
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_until_healthy(server, port, log)
+        yield server
+    finally:
+        stop(server)
+
+
+def wait_until_healthy(server: subprocess.Popen, port: int, log: Path, seconds: int = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}); see {log}")
+        try:
+            if request(port, "GET", "/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"/healthz did not answer 200 within {seconds} s; see {log}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM lets gunicorn stop its workers; SIGKILL its own process group if it hangs."""
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def children(parent: int) -> dict[int, dict[str, str]]:
+    """/proc/<pid>/status fields of each child of `parent`."""
+    found = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields["PPid"]) == parent:
+            found[int(fields["Pid"])] = fields
+    return found
+
+
+def worker_pids(master: int) -> list[int]:
+    return sorted(children(master))
+
+
+def worker_peak_rss(master: int) -> dict[int, float]:
+    """VmHWM (peak resident memory, MiB) of each worker, a child of the gunicorn master."""
+    return {
+        pid: int(fields["VmHWM"].split()[0]) / 1024
+        for pid, fields in children(master).items()
+        if "VmHWM" in fields
+    }
+
+
+# --- HTTP from Python (cookies handled by hand: they are Secure, this is http) --
+
+
+@dataclass
+class Reply:
+    status: int
+    cookies: dict[str, str]
+    text: str
+
+
+def request(port: int, method: str, path: str, headers=None, body: str | None = None) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        cookies = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        text = response.read().decode(errors="replace")
+        return Reply(response.status, {k: m.value for k, m in cookies.items()}, text)
+    finally:
+        conn.close()
+
+
+def csrf_pair(port: int) -> tuple[str, str]:
+    """A CSRF cookie and a form token that goes with it, from the sign-in page."""
+    page = request(port, "GET", "/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if page.status != 200 or "csrftoken" not in page.cookies or not token:
+        raise RuntimeError(f"GET /accounts/login/ gave {page.status} without a CSRF cookie/token")
+    return page.cookies["csrftoken"], token.group(1)
+
+
+def login_form(username: str, token: str) -> str:
+    return urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+
+
+def sign_in(port: int, username: str) -> str:
+    """The session cookie of a fresh sign-in."""
+    cookie, token = csrf_pair(port)
+    reply = request(
+        port,
+        "POST",
+        "/accounts/login/",
+        headers={
+            "Cookie": f"csrftoken={cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body=login_form(username, token),
+    )
+    if reply.status != 302 or "sessionid" not in reply.cookies:
+        raise RuntimeError(f"signing in as {username} gave {reply.status}, no session")
+    return reply.cookies["sessionid"]
+
+
+# --- wrk -------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    case: str
+    method: str
+    path: str
+    who: str
+    status: str = "measured"  # or "not available (404)"
+    requests: int = 0
+    requests_per_second: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    unexpected_status: int = 0  # responses other than the case's expected status
+    socket_errors: int = 0
+    worker_cpu_ms_per_request: float = 0.0  # both workers' CPU time / requests served
+    machine_cpu_busy: float = 0.0  # share of all cores busy (wrk, database, others too)
+    ratio: float | None = None
+    reference: str | None = None
+    target: float | None = None
+    passed: bool | None = None
+    notes: list[str] = field(default_factory=list)
+    rounds_requests_per_second: list[float] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return self.unexpected_status + self.socket_errors
+
+
+@dataclass
+class Load:
+    """What a case sends: extra headers, and the script arguments of bench/case.lua."""
+
+    headers: dict[str, str]
+    body: str | None = None
+
+
+def load_for(case: Case, port: int, sessions: dict[str, str]) -> Load:
+    if case.login:
+        cookie, token = csrf_pair(port)
+        return Load({"Cookie": f"csrftoken={cookie}"}, login_form(MEMBER.username, token))
+    if case.who:
+        return Load({"Cookie": f"sessionid={sessions[case.who]}"})
+    return Load({})
+
+
+def run_wrk(port: int, case: Case, load: Load, duration: int, connections: int) -> str:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout=10s"]
+    command += ["-s", str(ROOT / "bench" / "case.lua")]
+    for name, value in load.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += [f"http://127.0.0.1:{port}{case.path}", "--", str(case.expect)]
+    if load.body:
+        command.append(load.body)
+    return subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=duration + 60
+    ).stdout
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output: str, result: Result) -> None:
+    def number(pattern: str, default: str = "0") -> str:
+        match = re.search(pattern, output, re.MULTILINE)
+        return match.group(1) if match else default
+
+    def percentile(pct: int) -> float:
+        match = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        return float(match.group(1)) * UNITS_MS[match.group(2)] if match else 0.0
+
+    result.requests = int(number(r"(\d+) requests in"))
+    result.requests_per_second = float(number(r"Requests/sec:\s+([\d.]+)"))
+    result.p50_ms, result.p99_ms = percentile(50), percentile(99)
+    result.unexpected_status = int(number(r"Unexpected status: (\d+)"))
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+        output,
+    )
+    result.socket_errors = sum(map(int, sockets.groups())) if sockets else 0
+
+
+def measure(case: Case, server: subprocess.Popen, port: int, sessions: dict, args) -> Result:
+    """Probe the URL once (a 404 may mean the page is not built yet), then load it."""
+    load = load_for(case, port, sessions)
+    method = "POST" if case.login else "GET"
+    print(f"   {case.name}: {method} {case.path}", flush=True)
+    result = Result(
+        case.name,
+        method,
+        case.path,
+        case.who or "anonymous",
+        reference=case.reference or "ceiling",
+        target=case.target,
+    )
+    probe = request(port, method, case.path, headers=load.headers | form_type(load), body=load.body)
+    if probe.status == 404 and case.may_be_missing:
+        result.status = "not available (404)"
+        return result
+    if probe.status != case.expect:
+        result.notes.append(f"probe answered {probe.status}, expected {case.expect}")
+    workers = worker_pids(server.pid)
+    before = Usage.now(workers)
+    with profiling(args.profile, workers, case, args.duration):
+        output = run_wrk(port, case, load, args.duration, args.connections)
+    used = Usage.now(workers) - before
+    parse_wrk(output, result)
+    result.worker_cpu_ms_per_request = 1000 * used.worker_cpu / max(result.requests, 1)
+    result.machine_cpu_busy = used.busy_ticks / max(used.total_ticks, 1)
+    return result
+
+
+def combine(runs: list[Result]) -> Result:
+    """The round with the median throughput, carrying every round's errors and notes.
+
+    Rounds interleave the cases, so a burst of outside load hits one round of
+    each case rather than every round of one case.
+    """
+    ranked = sorted(runs, key=lambda run: run.requests_per_second)
+    median = ranked[len(ranked) // 2]
+    median.rounds_requests_per_second = [run.requests_per_second for run in runs]
+    median.unexpected_status = sum(run.unexpected_status for run in runs)
+    median.socket_errors = sum(run.socket_errors for run in runs)
+    median.notes = sorted({note for run in runs for note in run.notes})
+    return median
+
+
+@dataclass
+class Usage:
+    """CPU counters, to tell a server short of CPU from one waiting on something."""
+
+    worker_cpu: float  # seconds, user + system, of the workers
+    busy_ticks: int  # whole machine, from /proc/stat
+    total_ticks: int
+
+    @classmethod
+    def now(cls, workers: list[int]) -> "Usage":
+        cpu = 0
+        for pid in workers:
+            # Fields after the command name: utime and stime are the 12th and 13th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += int(fields[11]) + int(fields[12])
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle + iowait
+        return cls(cpu / os.sysconf("SC_CLK_TCK"), sum(ticks[:8]) - idle, sum(ticks[:8]))
+
+    def __sub__(self, other: "Usage") -> "Usage":
+        return Usage(
+            self.worker_cpu - other.worker_cpu,
+            self.busy_ticks - other.busy_ticks,
+            self.total_ticks - other.total_ticks,
+        )
+
+
+@contextmanager
+def profiling(enabled: bool, workers: list[int], case: Case, seconds: int):
+    """With --profile, py-spy samples every worker while wrk runs (collapsed stacks).
+
+    Each file is bench/results/profile-<case>-<pid>.txt, one stack per line with
+    its sample count: feed it to flamegraph.pl or speedscope, or sort it.
+    """
+    if not enabled:
+        yield
+        return
+    slug = re.sub(r"[^a-z0-9]+", "-", case.name.lower()).strip("-")
+    spies = [
+        subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--format=raw", "--rate=100"]
+            + [f"--pid={pid}", f"--duration={seconds}"]
+            + [f"--output={RESULTS / f'profile-{slug}-{pid}.txt'}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.wait(timeout=seconds + 30)
+
+
+def form_type(load: Load) -> dict[str, str]:
+    return {"Content-Type": "application/x-www-form-urlencoded"} if load.body else {}
+
+
+# --- verdicts and report ---------------------------------------------------
+
+
+def judge(results: list[Result], hashing: Hashing) -> None:
+    """Ratio to the reference, and pass only with zero errors and the target met."""
+    ceiling = next(r for r in results if r.case == "ceiling").requests_per_second
+    references = {"ceiling": ceiling, "hashing": hashing.limit_per_second}
+    for result in results:
+        if result.status != "measured":
+            continue
+        base = references[result.reference]
+        result.ratio = result.requests_per_second / base if base else None
+        met = result.target is None or (result.ratio or 0) >= result.target
+        result.passed = met and result.errors == 0 and not result.notes
+
+
+COLUMNS = ("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "result")
+COLUMNS += ("worker cpu ms/req", "machine busy")
+
+
+def row(r: Result) -> tuple[str, ...]:
+    if r.status != "measured":
+        return (r.case, *"-" * 6, r.status, "-", "-")
+    ratio = f"{r.ratio:.1%} {r.reference}" if r.ratio is not None else "-"
+    target = f">= {r.target:.0%}" if r.target else "errors = 0"
+    verdict = "pass" if r.passed else "FAIL" + (f" ({'; '.join(r.notes)})" if r.notes else "")
+    return (
+        r.case,
+        f"{r.requests_per_second:.1f}",
+        f"{r.p50_ms:.1f}",
+        f"{r.p99_ms:.1f}",
+        str(r.errors),
+        ratio,
+        target,
+        verdict,
+        f"{r.worker_cpu_ms_per_request:.2f}",
+        f"{r.machine_cpu_busy:.0%}",
+    )
+
+
+def table(results: list[Result]) -> str:
+    rows = [COLUMNS, *map(row, results)]
+    widths = [max(len(cells[i]) for cells in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def report(results, hashing, rss, meta: dict, args) -> dict:
+    return {
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        **meta,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "workers": WORKERS,
+        "hashing": asdict(hashing),
+        "worker_peak_rss_mib": rss,
+        "cases": [asdict(r) | {"errors": r.errors} for r in results],
+        "all_passed": all(r.passed is not False for r in results),
+    }
+
+
+# --- main ------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per case (default 10)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every case this many times; keep the median"
+    )
+    parser.add_argument("--members", type=int, default=0, help="ensure this many synthetic members")
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "postgres", "sqlite"],
+        default="auto",
+        help="auto: PostgreSQL and Redis where they answer, else SQLite and local memory",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=RESULTS / "latest.json", help="where to write the results"
+    )
+    parser.add_argument(
+        "--only", help="comma-separated case names to run (the ceiling always runs)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the workers with py-spy during each case"
+    )
+    args = parser.parse_args()
+    if min(args.duration, args.connections, args.rounds) < 1 or args.members < 0:
+        parser.error("--duration, --connections, --rounds must be 1 or more, --members 0 or more")
+    if args.profile and not (BIN / "py-spy").exists():
+        parser.error("--profile needs py-spy in the venv: .venv/bin/pip install py-spy")
+    return args
+
+
+def selected_cases(only: str | None) -> list[Case]:
+    if not only:
+        return CASES
+    names = {name.strip() for name in only.split(",")}
+    unknown = names - {case.name for case in CASES}
+    if unknown:
+        sys.exit(f"unknown case(s): {', '.join(sorted(unknown))}")
+    return [case for case in CASES if case.name in names or case.name == "ceiling"]
+
+
+def main() -> int:
+    args = parse_args()
+    # `kill` as well as Ctrl-C unwinds through the finally blocks that stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
+    cases = selected_cases(args.only)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk).")
+    RESULTS.mkdir(exist_ok=True)
+    meta = {"load_average_at_start": os.getloadavg()[0]}
+    if meta["load_average_at_start"] > 1:
+        print(f"warning: load average {meta['load_average_at_start']:.1f}: figures will be low")
+    workdir = Path(tempfile.mkdtemp(prefix="offbrand-bench-"))
+    try:
+        database, redis = choose_backends(args.mode, workdir)
+        meta["database"], meta["cache"] = database.split(":")[0], "redis" if redis else "locmem"
+        print(f"== {meta['database']} + {meta['cache']}", flush=True)
+        env = production_env(database, redis)
+        meta["synthetic_members"] = prepare(env, args.members)
+        hashing = time_hashing()
+        port = free_port()
+        with gunicorn(env, port, RESULTS / "gunicorn.log") as server:
+            sessions = {"member": sign_in(port, MEMBER.username)}
+            sessions["moderator"] = sign_in(port, MODERATOR.username)
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                print(f"-- round {number} of {args.rounds}", flush=True)
+                rounds.append([measure(case, server, port, sessions, args) for case in cases])
+            results = [combine(list(runs)) for runs in zip(*rounds, strict=True)]
+            rss = worker_peak_rss(server.pid)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    judge(results, hashing)
+    data = report(results, hashing, rss, meta, args)
+    print()
+    print(table(results))
+    print(
+        f"\nhashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per password hash "
+        f"({hashing.seconds_per_hash * 1000:.1f} ms wall), "
+        f"limit {hashing.limit_per_second:.1f}/s on {hashing.cores} cores; "
+        f"worker peak RSS: {', '.join(f'{mib:.0f} MiB' for mib in rss.values())}"
+    )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"written to {args.json}")
+    return 0 if data["all_passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

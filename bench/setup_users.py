@@ -1,0 +1,43 @@
+"""The benchmark's own accounts: a member and a moderator, made idempotently.
+
+Imported by `bench/run.py` once Django is set up with the benchmark's settings.
+"""
+
+from dataclasses import dataclass
+
+PASSWORD = "bench-password-4711"
+
+
+@dataclass(frozen=True)
+class BenchUser:
+    username: str
+    role: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.username}@bench.test"
+
+
+MEMBER = BenchUser("bench-member", "User")
+MODERATOR = BenchUser("bench-moderator", "Moderator")
+
+
+def ensure_bench_users() -> None:
+    """Create or reset both accounts: confirmed, active, known password and role."""
+    from accounts.models import Role, User
+
+    for spec in (MEMBER, MODERATOR):
+        user = User.objects.filter(username=spec.username).first() or User(
+            username=spec.username, email=spec.email
+        )
+        user.role = Role.objects.get(name=spec.role)
+        user.confirmed = user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+
+
+def synthetic_count() -> int:
+    """How many `manage.py members fill` members the database holds."""
+    from accounts.management.commands.members import synthetic_members
+
+    return synthetic_members().count()
