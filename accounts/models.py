@@ -175,7 +175,11 @@ class UserManager(DjangoUserManager):
     def get_by_login(self, identifier: str) -> "User | None":
         """The user whose username or email is `identifier`, in any case."""
         lookup = "email" if "@" in identifier else "username"
-        return self.select_related("role").filter(iexact(lookup, identifier.strip())).first()
+        try:
+            # get(), not first(): no ORDER BY to tempt the planner off the index.
+            return self.select_related("role").get(iexact(lookup, identifier.strip()))
+        except self.model.DoesNotExist:
+            return None
 
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.objects.administrator())
