@@ -106,3 +106,14 @@ def test_deploy_migrates_seeds_and_collects_static(db, settings, tmp_path):
     assert Role.objects.count() == 3
     assert (tmp_path / "static" / "css" / "offbrand.css").exists()
     assert "Deploy finished." in out.getvalue()
+
+
+def test_deploy_failure_is_a_clear_command_error(db, monkeypatch):
+    from accounts.management.commands import deploy
+
+    def failing(name, **kwargs):
+        raise DatabaseError("could not connect to server")
+
+    monkeypatch.setattr(deploy, "call_command", failing)
+    with pytest.raises(CommandError, match="deploy stopped at migrate: could not connect"):
+        call_command("deploy", stdout=StringIO())
