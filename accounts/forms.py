@@ -7,7 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
-from accounts.models import User, iexact
+from accounts.models import USERNAME_TAKEN, User, iexact
 from accounts.selectors import suspension_message
 
 USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
@@ -32,9 +32,7 @@ class RegistrationForm(auth_forms.SetPasswordMixin, forms.Form):
     def clean_username(self):
         username = self.cleaned_data["username"]
         if User.objects.filter(iexact("username", username)).exists():
-            raise forms.ValidationError(
-                "A user with that username already exists.", code="username_taken"
-            )
+            raise forms.ValidationError(USERNAME_TAKEN, code="username_taken")
         return username
 
     def clean(self):
@@ -184,7 +182,7 @@ class MemberAdminForm(forms.ModelForm):
         username = self.cleaned_data["username"]
         taken = User.objects.filter(iexact("username", username)).exclude(pk=self.instance.pk)
         if taken.exists():
-            raise forms.ValidationError("A user with that username already exists.")
+            raise forms.ValidationError(USERNAME_TAKEN, code="username_taken")
         return username
 
 

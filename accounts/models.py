@@ -192,6 +192,10 @@ def identicon_key(avatar_hash: str) -> str:
     return salted_hmac("offbrand.identicon", avatar_hash, algorithm="sha256").hexdigest()[:24]
 
 
+USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "A user with that email address already exists."
+
+
 def email_hash(email: str) -> str:
     """SHA-256 of the trimmed, lower-cased address, as Gravatar specifies."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
@@ -219,12 +223,12 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
-                violation_error_message="A user with that email address already exists.",
+                violation_error_message=EMAIL_TAKEN,
             ),
             models.UniqueConstraint(
                 Lower("username"),
                 name="accounts_user_username_ci_unique",
-                violation_error_message="A user with that username already exists.",
+                violation_error_message=USERNAME_TAKEN,
             ),
         ]
 

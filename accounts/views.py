@@ -30,7 +30,7 @@ from accounts.forms import (
     RegistrationForm,
 )
 from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin, RateLimitMixin
-from accounts.models import ModerationAction, Permission, User, iexact
+from accounts.models import USERNAME_TAKEN, ModerationAction, Permission, User, iexact
 from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
 
@@ -63,7 +63,7 @@ class RegisterView(RateLimitMixin, FormView):
                 request=self.request,
             )
         except services.UsernameTaken:
-            form.add_error("username", "A user with that username already exists.")
+            form.add_error("username", USERNAME_TAKEN)
             return self.form_invalid(form)
         if registration.user is not None:
             login(self.request, registration.user)
