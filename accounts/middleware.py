@@ -64,6 +64,8 @@ UNCONFIRMED_ALLOWED_VIEWS = {
     "accounts:confirm",
     "accounts:confirm_resend",
     "accounts:logout",
+    "accounts:email_change",
+    "accounts:email_change_confirm",
     "identicon",
     "media",
 }

@@ -174,12 +174,17 @@ class UserManager(DjangoUserManager):
 
     def get_by_login(self, identifier: str) -> "User | None":
         """The user whose username or email is `identifier`, in any case."""
-        lookup = "email" if "@" in identifier else "username"
-        try:
-            # get(), not first(): no ORDER BY to tempt the planner off the index.
-            return self.select_related("role").get(iexact(lookup, identifier.strip()))
-        except self.model.DoesNotExist:
-            return None
+        identifier = identifier.strip()
+        # Usernames may contain "@" too: an address that is nobody's email is
+        # tried as a username.
+        lookups = ["email", "username"] if "@" in identifier else ["username"]
+        for lookup in lookups:
+            try:
+                # get(), not first(): no ORDER BY to tempt the planner off the index.
+                return self.select_related("role").get(iexact(lookup, identifier))
+            except self.model.DoesNotExist:
+                continue
+        return None
 
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.objects.administrator())

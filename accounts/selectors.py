@@ -17,7 +17,7 @@ def suspension_message(user: User, consequence: str) -> str:
 def member_search(*, query: str = "", active: str = "") -> QuerySet[User]:
     """Members for the moderation list: by username or email prefix, and by status."""
     members = User.objects.select_related("role").order_by("username")
-    query = query.strip()
+    query = query.replace("\x00", "").strip()
     if query:
         members = members.filter(Q(username__istartswith=query) | Q(email__istartswith=query))
     if active in {"yes", "no"}:

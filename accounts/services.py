@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.contrib.auth.forms import UsernameField
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -172,7 +173,8 @@ def _login_account_key(identifier: str) -> str:
     Runs before the form is validated: text no account could have (empty,
     too long, a NUL byte) is keyed as it is, without a query.
     """
-    identifier = identifier.strip()
+    # Normalised as the sign-in form does (NFKC), so "ａlice" shares alice's key.
+    identifier = UsernameField(max_length=254).to_python(identifier).strip()
     plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
     user = User.objects.get_by_login(identifier) if plausible else None
     return f"user:{user.pk}" if user else f"name:{identifier.casefold()}"

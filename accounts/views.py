@@ -1,14 +1,12 @@
 """Account pages: each view parses the request, calls one service, responds."""
 
 import copy
-from contextlib import suppress
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -262,6 +260,8 @@ class EmailChangeView(LoginRequiredMixin, RateLimitMixin, FormView):
 
 
 def get_member(username: str) -> User:
+    if "\x00" in username:  # no username has one; PostgreSQL would refuse it
+        raise Http404("No such member.")
     member = User.objects.select_related("role").filter(iexact("username", username)).first()
     if member is None:
         raise Http404("No such member.")
@@ -325,20 +325,13 @@ class MemberEditView(AdminRequiredMixin, FormView):
 
 @cache_control(public=True, max_age=365 * 24 * 3600, immutable=True)
 def identicon_image(request, key, size):
-    """A member's generated avatar: deterministic, so cached for a year."""
+    """A member's generated avatar: deterministic, so browsers keep it for a year."""
     size = int(size)
     if size not in AVATAR_SIZES.values():
         raise Http404("No such size.")
-    cache_key = f"identicon:{key}:{size}"
-    try:
-        image = cache.get(cache_key)
-    except Exception:  # a cache outage costs a redraw, not the page
-        image = None
-    if image is None:
-        image = identicon(key, size)
-        with suppress(Exception):
-            cache.set(cache_key, image, None)
-    return HttpResponse(image, content_type="image/png")
+    # Not kept in the server cache: any 24-hex key is valid, so storing each
+    # would let a crawler fill the cache that holds the rate limits.
+    return HttpResponse(identicon(key, size), content_type="image/png")
 
 
 # --- Moderation --------------------------------------------------------------

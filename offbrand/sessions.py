@@ -14,14 +14,18 @@ logger = logging.getLogger(__name__)
 
 
 class TolerantCache:
-    """A cache whose failures read as misses and whose writes may be lost."""
+    """A cache whose failures read as misses and whose writes may be lost.
+
+    Deletion is the exception: a session ended (logout, flush) while the cache
+    is unreachable could come back from it later, so that failure is raised.
+    """
 
     def __init__(self, cache):
         self._cache = cache
 
     def __getattr__(self, name):
         method = getattr(self._cache, name)
-        if not callable(method):
+        if not callable(method) or name in {"delete", "delete_many", "clear"}:
             return method
 
         def call(*args, **kwargs):

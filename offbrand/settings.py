@@ -110,7 +110,11 @@ CACHES = {
 
 # Sessions live in the database (they survive a cache outage); the cache
 # spares the query on every signed-in request.
-SESSION_ENGINE = "offbrand.sessions"
+# Without a shared cache, production workers would each keep their own copy
+# of a session (a logout on one would not end it on another): database only.
+SESSION_ENGINE = (
+    "offbrand.sessions" if _cache_url or DEBUG else "django.contrib.sessions.backends.db"
+)
 
 # ---------------------------------------------------------------------------
 # Authentication
@@ -253,6 +257,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe app servers directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -108,8 +108,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "accounts:password_reset_confirm": open_to_all(),
     "accounts:password_reset_complete": open_to_all(),
     "accounts:profile_edit": members_only(),
-    "accounts:email_change": members_only(),
-    "accounts:email_change_confirm": open_to_all(BAD_LINK),
+    # An unconfirmed member may fix a mistyped address.
+    "accounts:email_change": row(TO_LOGIN, OK, OK, OK, OK),
+    "accounts:email_change_confirm": row(BAD_LINK, BAD_LINK, BAD_LINK, BAD_LINK, BAD_LINK),
     # members
     "profile": open_to_all(),
     "member_edit": administrators_only(),

@@ -118,7 +118,7 @@ def test_unconfirmed_member_can_sign_in_and_is_gated(client, roles, password):
     UserFactory(username="fresh", email="fresh@example.com", confirmed=False)
     response = client.post(URL, {"username": "fresh", "password": password}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
-    assert client.get("/accounts/email/change/")["Location"] == "/accounts/unconfirmed/"
+    assert client.get("/accounts/password/change/")["Location"] == "/accounts/unconfirmed/"
 
 
 def test_unknown_user_costs_one_password_hash_like_a_wrong_password(client, member, monkeypatch):
@@ -137,3 +137,9 @@ def test_unknown_user_costs_one_password_hash_like_a_wrong_password(client, memb
     calls.clear()
     client.post(URL, {"username": "nobody-at-all", "password": "wrong one"})
     assert wrong == len(calls) == 1
+
+
+def test_a_username_with_an_at_sign_signs_in(client, roles, password):
+    UserFactory(username="bob@home", email="bob@example.com")
+    response = client.post(URL, {"username": "BOB@home", "password": password})
+    assert response.status_code == 302

@@ -190,3 +190,10 @@ def test_navigation_links_follow_permissions(client, member, moderator, administ
         html = client.get("/").content.decode()
         assert ('href="/moderate/users/"' in html) is moderate
         assert ('href="/admin/"' in html) is admin
+
+
+def test_nul_bytes_in_urls_and_searches_are_harmless(client, moderator):
+    assert client.get("/users/a%00b/").status_code == 404
+    client.force_login(moderator)
+    assert client.get("/moderate/users/", {"q": "a\x00"}).status_code == 200
+    assert client.get("/moderate/users/a%00/suspend/").status_code == 404

@@ -114,3 +114,12 @@ def test_limiter_fails_closed_with_a_clear_message_when_the_cache_is_down(
     response = client.post(LOGIN, {"username": "alice", "password": password})
     assert response.status_code == 429
     assert "Temporarily unavailable" in response.content.decode()
+
+
+def test_unicode_look_alikes_of_a_name_share_its_lock(client, member, password):
+    fail(client, "alice", 5)
+    # "ａlice" (full-width a) is "alice" once normalised, as the form does.
+    response = client.post(LOGIN, {"username": "\uff41lice", "password": password})
+    assert response.status_code == 429
+    fail(client, "\uff41lice", 1, ip="10.0.0.8")
+    assert client.post(LOGIN, {"username": "alice", "password": password}).status_code == 429

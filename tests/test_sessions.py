@@ -88,3 +88,53 @@ def test_media_is_served_with_nosniff(member_client, member):
     assert response.status_code == 200
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "image/webp"
+
+
+def test_logout_while_the_session_cache_fails_does_not_leave_the_session_usable(
+    member, password, monkeypatch
+):
+    from django.core.cache import cache
+
+    browser = Client(raise_request_exception=False)
+    browser.post(LOGIN, {"username": "alice", "password": password})
+    old_cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "delete", down)
+    response = browser.post("/accounts/logout/")
+    monkeypatch.undo()
+    # The logout fails visibly (it is not reported as done) and can be retried.
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    assert browser.post("/accounts/logout/").status_code == 302
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
+    assert not replay.get("/").context["user"].is_authenticated
+
+
+def test_healthz_answers_over_plain_http_in_production():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECURE_SSL_REDIRECT, settings.SECURE_REDIRECT_EXEMPT)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "DJANGO_SETTINGS_MODULE": "offbrand.settings",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    assert out.strip() == "True ['^healthz$']"

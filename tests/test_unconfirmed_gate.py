@@ -4,7 +4,7 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "path", ["/accounts/password/change/", "/accounts/email/change/", "/admin/"]
+    "path", ["/accounts/password/change/", "/accounts/profile/", "/moderate/users/", "/admin/"]
 )
 def test_other_pages_redirect_to_the_unconfirmed_page(client, unconfirmed, path):
     client.force_login(unconfirmed)
@@ -26,3 +26,19 @@ def test_allowed_pages(client, unconfirmed):
 def test_confirmed_member_is_not_gated(member_client):
     assert member_client.get("/accounts/password/change/").status_code == 200
     assert member_client.get("/accounts/unconfirmed/").status_code == 302
+
+
+def test_a_mistyped_address_can_be_fixed_before_confirming(client, unconfirmed, password):
+    from django.core import mail
+
+    from tests.conftest import links_in, path_of
+
+    client.force_login(unconfirmed)
+    response = client.post(
+        "/accounts/email/change/", {"new_email": "right@example.com", "password": password}
+    )
+    assert response.status_code == 302
+    client.post(path_of(links_in(mail.outbox[0])[0]))
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.email == "right@example.com"
+    assert unconfirmed.confirmed
