@@ -62,21 +62,47 @@ def test_without_a_secret_key_production_refuses_to_start():
     assert "SECRET_KEY is not set" in result.stdout + result.stderr
 
 
-def test_production_cookies_are_secure_and_hsts_is_on():
+def fresh_settings(*names, **overrides) -> dict:
+    """The named settings as a fresh process with `overrides` in its env computes them."""
     script = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({name: getattr(s, name) for name in ["
-        "'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', "
-        "'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS']}))"
+        "import json, sys, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({name: getattr(s, name) for name in sys.argv[1:]}))"
     )
-    result = run(["-c", script], **PRODUCTION)
+    result = run(["-c", script, *names], **overrides)
     assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_cookies_are_secure_and_hsts_is_on():
+    values = fresh_settings(
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        **PRODUCTION,
+    )
     assert values["SESSION_COOKIE_SECURE"] is True
     assert values["SESSION_COOKIE_HTTPONLY"] is True
     assert values["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+def test_healthz_is_exempt_from_the_https_redirect_for_load_balancers():
+    values = fresh_settings("SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT", **PRODUCTION)
+    assert values == {"SECURE_SSL_REDIRECT": True, "SECURE_REDIRECT_EXEMPT": ["^healthz$"]}
+
+
+def test_an_anymail_esp_is_chosen_by_environment_variables():
+    values = fresh_settings(
+        "MAILERS",
+        "ANYMAIL",
+        ANYMAIL_ESP="postmark",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="token-123",
+    )
+    assert values["MAILERS"]["default"]["BACKEND"] == "anymail.backends.postmark.EmailBackend"
+    assert values["ANYMAIL"]["POSTMARK_SERVER_TOKEN"] == "token-123"
 
 
 def test_pages_carry_the_security_headers(client, db):

@@ -1,12 +1,7 @@
 """Email through real transports: SMTP, an anymail ESP, and a server that is down."""
 
-import json
-import os
 import socket
-import subprocess
-import sys
 from email import message_from_bytes
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -117,27 +112,3 @@ def test_registration_goes_through_an_anymail_esp_backend(client, roles, setting
     [message] = mail.outbox
     assert message.anymail_status.status == {"sent"}
     assert message.to == ["dora@example.com"]
-
-
-def test_anymail_esp_is_chosen_by_environment_variables():
-    env = {
-        **os.environ,
-        "ANYMAIL_ESP": "postmark",
-        "ANYMAIL_POSTMARK_SERVER_TOKEN": "token-123",
-        "DJANGO_SETTINGS_MODULE": "offbrand.settings",
-    }
-    code = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        "print(json.dumps([settings.MAILERS, settings.ANYMAIL]))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    mailers, anymail = json.loads(result.stdout)
-    assert mailers["default"]["BACKEND"] == "anymail.backends.postmark.EmailBackend"
-    assert anymail["POSTMARK_SERVER_TOKEN"] == "token-123"
