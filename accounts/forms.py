@@ -171,6 +171,9 @@ class MemberAdminForm(forms.ModelForm):
             "is_active",
         ]
         labels = {"is_active": "Active (not suspended)"}
+        # Normalised (NFKC) before validation, as at registration: "¼" becomes
+        # "1⁄4" and is refused, rather than saved and normalised afterwards.
+        field_classes = {"username": auth_forms.UsernameField}
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):

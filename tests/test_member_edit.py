@@ -62,3 +62,11 @@ def test_case_insensitive_duplicates_are_refused(client, administrator, member, 
 def test_unknown_member_is_404(client, administrator):
     client.force_login(administrator)
     assert client.get("/users/ghost/edit/").status_code == 404
+
+
+def test_usernames_are_normalised_before_they_are_validated(client, administrator, member):
+    client.force_login(administrator)
+    response = client.post(url(member), form(member, username="¼"))
+    assert "Enter a valid username" in response.content.decode()
+    member.refresh_from_db()
+    assert member.username == "alice"
