@@ -12,13 +12,11 @@ server and middleware. See bench/README.md.
 """
 
 import argparse
-import http.client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -41,6 +38,7 @@ HASH_SAMPLES = 50
 sys.path.insert(0, str(ROOT))  # `bench` and the project's apps, for Django below
 
 from bench.setup_users import MEMBER, MODERATOR, PASSWORD  # noqa: E402
+from harness.servers import Client, Deployment, Gunicorn, answers  # noqa: E402
 
 # --- cases -----------------------------------------------------------------
 
@@ -80,21 +78,6 @@ CASES = [
 # --- environment -----------------------------------------------------------
 
 
-def answers(port: int) -> bool:
-    """True when something accepts connections on 127.0.0.1:port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def choose_backends(mode: str, workdir: Path) -> tuple[str, str]:
     """(DATABASE_URL, REDIS_URL): PostgreSQL and Redis when asked for or reachable."""
     use_postgres = mode == "postgres" or (mode == "auto" and answers(5432))
@@ -116,34 +99,18 @@ def ensure_postgres_database() -> None:
             conn.execute("CREATE DATABASE offbrand_bench")
 
 
-def production_env(database_url: str, redis_url: str) -> dict[str, str]:
-    """The variables of a production deployment, on plain HTTP at 127.0.0.1."""
-    return {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-not-a-secret-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CACHE_URL": "",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-def manage(env: dict, *args: str) -> None:
+def manage(deployment: Deployment, *args: str) -> None:
     """Run a management command as a deployment would, stopping the run if it fails."""
     print(f"$ manage.py {' '.join(args)}", flush=True)
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+    deployment.manage(*args, timeout=24 * 3600)
 
 
-def prepare(env: dict, members: int) -> int:
+def prepare(deployment: Deployment, members: int) -> int:
     """Migrate, seed, collect static files, make the bench users; return the member count."""
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "seed_roles")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    setup_django(env)
+    manage(deployment, "migrate", "--noinput", "-v0")
+    manage(deployment, "seed_roles")
+    manage(deployment, "collectstatic", "--noinput", "-v0")
+    setup_django(deployment)
     from django.db import connections
 
     from bench import setup_users
@@ -152,7 +119,7 @@ def prepare(env: dict, members: int) -> int:
     missing = members - setup_users.synthetic_count()
     connections.close_all()
     if missing > 0:
-        manage(env, "members", "fill", str(missing))
+        manage(deployment, "members", "fill", str(missing))
     count = setup_users.synthetic_count()
     vacuum_members(connections["default"])
     connections.close_all()  # the workers open their own
@@ -169,11 +136,12 @@ def vacuum_members(connection) -> None:
             cursor.execute("VACUUM (ANALYZE) accounts_user")
 
 
-def setup_django(env: dict) -> None:
+def setup_django(deployment: Deployment) -> None:
     """Django in this process, with the benchmark's settings (to time hashing)."""
     import django
 
-    os.environ.update(env)
+    sys.path.insert(0, str(deployment.root))  # its settings module
+    os.environ.update(deployment.env)
     django.setup()
 
 
@@ -209,52 +177,6 @@ def time_hashing(samples: int = HASH_SAMPLES) -> Hashing:
 # --- the server ------------------------------------------------------------
 
 
-@contextmanager
-def gunicorn(env: dict, port: int, log: Path):
-    """gunicorn with 2 sync workers, stopped however the run ends."""
-    command = [
-        str(BIN / "gunicorn"),
-        "offbrand.wsgi:application",
-        f"--workers={WORKERS}",
-        f"--bind=127.0.0.1:{port}",
-    ]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_until_healthy(server, port, log)
-        yield server
-    finally:
-        stop(server)
-
-
-def wait_until_healthy(server: subprocess.Popen, port: int, log: Path, seconds: int = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({server.returncode}); see {log}")
-        try:
-            if request(port, "GET", "/healthz").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"/healthz did not answer 200 within {seconds} s; see {log}")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM lets gunicorn stop its workers; SIGKILL its own process group if it hangs."""
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
 def children(parent: int) -> dict[int, dict[str, str]]:
     """/proc/<pid>/status fields of each child of `parent`."""
     found = {}
@@ -279,61 +201,6 @@ def worker_peak_rss(master: int) -> dict[int, float]:
         for pid, fields in children(master).items()
         if "VmHWM" in fields
     }
-
-
-# --- HTTP from Python (cookies handled by hand: they are Secure, this is http) --
-
-
-@dataclass
-class Reply:
-    status: int
-    cookies: dict[str, str]
-    text: str
-
-
-def request(port: int, method: str, path: str, headers=None, body: str | None = None) -> Reply:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        cookies = SimpleCookie()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookies.load(header)
-        text = response.read().decode(errors="replace")
-        return Reply(response.status, {k: m.value for k, m in cookies.items()}, text)
-    finally:
-        conn.close()
-
-
-def csrf_pair(port: int) -> tuple[str, str]:
-    """A CSRF cookie and a form token that goes with it, from the sign-in page."""
-    page = request(port, "GET", "/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    if page.status != 200 or "csrftoken" not in page.cookies or not token:
-        raise RuntimeError(f"GET /accounts/login/ gave {page.status} without a CSRF cookie/token")
-    return page.cookies["csrftoken"], token.group(1)
-
-
-def login_form(username: str, token: str) -> str:
-    return urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
-
-
-def sign_in(port: int, username: str) -> str:
-    """The session cookie of a fresh sign-in."""
-    cookie, token = csrf_pair(port)
-    reply = request(
-        port,
-        "POST",
-        "/accounts/login/",
-        headers={
-            "Cookie": f"csrftoken={cookie}",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body=login_form(username, token),
-    )
-    if reply.status != 302 or "sessionid" not in reply.cookies:
-        raise RuntimeError(f"signing in as {username} gave {reply.status}, no session")
-    return reply.cookies["sessionid"]
 
 
 # --- wrk -------------------------------------------------------------------
@@ -374,21 +241,34 @@ class Load:
     body: str | None = None
 
 
-def load_for(case: Case, port: int, sessions: dict[str, str]) -> Load:
+def login_form(username: str, token: str) -> str:
+    return urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+
+
+def sign_in(url: str, username: str) -> str:
+    """The session cookie of a fresh sign-in."""
+    browser = Client(url, timeout=30)
+    reply = browser.sign_in(username, PASSWORD)
+    if reply.status != 302 or "sessionid" not in browser.cookies:
+        raise RuntimeError(f"signing in as {username} gave {reply.status}, no session")
+    return browser.cookies["sessionid"]
+
+
+def load_for(case: Case, url: str, sessions: dict[str, str]) -> Load:
     if case.login:
-        cookie, token = csrf_pair(port)
+        cookie, token = Client(url, timeout=30).csrf_pair()
         return Load({"Cookie": f"csrftoken={cookie}"}, login_form(MEMBER.username, token))
     if case.who:
         return Load({"Cookie": f"sessionid={sessions[case.who]}"})
     return Load({})
 
 
-def run_wrk(port: int, case: Case, load: Load, duration: int, connections: int) -> str:
+def run_wrk(url: str, case: Case, load: Load, duration: int, connections: int) -> str:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout=10s"]
     command += ["-s", str(ROOT / "bench" / "case.lua")]
     for name, value in load.headers.items():
         command += ["-H", f"{name}: {value}"]
-    command += [f"http://127.0.0.1:{port}{case.path}", "--", str(case.expect)]
+    command += [f"{url}{case.path}", "--", str(case.expect)]
     if load.body:
         command.append(load.body)
     return subprocess.run(
@@ -419,9 +299,9 @@ def parse_wrk(output: str, result: Result) -> None:
     result.socket_errors = sum(map(int, sockets.groups())) if sockets else 0
 
 
-def measure(case: Case, server: subprocess.Popen, port: int, sessions: dict, args) -> Result:
+def measure(case: Case, server: Gunicorn, sessions: dict, args) -> Result:
     """Probe the URL once (a 404 may mean the page is not built yet), then load it."""
-    load = load_for(case, port, sessions)
+    load = load_for(case, server.url, sessions)
     method = "POST" if case.login else "GET"
     print(f"   {case.name}: {method} {case.path}", flush=True)
     result = Result(
@@ -432,16 +312,18 @@ def measure(case: Case, server: subprocess.Popen, port: int, sessions: dict, arg
         reference=case.reference or "ceiling",
         target=case.target,
     )
-    probe = request(port, method, case.path, headers=load.headers | form_type(load), body=load.body)
+    probe = Client(server.url, timeout=30).request(
+        method, case.path, headers=load.headers | form_type(load), body=load.body
+    )
     if probe.status == 404 and case.may_be_missing:
         result.status = "not available (404)"
         return result
     if probe.status != case.expect:
         result.notes.append(f"probe answered {probe.status}, expected {case.expect}")
-    workers = worker_pids(server.pid)
+    workers = worker_pids(server.process.pid)
     before = Usage.now(workers)
     with profiling(args.profile, workers, case, args.duration):
-        output = run_wrk(port, case, load, args.duration, args.connections)
+        output = run_wrk(server.url, case, load, args.duration, args.connections)
     used = Usage.now(workers) - before
     parse_wrk(output, result)
     result.worker_cpu_ms_per_request = 1000 * used.worker_cpu / max(result.requests, 1)
@@ -647,19 +529,24 @@ def main() -> int:
         database, redis = choose_backends(args.mode, workdir)
         meta["database"], meta["cache"] = database.split(":")[0], "redis" if redis else "locmem"
         print(f"== {meta['database']} + {meta['cache']}", flush=True)
-        env = production_env(database, redis)
-        meta["synthetic_members"] = prepare(env, args.members)
+        deployment = Deployment(database, redis, settings="bench.settings", root=workdir)
+        meta["synthetic_members"] = prepare(deployment, args.members)
         hashing = time_hashing()
-        port = free_port()
-        with gunicorn(env, port, RESULTS / "gunicorn.log") as server:
-            sessions = {"member": sign_in(port, MEMBER.username)}
-            sessions["moderator"] = sign_in(port, MODERATOR.username)
+        log = RESULTS / "gunicorn.log"
+        log.unlink(missing_ok=True)
+        server = Gunicorn(deployment, workers=WORKERS, log=log)
+        server.start()
+        try:
+            sessions = {"member": sign_in(server.url, MEMBER.username)}
+            sessions["moderator"] = sign_in(server.url, MODERATOR.username)
             rounds = []
             for number in range(1, args.rounds + 1):
                 print(f"-- round {number} of {args.rounds}", flush=True)
-                rounds.append([measure(case, server, port, sessions, args) for case in cases])
+                rounds.append([measure(case, server, sessions, args) for case in cases])
             results = [combine(list(runs)) for runs in zip(*rounds, strict=True)]
-            rss = worker_peak_rss(server.pid)
+            rss = worker_peak_rss(server.process.pid)
+        finally:
+            server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     judge(results, hashing)

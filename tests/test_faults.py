@@ -12,8 +12,7 @@ from tests.servers import (
     MEMBER_USERNAME,
     Client,
     offbrand_stack,
-    postgres_missing_reason,
-    redis_missing_reason,
+    require_servers,
     shows_signed_in,
     wait_until,
 )
@@ -28,9 +27,7 @@ RECOVERY = 20.0
 
 @pytest.fixture(scope="module")
 def stack():
-    reason = postgres_missing_reason() or redis_missing_reason()
-    if reason:
-        pytest.skip(reason)
+    require_servers()
     with offbrand_stack(instances=1) as (cluster, redis, servers):
         yield cluster, redis, servers[0]
 

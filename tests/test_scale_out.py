@@ -11,8 +11,7 @@ from tests.servers import (
     MEMBER_USERNAME,
     Client,
     offbrand_stack,
-    postgres_missing_reason,
-    redis_missing_reason,
+    require_servers,
     shows_signed_in,
 )
 
@@ -21,9 +20,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def instances():
-    reason = postgres_missing_reason() or redis_missing_reason()
-    if reason:
-        pytest.skip(reason)
+    require_servers()
     with offbrand_stack(instances=2) as (_, _, servers):
         yield servers
 

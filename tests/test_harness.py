@@ -1,0 +1,47 @@
+"""The one harness that starts throwaway servers for the tests and the benchmark."""
+
+import subprocess
+import sys
+
+import pytest
+
+from harness import servers
+from tests.servers import require_servers
+
+
+def test_postgres_binaries_are_found_where_the_machine_installed_them(monkeypatch):
+    monkeypatch.delenv("OFFBRAND_PG_BIN", raising=False)
+    candidates = servers.postgres_bin_candidates()
+    assert all(folder.name == "bin" for folder in candidates)
+    found = servers.find_postgres_bin()
+    if found is not None:
+        assert (found / "initdb").exists()
+
+
+def test_a_missing_postgres_skips_locally_but_fails_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(servers, "PG_BIN", None)
+    monkeypatch.setenv("OFFBRAND_PG_BIN", str(tmp_path))
+    assert "not found" in servers.postgres_missing_reason()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_servers()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_servers()
+
+
+def test_the_benchmark_uses_the_harness_without_pytest():
+    script = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "sys.argv = ['run.py', '--help']\n"
+        "import runpy; runpy.run_path('bench/run.py', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=servers.ROOT,
+    )
+    assert result.returncode == 0, result.stderr
