@@ -31,8 +31,18 @@ class RoleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permission_flags"].initial = [
-            flag.value for flag in Permission if self.instance.has_permission(flag)
+            flag.value for flag in Permission if self.instance.grants(flag)
         ]
+
+    def clean_default(self):
+        default = self.cleaned_data["default"]
+        was_default = self.instance.pk and Role.objects.filter(pk=self.instance.pk, default=True)
+        if not default and was_default and was_default.exists():
+            raise forms.ValidationError(
+                "New members need a default role: make another role the default instead.",
+                code="default_required",
+            )
+        return default
 
     def save(self, commit=True):
         self.instance.permissions = sum(self.cleaned_data["permission_flags"])

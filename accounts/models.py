@@ -46,12 +46,20 @@ class RoleSpec:
 MEMBER = Permission.FOLLOW | Permission.COMMENT | Permission.WRITE
 ADMINISTRATOR = "Administrator"
 
-# The one role table: `seed_roles` makes the database match it.
+# The roles a new site starts with. `seed_roles` creates those missing and
+# reports those an operator has changed; it never changes them back unless
+# asked to (`seed_roles --reset`): the database is the truth.
 ROLE_TABLE = (
     RoleSpec("User", MEMBER, default=True),
     RoleSpec("Moderator", MEMBER | Permission.MODERATE),
     RoleSpec(ADMINISTRATOR, Permission.all()),
 )
+TABLE_DEFAULT = next(spec for spec in ROLE_TABLE if spec.default)
+
+
+def summary(permissions: int) -> str:
+    """The flags by name, e.g. FOLLOW, COMMENT, WRITE; or "no permissions"."""
+    return ", ".join(flag.name for flag in Permission if permissions & flag) or "no permissions"
 
 
 def iexact(field: str, value: str) -> Exact:
@@ -80,33 +88,78 @@ class RoleQuerySet(models.QuerySet):
         try:
             return self.get(**lookup)
         except self.model.DoesNotExist:
-            # A fresh or flushed database: the role table is the fallback.
-            self.sync_table()
+            # A fresh or flushed database: create what is missing, change nothing else.
+            self.create_missing()
             return self.get(**lookup)
 
-    def sync_table(self) -> list[str]:
-        """Create or update the roles of ROLE_TABLE; return what changed.
+    def create_missing(self) -> list[str]:
+        """Create the roles of ROLE_TABLE that do not exist, and a default if none is.
 
-        Idempotent and safe to run twice at once: a second run changes
-        nothing and returns an empty list.
+        Like Django's `create_permissions`: what exists is the operators' data
+        and is never changed. Idempotent and safe to run twice at once.
         """
         changes = []
         for spec in ROLE_TABLE:
             role, created = self._get_or_create_role(spec)
             if created:
                 changes.append(f"created role {spec.name!r} ({role.permission_summary})")
-            elif role.permissions != spec.permissions:
-                self.filter(pk=role.pk).update(permissions=spec.permissions)
-                changes.append(
-                    f"updated role {spec.name!r}: {role.permission_summary} -> "
-                    f"{Role(permissions=spec.permissions).permission_summary}"
+        if not self.filter(default=True).exists():
+            name = TABLE_DEFAULT.name
+            try:
+                with transaction.atomic():
+                    made = self.filter(name=name).update(default=True)
+            except IntegrityError:  # a concurrent run made a default meanwhile
+                made = 0
+            if made:
+                changes.append(f"made {name!r} the default role (no role was the default)")
+        return changes
+
+    def differences(self) -> list[str]:
+        """How the roles in the database differ from ROLE_TABLE, a line per role."""
+        roles = {role.name: role for role in self.filter(name__in=[s.name for s in ROLE_TABLE])}
+        lines = []
+        for spec in ROLE_TABLE:
+            role = roles.get(spec.name)
+            if role is not None and role.permissions != spec.permissions:
+                lines.append(
+                    f"role {spec.name!r} differs from the role table: it grants "
+                    f"{role.permission_summary}; the table says {summary(spec.permissions)}"
                 )
-        default = next(spec.name for spec in ROLE_TABLE if spec.default)
+        default = self.filter(default=True).first()
+        if default is not None and default.name != TABLE_DEFAULT.name:
+            lines.append(
+                f"the default role is {default.name!r}; the table says {TABLE_DEFAULT.name!r}"
+            )
+        return lines
+
+    def reset_to_table(self) -> list[str]:
+        """Give the roles of ROLE_TABLE its permissions and default again; return what changed.
+
+        Only `seed_roles --reset` calls this: an operator asks for it by name.
+        """
+        changes = self.create_missing()
         with transaction.atomic():
-            cleared = self.filter(default=True).exclude(name=default).update(default=False)
-            made = self.filter(name=default, default=False).update(default=True)
-        if cleared or made:
-            changes.append(f"made {default!r} the default role")
+            roles = {
+                role.name: role
+                for role in self.select_for_update().filter(
+                    name__in=[spec.name for spec in ROLE_TABLE]
+                )
+            }
+            for spec in ROLE_TABLE:
+                role = roles[spec.name]
+                if role.permissions != spec.permissions:
+                    self.filter(pk=role.pk).update(permissions=spec.permissions)
+                    changes.append(
+                        f"reset role {spec.name!r}: {role.permission_summary} -> "
+                        f"{summary(spec.permissions)}"
+                    )
+            cleared = self.filter(default=True).exclude(name=TABLE_DEFAULT.name)
+            previous = list(cleared.values_list("name", flat=True))
+            cleared.update(default=False)
+            made = self.filter(name=TABLE_DEFAULT.name, default=False).update(default=True)
+            if made:
+                was = f" (was {', '.join(map(repr, previous))})" if previous else ""
+                changes.append(f"made {TABLE_DEFAULT.name!r} the default role{was}")
         return changes
 
     def _get_or_create_role(self, spec: RoleSpec) -> tuple["Role", bool]:
@@ -146,7 +199,7 @@ class Role(models.Model):
     def __str__(self):
         return self.name
 
-    def has_permission(self, permission: int) -> bool:
+    def grants(self, permission: int) -> bool:
         """True when every bit of `permission` is granted."""
         return self.permissions & permission == permission
 
@@ -161,11 +214,11 @@ class Role(models.Model):
 
     @property
     def permission_names(self) -> list[str]:
-        return [flag.name for flag in Permission if self.has_permission(flag)]
+        return [flag.name for flag in Permission if self.grants(flag)]
 
     @property
     def permission_summary(self) -> str:
-        return ", ".join(self.permission_names) or "no permissions"
+        return summary(self.permissions)
 
 
 class UserManager(DjangoUserManager):
@@ -253,7 +306,7 @@ class User(AbstractUser):
         return self.date_joined
 
     def can(self, permission: int) -> bool:
-        return self.is_active and self.role is not None and self.role.has_permission(permission)
+        return self.is_active and self.role is not None and self.role.grants(permission)
 
     def is_administrator(self) -> bool:
         return self.can(Permission.ADMIN)

@@ -44,12 +44,19 @@ class LinkOutcome(StrEnum):
 # --- Roles -------------------------------------------------------------------
 
 
-def roles_seed() -> list[str]:
-    """Make the roles match ROLE_TABLE and give every role-less member one.
+@dataclass(frozen=True)
+class RoleSeeding:
+    changes: list[str]  # what this run did
+    differences: list[str]  # how the roles still differ from ROLE_TABLE
 
-    Returns a line per change; an empty list means there was nothing to do.
+
+def roles_seed(*, reset: bool = False) -> RoleSeeding:
+    """Create missing roles and the default, and give every role-less member one.
+
+    An existing role's permissions are the operators' data: they are reported
+    where they differ from ROLE_TABLE, and restored only with `reset=True`.
     """
-    changes = Role.objects.sync_table()
+    changes = Role.objects.reset_to_table() if reset else Role.objects.create_missing()
     with transaction.atomic():
         roleless = User.objects.filter(role__isnull=True)
         if settings.OFFBRAND_ADMIN:
@@ -61,7 +68,7 @@ def roles_seed() -> list[str]:
         given = roleless.update(role=Role.objects.default_role())
         if given:
             changes.append(f"gave {given} member(s) the default role")
-    return changes
+    return RoleSeeding(changes=changes, differences=Role.objects.differences())
 
 
 def _grant_site_admin(user: User) -> None:
@@ -316,7 +323,7 @@ def can_moderate(actor: User, member: User) -> bool:
     unless they are administrators themselves."""
     if not actor.can(Permission.MODERATE) or actor.pk == member.pk:
         return False
-    member_is_admin = member.role is not None and member.role.has_permission(Permission.ADMIN)
+    member_is_admin = member.role is not None and member.role.grants(Permission.ADMIN)
     return not member_is_admin or actor.is_administrator()
 
 

@@ -40,7 +40,7 @@ def password():
 
 @pytest.fixture
 def roles(db):
-    Role.objects.sync_table()
+    Role.objects.create_missing()
     return {role.name: role for role in Role.objects.all()}
 
 

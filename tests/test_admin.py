@@ -86,6 +86,18 @@ def test_role_admin_refuses_a_second_default_with_a_message(admin_client, roles)
     assert not moderator.default
 
 
+def test_role_admin_refuses_to_leave_no_default_role(admin_client, roles):
+    user_role = roles["User"]
+    response = admin_client.post(
+        f"/admin/accounts/role/{user_role.pk}/change/",
+        {"name": "User", "permission_flags": ["1"]},
+    )
+    assert response.status_code == 200
+    assert "make another role the default instead" in response.content.decode()
+    user_role.refresh_from_db()
+    assert user_role.default and user_role.permissions == roles["User"].permissions
+
+
 def test_role_list_shows_names_and_member_counts(admin_client, roles):
     UserFactory.create_batch(3)
     html = admin_client.get("/admin/accounts/role/").content.decode()

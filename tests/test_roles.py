@@ -19,7 +19,7 @@ def test_permission_flags_have_the_documented_values():
 def test_new_role_has_no_permissions():
     role = Role(name="Guest")
     assert role.permissions == 0
-    assert not any(role.has_permission(flag) for flag in Permission)
+    assert not any(role.grants(flag) for flag in Permission)
 
 
 @pytest.mark.parametrize("flag", list(Permission))
@@ -28,7 +28,7 @@ def test_add_permission_twice_sets_the_bit_once(flag):
     role.add_permission(flag)
     role.add_permission(flag)
     assert role.permissions == flag.value
-    assert role.has_permission(flag)
+    assert role.grants(flag)
 
 
 @pytest.mark.parametrize("flag", list(Permission))
@@ -37,7 +37,7 @@ def test_remove_absent_permission_changes_nothing(flag):
     role = Role(name="r", permissions=others)
     role.remove_permission(flag)
     assert role.permissions == others
-    assert not role.has_permission(flag)
+    assert not role.grants(flag)
 
 
 def test_remove_present_permission_clears_only_that_bit():
@@ -52,10 +52,10 @@ def test_reset_permissions_clears_everything():
     assert role.permissions == 0
 
 
-def test_has_permission_needs_every_bit_of_a_combined_flag():
+def test_grants_needs_every_bit_of_a_combined_flag():
     role = Role(name="r", permissions=Permission.FOLLOW | Permission.WRITE)
-    assert role.has_permission(Permission.FOLLOW | Permission.WRITE)
-    assert not role.has_permission(Permission.FOLLOW | Permission.MODERATE)
+    assert role.grants(Permission.FOLLOW | Permission.WRITE)
+    assert not role.grants(Permission.FOLLOW | Permission.MODERATE)
 
 
 EXPECTED = {
@@ -68,7 +68,7 @@ EXPECTED = {
 @pytest.mark.parametrize("name", EXPECTED)
 @pytest.mark.parametrize("flag", list(Permission))
 def test_each_seeded_role_grants_exactly_its_flags(roles, name, flag):
-    assert roles[name].has_permission(flag) == (flag.name in EXPECTED[name])
+    assert roles[name].grants(flag) == (flag.name in EXPECTED[name])
 
 
 def test_role_table_has_exactly_one_default():

@@ -4,9 +4,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Permission, Role, User
+from tests.factories import UserFactory
 
 
 def seed():
@@ -42,19 +44,79 @@ def test_second_run_changes_nothing_and_says_so(db):
     assert list(Role.objects.values_list("pk", "name", "permissions", "default")) == before
 
 
-def test_repairs_edited_permissions_and_default(roles):
+def test_keeps_edited_permissions_and_default_and_reports_them(roles):
     Role.objects.filter(name="Moderator").update(permissions=Permission.FOLLOW)
     Role.objects.filter(name="User").update(default=False)
     Role.objects.filter(name="Moderator").update(default=True)
     output = seed()
+    moderator = Role.objects.get(name="Moderator")
+    assert moderator.permissions == Permission.FOLLOW
+    assert list(Role.objects.filter(default=True).values_list("name", flat=True)) == ["Moderator"]
+    assert "role 'Moderator' differs from the role table: it grants FOLLOW" in output
+    assert "the default role is 'Moderator'; the table says 'User'" in output
+    assert "--reset" in output
+
+
+def test_reset_restores_the_table_and_says_what_changed(roles):
+    Role.objects.filter(name="Moderator").update(permissions=Permission.FOLLOW)
+    Role.objects.filter(name="User").update(default=False)
+    Role.objects.filter(name="Moderator").update(default=True)
+    out = StringIO()
+    call_command("seed_roles", "--reset", stdout=out)
+    output = out.getvalue()
     moderator = Role.objects.get(name="Moderator")
     assert (
         moderator.permissions
         == Permission.FOLLOW | Permission.COMMENT | Permission.WRITE | Permission.MODERATE
     )
     assert list(Role.objects.filter(default=True).values_list("name", flat=True)) == ["User"]
-    assert "updated role 'Moderator'" in output
+    assert "reset role 'Moderator': FOLLOW -> FOLLOW, COMMENT, WRITE, MODERATE" in output
+    assert "made 'User' the default role (was 'Moderator')" in output
+    assert "differs" not in output
+
+
+def test_creates_a_default_when_no_role_is_the_default_without_touching_permissions(roles):
+    Role.objects.filter(name="User").update(default=False, permissions=Permission.FOLLOW)
+    output = seed()
+    user_role = Role.objects.get(name="User")
+    assert user_role.default
+    assert user_role.permissions == Permission.FOLLOW
     assert "made 'User' the default role" in output
+
+
+def test_a_missing_role_is_created_and_the_edited_ones_kept(roles):
+    Role.objects.filter(name="Administrator").delete()
+    Role.objects.filter(name="Moderator").update(permissions=Permission.FOLLOW)
+    output = seed()
+    assert Role.objects.get(name="Administrator").permissions == Permission.all()
+    assert Role.objects.get(name="Moderator").permissions == Permission.FOLLOW
+    assert "created role 'Administrator'" in output
+
+
+def test_a_sign_up_without_a_default_role_leaves_edited_roles_alone(roles):
+    """The reported story: Moderator set to FOLLOW only, default unticked, then a sign-up."""
+    Role.objects.filter(name="Moderator").update(permissions=Permission.FOLLOW)
+    Role.objects.filter(name="User").update(default=False, permissions=Permission.COMMENT)
+    newcomer = UserFactory()
+    assert newcomer.role.name == "User"
+    assert Role.objects.get(name="Moderator").permissions == Permission.FOLLOW
+    assert Role.objects.get(name="User").permissions == Permission.COMMENT
+
+
+def test_a_role_edited_in_the_admin_survives_deploy(client, administrator, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    moderator = Role.objects.get(name="Moderator")
+    client.force_login(administrator)
+    response = client.post(
+        f"/admin/accounts/role/{moderator.pk}/change/",
+        {"name": "Moderator", "permission_flags": ["1", "8"]},
+    )
+    assert response.status_code == 302
+    out = StringIO()
+    call_command("deploy", stdout=out)
+    moderator.refresh_from_db()
+    assert moderator.permissions == Permission.FOLLOW | Permission.MODERATE
+    assert "role 'Moderator' differs from the role table" in out.getvalue()
 
 
 def test_keeps_extra_roles_an_operator_created(roles):
@@ -63,14 +125,21 @@ def test_keeps_extra_roles_an_operator_created(roles):
     assert Role.objects.filter(name="Editor", permissions=Permission.WRITE).exists()
 
 
-def test_gives_roleless_members_the_default_role(roles, django_assert_max_num_queries):
-    roleless_users("a@example.com", "b@example.com", "c@example.com")
-    assert User.objects.filter(role__isnull=True).count() == 3
-    out = StringIO()
-    # Set-based: the query count does not grow with the number of members.
-    with django_assert_max_num_queries(12):
-        call_command("seed_roles", stdout=out)
-    assert "gave 3 member(s) the default role" in out.getvalue()
+def backfill_queries(count) -> int:
+    """Queries `seed_roles` makes to give `count` role-less members the default role."""
+    roleless_users(*(f"roleless{count}-{n}@example.com" for n in range(count)))
+    with CaptureQueriesContext(connection) as queries:
+        output = seed()
+    assert f"gave {count} member(s) the default role" in output
+    assert not User.objects.filter(role__isnull=True).exists()
+    return len(queries)
+
+
+def test_gives_roleless_members_the_default_role_set_based(roles):
+    # Set-based: 500 role-less members cost no more queries than 10.
+    ten = backfill_queries(10)
+    five_hundred = backfill_queries(500)
+    assert five_hundred == ten
     assert set(User.objects.values_list("role__name", flat=True)) == {"User"}
 
 
@@ -94,7 +163,7 @@ def test_database_failure_is_a_clear_command_error(db, monkeypatch):
     def broken(*args, **kwargs):
         raise DatabaseError("no such table: accounts_role")
 
-    monkeypatch.setattr(Role.objects, "sync_table", broken)
+    monkeypatch.setattr(Role.objects, "create_missing", broken)
     with pytest.raises(CommandError, match="Could not seed roles.*migrate"):
         call_command("seed_roles", stdout=StringIO())
 

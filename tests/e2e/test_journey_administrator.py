@@ -12,7 +12,7 @@ MODERATION = "/moderate/users/"
 
 
 def test_administrator_grants_moderation(page: Page, open_page, watch):
-    Role.objects.sync_table()
+    Role.objects.create_missing()
     UserFactory(username="ada", email="ada@example.com", role=Role.objects.administrator())
     UserFactory(username="mia", email="mia@example.com")
     journey = Journey("administrator")

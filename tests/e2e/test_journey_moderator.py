@@ -13,7 +13,7 @@ SIGNED_OUT = f"Your account has been suspended, so you have been signed out. Rea
 
 
 def test_moderator_suspends_member(page: Page, open_page, watch):
-    Role.objects.sync_table()
+    Role.objects.create_missing()
     UserFactory(username="max", email="max@example.com", role=Role.objects.get(name="Moderator"))
     UserFactory(username="sam", email="sam@example.com")
     journey = Journey("moderator")
