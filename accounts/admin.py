@@ -153,7 +153,8 @@ class UserAdmin(DjangoUserAdmin):
         actions = super().get_actions(request, action_location)
         for role in Role.objects.all():
             name = f"set_role_{role.pk}"
-            description = f"Set role of selected members to {role.name}"
+            # The admin formats descriptions with `%`: an operator's role name is data.
+            description = f"Set role of selected members to {role.name}".replace("%", "%%")
             actions[name] = (self._set_role_action(role), name, description)
         return actions
 

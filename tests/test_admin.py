@@ -156,3 +156,21 @@ def test_admin_user_form_refuses_case_insensitive_duplicate_email(admin_client, 
     assert "A user with that email address already exists." in response.content.decode()
     other.refresh_from_db()
     assert other.email == "bob@example.com"
+
+
+@pytest.mark.parametrize("role_name", ["Staff 100%", "50% off %(name)s", "%s%d%"])
+def test_a_role_named_with_percent_signs_shows_on_the_member_pages(admin_client, role_name):
+    role = Role.objects.create(name=role_name)
+    member = UserFactory(role=role)
+    listing = admin_client.get("/admin/accounts/user/")
+    assert listing.status_code == 200
+    assert f"Set role of selected members to {role_name}" in listing.content.decode()
+    change = admin_client.get(f"/admin/accounts/user/{member.pk}/change/")
+    assert change.status_code == 200
+    assert role_name in change.content.decode()
+    done = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": f"set_role_{role.pk}", "_selected_action": [member.pk]},
+        follow=True,
+    )
+    assert f"1 member is now {role_name}." in done.content.decode()
