@@ -4,11 +4,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils.translation import ngettext
 
+from accounts import services
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.pagination import EstimatedCountPaginator
 
@@ -77,6 +78,17 @@ class AdminUserCreationForm(UserCreationForm):
         fields = ["username", "email"]
 
 
+class AdminPasswordForm(AdminPasswordChangeForm):
+    """Django's admin password form, writing the password column alone and
+    voiding the member's pending links (`services.user_set_password`)."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        services.user_set_password(user=self.user, password=password)
+        return self.user
+
+
 class ModerationActionInline(admin.TabularInline):
     model = ModerationAction
     fk_name = "member"
@@ -113,6 +125,7 @@ class ModerationActionAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = AdminUserCreationForm
+    change_password_form = AdminPasswordForm
     inlines = [ModerationActionInline]
     list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
     list_filter = ["role", "confirmed", "is_active"]
@@ -139,6 +152,16 @@ class UserAdmin(DjangoUserAdmin):
             },
         )
     ]
+
+    def save_model(self, request, obj, form, change):
+        """Write only the fields the administrator changed (never the whole
+        row loaded before a concurrent suspension, reset or profile save)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        concrete = {field.name for field in User._meta.concrete_fields}
+        services.member_save_fields(
+            member=obj, fields=[name for name in form.changed_data if name in concrete]
+        )
 
     @admin.action(description="Mark selected members as confirmed")
     def mark_confirmed(self, request, queryset):

@@ -301,6 +301,18 @@ class User(AbstractUser):
                 kwargs["update_fields"] = {*update_fields, "avatar_hash"}
         super().save(*args, **kwargs)
 
+    def _get_session_auth_hash(self, secret=None):
+        """Django binds sessions to the password hash; Offbrand also to the
+        address and its confirmation, so a change of address, or the owner
+        proving it, ends every session set up before (`update_session_auth_hash`
+        keeps the one that made the change)."""
+        return salted_hmac(
+            "offbrand.accounts.User.get_session_auth_hash",
+            f"{self.password}\x1f{self.email.casefold()}\x1f{self.confirmed}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
     @property
     def member_since(self):
         return self.date_joined

@@ -145,11 +145,15 @@ def _confirmation_target(token: str) -> tuple[LinkOutcome, User | None]:
     if payload.error:
         return LinkOutcome(payload.error), None
     user = User.objects.filter(pk=payload.data.get("u")).first()
-    if user is None or user.email != payload.data.get("e"):
-        return LinkOutcome.INVALID, None  # a link for an old address
-    if user.confirmed:
+    if user is None:
+        return LinkOutcome.INVALID, None
+    digest = payload.data.get("s")
+    if not user.confirmed and tokens.state_matches(digest, user):
+        return LinkOutcome.VALID, user
+    if user.confirmed and tokens.state_matches(digest, user, confirmed=False):
         return LinkOutcome.ALREADY_DONE, user
-    return LinkOutcome.VALID, user
+    # Issued for another address, password or active state: void.
+    return LinkOutcome.INVALID, None
 
 
 def confirmation_check(token: str) -> LinkOutcome:
@@ -161,12 +165,20 @@ def user_confirm_email(*, token: str) -> LinkOutcome:
     outcome, user = _confirmation_target(token)
     if outcome != LinkOutcome.VALID:
         return outcome
-    # Conditional UPDATE: of two simultaneous clicks, exactly one confirms.
-    if not User.objects.filter(pk=user.pk, email=user.email, confirmed=False).update(
-        confirmed=True
-    ):
+    # Conditional UPDATE on the state the link was checked against: of two
+    # simultaneous clicks exactly one confirms, and a reset or change of
+    # address that lands in between wins.
+    unchanged = User.objects.filter(
+        pk=user.pk,
+        email=user.email,
+        password=user.password,
+        is_active=user.is_active,
+        confirmed=False,
+    )
+    if not unchanged.update(confirmed=True):
         return LinkOutcome.ALREADY_DONE
     user.confirmed = True
+    _void_pending_links(user)
     _grant_site_admin(user)
     return LinkOutcome.DONE
 
@@ -207,7 +219,51 @@ def login_lock_clear(user: User) -> None:
     ratelimits.clear("login_failed_account", f"user:{user.pk}")
 
 
-# --- Password ----------------------------------------------------------------
+# --- Credentials ---------------------------------------------------------------
+
+# Changing any of these voids every pending link of the account (the tokens
+# are bound to them) and ends its other sessions (`User.get_session_auth_hash`).
+CREDENTIAL_FIELDS = frozenset({"password", "email", "confirmed", "is_active"})
+
+
+def _void_pending_links(user: User) -> None:
+    """Drop the account's pending change of address.
+
+    Its link is already void (tokens are bound to the credential state that
+    changed); deleting the row leaves nothing behind to revive it.
+    """
+    EmailChangeRequest.objects.filter(user_id=user.pk).delete()
+
+
+def member_save_fields(*, member: User, fields) -> None:
+    """Write only `fields` of `member`, so a concurrent change to any other
+    column (a suspension, a role, a reset) stands."""
+    fields = set(fields)
+    if not fields:
+        return
+    with transaction.atomic():
+        member.save(update_fields=fields)
+        if fields & CREDENTIAL_FIELDS:
+            _void_pending_links(member)
+
+
+def user_set_password(*, user: User, password: str | None, proves_mailbox: bool = False) -> None:
+    """Set (or, with None, disable) a password, writing that column alone.
+
+    `proves_mailbox`: the password was set through a link mailed to the
+    account's current address (a reset), which also confirms the address.
+    """
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    fields = {"password"}
+    if proves_mailbox and not user.confirmed:
+        user.confirmed = True
+        fields.add("confirmed")
+    member_save_fields(member=user, fields=fields)
+    if proves_mailbox:
+        _grant_site_admin(user)
 
 
 def notify_password_changed(user: User, *, request=None) -> bool:
@@ -241,8 +297,12 @@ def _email_change_target(token: str) -> tuple[LinkOutcome, EmailChangeRequest | 
         .filter(pk=payload.data.get("c"), user_id=payload.data.get("u"))
         .first()
     )
-    if change is None:  # used, or replaced by a newer request
+    if change is None:  # used, replaced by a newer request, or voided
         return LinkOutcome.INVALID, None
+    state = tokens.email_change_state(change)
+    if not tokens.state_matches(payload.data.get("s"), change.user, *state):
+        return LinkOutcome.INVALID, None  # the account changed since the request
+    change.token_state = payload.data["s"]
     return LinkOutcome.VALID, change
 
 
@@ -255,18 +315,22 @@ def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
     outcome, change = _email_change_target(token)
     if outcome != LinkOutcome.VALID:
         return outcome
-    user = change.user
-    old_email = user.email
-    taken = User.objects.filter(iexact("email", change.new_email)).exclude(pk=user.pk)
     try:
         with transaction.atomic():
+            # Lock the account and check the link again: a reset, suspension
+            # or other credential change that committed meanwhile wins.
+            user = User.objects.select_for_update().get(pk=change.user_id)
+            state = tokens.email_change_state(change)
+            if not tokens.state_matches(change.token_state, user, *state):
+                return LinkOutcome.INVALID
             if not EmailChangeRequest.objects.filter(pk=change.pk).delete()[0]:
                 return LinkOutcome.ALREADY_DONE
-            if taken.exists():
+            if User.objects.filter(iexact("email", change.new_email)).exclude(pk=user.pk).exists():
                 return LinkOutcome.EMAIL_TAKEN
+            old_email = user.email
             user.email = change.new_email
             user.confirmed = True
-            user.save(update_fields=["email", "confirmed"])
+            member_save_fields(member=user, fields=["email", "confirmed"])
     except IntegrityError:
         return LinkOutcome.EMAIL_TAKEN
     send_email(
@@ -303,16 +367,38 @@ def member_remove_avatar(*, user: User) -> None:
     user.save(update_fields=["avatar", "avatar_small"])
 
 
+def _changed_model_fields(form) -> list[str]:
+    """The model columns a ModelForm's submission changes (not its extra fields)."""
+    return [name for name in form.changed_data if name in form._meta.fields]
+
+
 def profile_update(*, form) -> User:
-    """Save a member's own profile form: the fields it allows and the avatar."""
+    """Save a member's own profile form: the fields it changed and the avatar.
+
+    The form is bound to the user loaded at the start of the request; only the
+    columns it changed are written, so a suspension, role change or password
+    reset that lands while (say) a large avatar is decoding stands.
+    """
     with transaction.atomic():
-        user = form.save()
+        user = form.save(commit=False)
+        member_save_fields(member=user, fields=_changed_model_fields(form))
         rendered = form.cleaned_data.get("avatar_upload")
         if rendered:
             member_set_avatar(user=user, rendered=rendered)
         elif form.cleaned_data.get("remove_avatar") and user.avatar:
             member_remove_avatar(user=user)
     return user
+
+
+def member_admin_update(*, form) -> User:
+    """An administrator's edit of a member: only the fields they changed are written.
+
+    A change of address, confirmation or active state voids the member's
+    pending links and ends their sessions, like the member's own change would.
+    """
+    member = form.save(commit=False)
+    member_save_fields(member=member, fields=_changed_model_fields(form))
+    return member
 
 
 # --- Moderation --------------------------------------------------------------
@@ -337,10 +423,10 @@ def member_moderate(
     with transaction.atomic():
         if kind in (Kind.SUSPEND, Kind.REINSTATE):
             member.is_active = kind == Kind.REINSTATE
-            member.save(update_fields=["is_active"])
+            member_save_fields(member=member, fields=["is_active"])
         elif kind == Kind.CLEAR_ABOUT:
             member.about_me = ""
-            member.save(update_fields=["about_me"])
+            member_save_fields(member=member, fields=["about_me"])
         elif kind == Kind.CLEAR_AVATAR:
             member_remove_avatar(user=member)
         action = ModerationAction.objects.create(

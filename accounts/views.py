@@ -4,7 +4,7 @@ import copy
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,7 @@ from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts import ratelimits, selectors, services
+from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
 from accounts.forms import (
     EmailChangeForm,
@@ -191,7 +191,11 @@ class PasswordChangeView(RateLimitMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("index")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        # Not form.save(): that writes the whole row loaded at the start of
+        # the request, undoing a suspension or role change made meanwhile.
+        services.user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        response = redirect(self.get_success_url())
         services.notify_password_changed(self.request.user, request=self.request)
         messages.success(
             self.request,
@@ -204,6 +208,7 @@ class PasswordChangeView(RateLimitMixin, auth_views.PasswordChangeView):
 class PasswordResetView(RateLimitMixin, auth_views.PasswordResetView):
     rate_limits = {"password_reset_ip": "ip", "password_reset_email": "email"}
     form_class = PasswordResetForm
+    token_generator = tokens.password_reset_tokens
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
@@ -214,6 +219,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    token_generator = tokens.password_reset_tokens
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
@@ -225,10 +231,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             if not self.token_generator.check_token(locked, token):
                 self.validlink = False
                 return self.render_to_response(self.get_context_data(form=form))
-            form.user = locked
-            response = super().form_valid(form)
+            # The link came to the account's address: it confirms it, too.
+            services.user_set_password(
+                user=locked, password=form.cleaned_data["new_password1"], proves_mailbox=True
+            )
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         services.login_lock_clear(locked)
-        return response
+        return redirect(self.get_success_url())
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -318,7 +327,7 @@ class MemberEditView(AdminRequiredMixin, FormView):
         return super().get_context_data(member=self.member, actions=actions, **kwargs)
 
     def form_valid(self, form):
-        member = form.save()
+        member = services.member_admin_update(form=form)
         messages.success(self.request, f"Saved {member.username}.")
         return redirect("profile", username=member.username)
 

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
 import pytest
-from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
 from django.db import connection, connections
 from django.utils.encoding import force_bytes
@@ -22,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Role, User, iexact
 from accounts.ratelimits import LIMITS, Limit
+from accounts.tokens import password_reset_tokens
 from tests.factories import UserFactory
 from tests.servers import CSRF_INPUT, Client
 
@@ -118,7 +118,7 @@ def test_parallel_signups_with_one_email_in_any_case_create_one_account(
 
 def test_one_password_reset_link_used_in_parallel_works_once(server, member):
     uidb64 = urlsafe_base64_encode(force_bytes(member.pk))
-    link = f"/accounts/password/reset/{uidb64}/{default_token_generator.make_token(member)}/"
+    link = f"/accounts/password/reset/{uidb64}/{password_reset_tokens.make_token(member)}/"
     passwords = [f"fresh passphrase {index} of many" for index in range(RESETS)]
 
     def reset(index, barrier):

@@ -6,14 +6,17 @@ token itself, not for a missing cookie.
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import EmailChangeRequest, ModerationAction, User
-from accounts.tokens import make_confirmation_token, make_email_change_token
+from accounts.tokens import (
+    make_confirmation_token,
+    make_email_change_token,
+    password_reset_tokens,
+)
 from offbrand import views as site_views
 
 
@@ -112,7 +115,7 @@ def test_asking_for_a_password_reset_without_token_is_refused(member):
 
 def test_setting_a_new_password_from_a_reset_link_without_token_is_refused(member, password):
     uid = urlsafe_base64_encode(force_bytes(member.pk))
-    token = default_token_generator.make_token(member)
+    token = password_reset_tokens.make_token(member)
     data = {"new_password1": "another long passphrase", "new_password2": "another long passphrase"}
     client = csrf_client()
     assert_refused(client.post(f"/accounts/password/reset/{uid}/{token}/", data))

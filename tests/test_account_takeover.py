@@ -1,0 +1,198 @@
+"""Account takeover: stale links, squatted addresses, kept sessions.
+
+Each test is an attacker story: who holds what (a password, a link, a
+session, a mailbox), what the owner does next, and what must stop working.
+"""
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from accounts import tokens
+from accounts.models import EmailChangeRequest, Role, User
+from tests.conftest import links_in, path_of
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+ATTACKER_EMAIL = "mallory@evil.example"
+OWNER_NEW_PASSWORD = "the owner's fresh passphrase 31"
+LINK_REFUSED = "This link doesn"
+
+
+def signed_in(username, password=DEFAULT_PASSWORD) -> Client:
+    browser = Client()
+    reply = browser.post("/accounts/login/", {"username": username, "password": password})
+    assert reply.status_code == 302, reply.content.decode()[:500]
+    return browser
+
+
+def is_signed_in(browser: Client) -> bool:
+    return browser.get("/").context["user"].is_authenticated
+
+
+def last_link_to(address: str) -> str:
+    sent = [message for message in mail.outbox if message.to == [address]]
+    return path_of(links_in(sent[-1])[0])
+
+
+def request_email_change(browser, password, new_email=ATTACKER_EMAIL) -> str:
+    reply = browser.post("/accounts/email/change/", {"new_email": new_email, "password": password})
+    assert reply.status_code == 302
+    return last_link_to(new_email)
+
+
+def request_reset_link(email) -> str:
+    Client().post("/accounts/password/reset/", {"email": email})
+    return last_link_to(email)
+
+
+def reset_password(email, new_password=OWNER_NEW_PASSWORD) -> None:
+    """The owner asks for a reset link and sets a new password through it."""
+    browser = Client()
+    opened = browser.get(request_reset_link(email), follow=True)
+    set_url = opened.redirect_chain[-1][0]
+    done = browser.post(set_url, {"new_password1": new_password, "new_password2": new_password})
+    assert done["Location"] == "/accounts/password/reset/complete/"
+
+
+def use_link(browser, link, password=DEFAULT_PASSWORD):
+    """POST an emailed link, offering the password the attacker knew."""
+    return browser.post(link, {"password": password})
+
+
+# --- Finding 1: unexpired email change ---------------------------------------
+
+
+@pytest.mark.parametrize("where", ["anonymous", "attacker's old session", "owner's session"])
+def test_kept_email_change_link_fails_after_the_owner_resets_the_password(member, where):
+    attacker = signed_in("alice")  # Mallory knows Alice's password
+    link = request_email_change(attacker, DEFAULT_PASSWORD)
+
+    reset_password(member.email)  # Alice notices and resets her password
+
+    browser = {
+        "anonymous": Client(),
+        "attacker's old session": attacker,
+        "owner's session": signed_in("alice", OWNER_NEW_PASSWORD),
+    }[where]
+    reply = use_link(browser, link)
+    assert reply.status_code == 400
+    assert LINK_REFUSED in reply.content.decode()
+    member.refresh_from_db()
+    assert member.email == "alice@example.com"
+    assert not is_signed_in(attacker)
+    assert not EmailChangeRequest.objects.filter(user=member).exists()
+    # The reset Mallory would have asked for next goes to Alice.
+    Client().post("/accounts/password/reset/", {"email": ATTACKER_EMAIL})
+    assert all(message.to != [ATTACKER_EMAIL] for message in mail.outbox[-1:])
+
+
+def change_password(member):
+    browser = signed_in(member.username)
+    browser.post(
+        "/accounts/password/change/",
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": OWNER_NEW_PASSWORD,
+            "new_password2": OWNER_NEW_PASSWORD,
+        },
+    )
+
+
+def suspend(member):
+    moderator = UserFactory(username="mod", role=Role.objects.get(name="Moderator"))
+    browser = signed_in(moderator.username)
+    browser.post(f"/moderate/users/{member.username}/suspend/", {"reason": "spam"})
+
+
+def admin_edit(member, **changes):
+    admin = UserFactory(username="boss", role=Role.objects.administrator())
+    browser = signed_in(admin.username)
+    data = {
+        "username": member.username,
+        "email": member.email,
+        "first_name": "",
+        "last_name": "",
+        "about_me": "",
+        "role": member.role_id,
+        "confirmed": "on" if member.confirmed else "",
+        "is_active": "on",
+        **changes,
+    }
+    assert browser.post(f"/users/{member.username}/edit/", data).status_code == 302
+
+
+def django_admin_password(member):
+    admin = UserFactory(username="boss", role=Role.objects.administrator())
+    browser = signed_in(admin.username)
+    reply = browser.post(
+        f"/admin/accounts/user/{member.pk}/password/",
+        {
+            "password1": OWNER_NEW_PASSWORD,
+            "password2": OWNER_NEW_PASSWORD,
+            "usable_password": "true",
+        },
+    )
+    assert reply.status_code == 302, reply.content.decode()[:2000]
+
+
+def owner_changes_email(member):
+    browser = signed_in(member.username)
+    browser.post(link := request_email_change(browser, DEFAULT_PASSWORD, "alice@new.example"))
+    assert link
+
+
+CREDENTIAL_CHANGES = {
+    "password change": change_password,
+    "password reset": lambda member: reset_password(member.email),
+    "suspension": suspend,
+    "admin edits the address": lambda member: admin_edit(member, email="alice@other.example"),
+    "admin suspends": lambda member: admin_edit(member, is_active=""),
+    "admin sets a password": django_admin_password,
+    "owner changes the address": owner_changes_email,
+}
+
+
+@pytest.mark.parametrize("credential_change", CREDENTIAL_CHANGES)
+def test_every_credential_change_voids_every_pending_link(member, credential_change):
+    attacker = signed_in("alice")
+    change_link = request_email_change(attacker, DEFAULT_PASSWORD)
+    reset_link = request_reset_link(member.email)
+
+    CREDENTIAL_CHANGES[credential_change](member)
+
+    assert not is_signed_in(attacker)
+    assert (
+        not EmailChangeRequest.objects.filter(user=member)
+        .exclude(new_email="alice@new.example")
+        .exists()
+    )
+    reply = use_link(Client(), change_link)
+    assert reply.status_code == 400
+    assert LINK_REFUSED in reply.content.decode()
+    page = Client().get(reset_link, follow=True)
+    assert "Ask for a new link" in page.content.decode()
+    assert User.objects.get(pk=member.pk).email != ATTACKER_EMAIL
+
+
+@pytest.mark.parametrize(
+    "credential_change", ["password reset", "suspension", "admin edits the address"]
+)
+def test_a_credential_change_voids_a_pending_confirmation_link(roles, credential_change):
+    member = UserFactory(username="alice", email="alice@example.com", confirmed=False)
+    confirm = f"/accounts/confirm/{tokens.make_confirmation_token(member)}/"
+
+    CREDENTIAL_CHANGES[credential_change](member)
+
+    member.refresh_from_db()
+    reply = use_link(Client(), confirm, OWNER_NEW_PASSWORD)
+    assert reply.status_code in (200, 400)
+    assert "Confirm my address" not in reply.content.decode()
+
+
+def test_an_email_change_ends_the_other_sessions_and_keeps_this_one(member):
+    other = signed_in("alice")
+    browser = signed_in("alice")
+    link = request_email_change(browser, DEFAULT_PASSWORD, "alice@new.example")
+    assert browser.post(link, {"password": DEFAULT_PASSWORD}).status_code == 302
+    assert User.objects.get(pk=member.pk).email == "alice@new.example"
+    assert not is_signed_in(other)
