@@ -274,11 +274,25 @@ def notify_password_changed(user: User, *, request=None) -> bool:
 
 
 def user_request_email_change(*, user: User, new_email: str, request=None) -> bool:
-    """Replace any pending change and mail a confirmation link to the new address."""
+    """Replace any pending change and mail a confirmation link to the new address.
+
+    An address that belongs to another account gets no link: its owner gets
+    a notice, and the requester sees the same answer as for a free address.
+    """
     new_email = User.objects.normalize_email(new_email.strip())
+    owner = User.objects.filter(iexact("email", new_email)).exclude(pk=user.pk).first()
     with transaction.atomic():
         EmailChangeRequest.objects.filter(user=user).delete()
-        change = EmailChangeRequest.objects.create(user=user, new_email=new_email)
+        if owner is None:
+            change = EmailChangeRequest.objects.create(user=user, new_email=new_email)
+    if owner is not None:
+        # Same answer as for a free address; the address's owner is told instead.
+        return send_email(
+            "email_change_attempt",
+            to=owner.email,
+            context={"user": owner, "reset_url": reverse("accounts:password_reset")},
+            request=request,
+        )
     path = reverse("accounts:email_change_confirm", args=[tokens.make_email_change_token(change)])
     return send_email(
         "email_change_confirm",

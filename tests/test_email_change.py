@@ -3,6 +3,7 @@
 import hashlib
 
 from django.core import mail
+from django.core.cache import cache
 
 from accounts.models import EmailChangeRequest
 from tests.conftest import links_in, path_of
@@ -77,12 +78,40 @@ def test_wrong_password_is_refused(member_client, member):
     assert mail.outbox == []
 
 
-def test_taken_and_same_addresses_are_refused_with_a_message(member_client, member, password):
-    UserFactory(username="bob", email="bob@example.com")
-    taken = request_change(member_client, password, "BOB@example.com")
-    assert "That address belongs to another account." in taken.content.decode()
+def test_same_address_is_refused_with_a_message(member_client, member, password):
     same = request_change(member_client, password, "Alice@Example.com")
     assert "That is already your address." in same.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_taken_address_answers_like_a_free_one_and_tells_its_owner(client, roles, password):
+    """No oracle: a fresh account learns nothing about who is registered."""
+    UserFactory(username="bob", email="bob@example.com")
+    prober = UserFactory(username="prober", email="prober@example.com", confirmed=False)
+    client.force_login(prober)
+
+    def answer(address):
+        reply = client.post(URL, {"new_email": address, "password": password}, follow=True)
+        said = [str(message).replace(address, "ADDRESS") for message in reply.context["messages"]]
+        return reply.status_code, reply.redirect_chain, said
+
+    taken = answer("BOB@example.com")
+    free = answer("free@example.com")
+    assert taken == free
+    assert free[2] == ["We sent a link to ADDRESS. Your address changes when you follow it."]
+    notice, link = mail.outbox
+    assert notice.to == ["bob@example.com"]
+    assert "tried to move an account to your address" in notice.subject
+    assert "/accounts/email/confirm/" not in notice.body
+    assert link.to == ["free@example.com"]
+    assert EmailChangeRequest.objects.get(user=prober).new_email == "free@example.com"
+    # With a wrong password, both get the same error and nothing is sent.
+    mail.outbox.clear()
+    cache.clear()  # the per-member limit (3 requests in 5 minutes) is not under test
+    for address in ("bob@example.com", "free2@example.com"):
+        reply = client.post(URL, {"new_email": address, "password": "wrong"})
+        assert "Your password was entered incorrectly." in reply.content.decode()
+        assert "another account" not in reply.content.decode()
     assert mail.outbox == []
 
 
