@@ -108,13 +108,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
-# Sessions live in the database (they survive a cache outage); the cache
-# spares the query on every signed-in request.
-# Without a shared cache, production workers would each keep their own copy
-# of a session (a logout on one would not end it on another): database only.
-SESSION_ENGINE = (
-    "offbrand.sessions" if _cache_url or DEBUG else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database alone: a logout deletes one row, and no
+# cache, however it fails or whatever it returns with, can bring it back.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # ---------------------------------------------------------------------------
 # Authentication
