@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.contrib.auth.signals import user_login_failed
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
         from accounts import receivers
 
@@ -16,6 +16,8 @@ class AccountsConfig(AppConfig):
         user_login_failed.connect(
             receivers.count_failed_login, dispatch_uid="offbrand.login_failed"
         )
+        user_logged_in.connect(receivers.on_sign_in, dispatch_uid="offbrand.sign_in")
+        user_logged_out.connect(receivers.on_sign_out, dispatch_uid="offbrand.sign_out")
 
 
 class OffbrandAdminConfig(AdminConfig):

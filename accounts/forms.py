@@ -195,3 +195,11 @@ class ModerationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded with the action; a suspended member is shown it.",
     )
+
+
+class ReauthenticateForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

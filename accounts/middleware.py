@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
+from accounts.flows import usersessions
 from accounts.models import AnonymousVisitor, User
 from accounts.selectors import suspension_message
 
@@ -65,6 +66,7 @@ UNCONFIRMED_ALLOWED_VIEWS = {
     "accounts:confirm_resend",
     "accounts:logout",
     "accounts:email_change",
+    "accounts:reauthenticate",
     "accounts:email_change_confirm",
     "identicon",
     "media",
@@ -109,6 +111,31 @@ class LastSeenMiddleware:
                 with suppress(DatabaseError):
                     User.objects.filter(pk=user.pk).update(last_seen=now)
                 user.last_seen = now
+        return response
+
+
+class UserSessionMiddleware:
+    """Keep the signed-in devices list true: a row for a new sign-in (and the
+    new-device notice), last activity at most once per interval."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = request.user
+        if user.is_authenticated:
+            # Best effort, like last-seen: a page is not refused for want of a row.
+            with suppress(DatabaseError):
+                if getattr(request, "offbrand_signed_in", False):
+                    usersessions.user_session_start(
+                        request=request,
+                        user=user,
+                        first_sign_in=getattr(request, "offbrand_first_sign_in", False),
+                    )
+                else:
+                    usersessions.user_session_touch(request)
+            usersessions.set_known_device_cookie(request, response)
         return response
 
 

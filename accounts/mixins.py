@@ -1,15 +1,20 @@
-"""Guards for views: a permission flag, or the administrator role.
+"""Guards for views: a permission flag, the administrator role, a recent password check.
 
 Anonymous visitors are sent to sign in (with a safe `next`); signed-in members
 without the permission get the 403 page. Both come from Django's own
 `AccessMixin` and `user_passes_test`: only the check is ours.
 """
 
+from functools import wraps
+
 from django.contrib.auth import mixins
 from django.contrib.auth.decorators import user_passes_test
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from accounts import ratelimits
+from accounts.flows.reauthentication import reauth_is_recent
 from accounts.models import Permission
 
 
@@ -68,3 +73,40 @@ class RateLimitMixin:
         if scope == "user":
             return f"user:{self.request.user.pk}"
         return self.request.POST.get(scope, "").strip()
+
+
+def redirect_to_reauthenticate(request):
+    """To the password check, coming back to this page afterwards."""
+    return redirect_to_login(request.get_full_path(), reverse("accounts:reauthenticate"))
+
+
+class RecentAuthRequiredMixin(mixins.LoginRequiredMixin):
+    """Signed in, and the password (or a factor) checked within OFFBRAND_REAUTH_SECONDS.
+
+    Otherwise the member is sent to re-authenticate and brought back here.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.has_recent_auth():
+            return self.handle_stale_auth()
+        return super().dispatch(request, *args, **kwargs)
+
+    def has_recent_auth(self) -> bool:
+        return reauth_is_recent(self.request)
+
+    def handle_stale_auth(self):
+        return redirect_to_reauthenticate(self.request)
+
+
+def recent_auth_required(view):
+    """Decorator for function views: the same rule as `RecentAuthRequiredMixin`."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not reauth_is_recent(request):
+            return redirect_to_reauthenticate(request)
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -17,9 +17,11 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.avatars import AVATAR_SIZES
+from accounts.devices import describe_user_agent
 
 
 class Permission(enum.IntFlag):
@@ -396,3 +398,32 @@ class ModerationAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.member} by {self.actor}"
+
+
+class UserSession(models.Model):
+    """One signed-in device of a member, for the device list.
+
+    The session key itself is never stored in the clear here: `key_hash`
+    finds the row, and `sealed_key` (encrypted with a key derived from
+    SECRET_KEY) lets the member end that session in the session store.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="user_sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    sealed_key = models.TextField()
+    user_agent = models.CharField(max_length=300, blank=True)
+    network = models.CharField(
+        max_length=50, blank=True, help_text="The address cut to its /24 (IPv4) or /64 (IPv6)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_activity", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} on {self.device}"
+
+    @property
+    def device(self) -> str:
+        return describe_user_agent(self.user_agent)

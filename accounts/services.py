@@ -26,6 +26,7 @@ from accounts.models import (
     iexact,
     is_site_admin_email,
 )
+from accounts.notices import SecurityEvent, send_security_notice
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,11 @@ def _login_account_key(identifier: str) -> str:
     identifier = UsernameField(max_length=254).to_python(identifier).strip()
     plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
     user = User.objects.get_by_login(identifier) if plausible else None
-    return f"user:{user.pk}" if user else f"name:{identifier.casefold()}"
+    return _account_key(user) if user else f"name:{identifier.casefold()}"
+
+
+def _account_key(user: User) -> str:
+    return f"user:{user.pk}"
 
 
 def login_refusal(request, identifier: str) -> ratelimits.Verdict | None:
@@ -215,8 +220,24 @@ def login_failed(request, identifier: str) -> None:
         ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
 
 
+def account_login_refusal(request, user: User) -> ratelimits.Verdict | None:
+    """The sign-in budget of a known account (and of the address asking)."""
+    return ratelimits.first_refusal(
+        [
+            ratelimits.peek("login_failed_account", _account_key(user)),
+            ratelimits.peek("login_failed_ip", ratelimits.client_ip(request)),
+        ]
+    )
+
+
+def account_login_failed(request, user: User) -> None:
+    """A wrong password for a known account (e.g. when re-authenticating)."""
+    ratelimits.hit("login_failed_account", _account_key(user))
+    ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
+
+
 def login_lock_clear(user: User) -> None:
-    ratelimits.clear("login_failed_account", f"user:{user.pk}")
+    ratelimits.clear("login_failed_account", _account_key(user))
 
 
 # --- Credentials ---------------------------------------------------------------
@@ -267,7 +288,7 @@ def user_set_password(*, user: User, password: str | None, proves_mailbox: bool 
 
 
 def notify_password_changed(user: User, *, request=None) -> bool:
-    return send_email("password_changed", to=user.email, context={"user": user}, request=request)
+    return send_security_notice(user, SecurityEvent.PASSWORD_CHANGED, request)
 
 
 # --- Change of email ---------------------------------------------------------
@@ -347,11 +368,12 @@ def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
             member_save_fields(member=user, fields=["email", "confirmed"])
     except IntegrityError:
         return LinkOutcome.EMAIL_TAKEN
-    send_email(
-        "email_changed",
+    send_security_notice(
+        user,
+        SecurityEvent.EMAIL_CHANGED,
+        request,
         to=old_email,
-        context={"user": user, "new_email": user.email},
-        request=request,
+        details=f"The new address is {user.email}.",
     )
     _grant_site_admin(user)
     return LinkOutcome.DONE

@@ -30,6 +30,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.ProfileEditView.as_view(), name="profile_edit"),
+    path("settings/", views.AccountSettingsView.as_view(), name="settings"),
+    path("reauthenticate/", views.ReauthenticateView.as_view(), name="reauthenticate"),
+    path("sessions/", views.SessionListView.as_view(), name="sessions"),
+    path("sessions/<int:pk>/end/", views.SessionEndView.as_view(), name="session_end"),
+    path("sessions/end-others/", views.SessionEndOthersView.as_view(), name="sessions_end_others"),
     path("email/change/", views.EmailChangeView.as_view(), name="email_change"),
     path(
         "email/confirm/<str:token>/",

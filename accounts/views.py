@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.decorators.cache import cache_control
@@ -18,6 +20,8 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
+from accounts.flows import reauthentication, usersessions
+from accounts.flows.reauthentication import ReauthOutcome
 from accounts.forms import (
     EmailChangeForm,
     LoginForm,
@@ -25,9 +29,15 @@ from accounts.forms import (
     ModerationForm,
     PasswordResetForm,
     ProfileForm,
+    ReauthenticateForm,
     RegistrationForm,
 )
-from accounts.mixins import AdminRequiredMixin, PermissionRequiredMixin, RateLimitMixin
+from accounts.mixins import (
+    AdminRequiredMixin,
+    PermissionRequiredMixin,
+    RateLimitMixin,
+    RecentAuthRequiredMixin,
+)
 from accounts.models import USERNAME_TAKEN, ModerationAction, Permission, User, iexact
 from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
@@ -64,6 +74,7 @@ class RegisterView(RateLimitMixin, FormView):
             form.add_error("username", USERNAME_TAKEN)
             return self.form_invalid(form)
         if registration.user is not None:
+            self.request.offbrand_first_sign_in = True  # no "new device" notice
             login(self.request, registration.user)
         self.request.session["registered_email"] = form.cleaned_data["email"]
         if not registration.email_sent:
@@ -185,7 +196,35 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-class PasswordChangeView(RateLimitMixin, auth_views.PasswordChangeView):
+class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, FormView):
+    """Confirm the password, then go back to the page that asked for it."""
+
+    template_name = "accounts/reauthenticate.html"
+    form_class = ReauthenticateForm
+
+    def get_default_redirect_url(self):
+        return reverse("accounts:settings")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            next=self.get_redirect_url(),
+            window_minutes=max(1, settings.OFFBRAND_REAUTH_SECONDS // 60),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        outcome, refusal = reauthentication.reauth_with_password(
+            request=self.request, user=self.request.user, password=form.cleaned_data["password"]
+        )
+        if outcome == ReauthOutcome.LIMITED:
+            return ratelimits.too_many_requests(self.request, refusal)
+        if outcome == ReauthOutcome.WRONG_PASSWORD:
+            form.add_error("password", "That isn't your password.")
+            return self.form_invalid(form)
+        return redirect(self.get_success_url())
+
+
+class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.PasswordChangeView):
     rate_limits = {"password_change_ip": "ip", "password_change_user": "user"}
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("index")
@@ -194,7 +233,10 @@ class PasswordChangeView(RateLimitMixin, auth_views.PasswordChangeView):
         # Not form.save(): that writes the whole row loaded at the start of
         # the request, undoing a suspension or role change made meanwhile.
         services.user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
-        update_session_auth_hash(self.request, form.user)
+        old_key = self.request.session.session_key
+        update_session_auth_hash(self.request, form.user)  # gives this session a new key
+        usersessions.user_session_rekey(self.request, old_key)
+        usersessions.user_sessions_end_others(request=self.request)
         response = redirect(self.get_success_url())
         services.notify_password_changed(self.request.user, request=self.request)
         messages.success(
@@ -244,7 +286,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class EmailChangeView(LoginRequiredMixin, RateLimitMixin, FormView):
+class EmailChangeView(RecentAuthRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"email_change_ip": "ip", "email_change_user": "user"}
     template_name = "accounts/email_change.html"
     form_class = EmailChangeForm
@@ -399,3 +441,47 @@ class ModerateMemberView(PermissionRequiredMixin, FormView):
         )
         messages.success(self.request, f"{self.kind.label}: {self.member.username}.")
         return redirect("moderation")
+
+
+# --- Account settings and signed-in devices ------------------------------------------
+
+
+class AccountSettingsView(LoginRequiredMixin, TemplateView):
+    """One page that leads to every account setting."""
+
+    template_name = "accounts/settings.html"
+
+
+class SessionListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/sessions.html"
+
+    def get_context_data(self, **kwargs):
+        sessions = usersessions.user_sessions_list(request=self.request)
+        return super().get_context_data(
+            sessions=sessions, others=sum(not s.is_current for s in sessions), **kwargs
+        )
+
+
+class SessionEndView(LoginRequiredMixin, View):
+    """Sign out one other device: its session is deleted from the store."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        if usersessions.user_session_end(request=request, session_id=pk):
+            messages.success(request, "That device has been signed out.")
+        else:
+            messages.info(request, "That device was already signed out.")
+        return redirect("accounts:sessions")
+
+
+class SessionEndOthersView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        ended = usersessions.user_sessions_end_others(request=request)
+        if ended:
+            messages.success(request, f"Signed out {ended} other device{pluralize(ended)}.")
+        else:
+            messages.info(request, "No other device was signed in.")
+        return redirect("accounts:sessions")

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.UnconfirmedGateMiddleware",
     "accounts.middleware.LastSeenMiddleware",
+    "accounts.middleware.UserSessionMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -204,6 +205,9 @@ if OFFBRAND_AVATARS not in {"local", "gravatar"}:
 # How many proxies in front add X-Forwarded-For (0: trust REMOTE_ADDR only).
 OFFBRAND_TRUSTED_PROXIES = env.int("OFFBRAND_TRUSTED_PROXIES", default=0)
 OFFBRAND_LAST_SEEN_INTERVAL = env.int("OFFBRAND_LAST_SEEN_INTERVAL", default=60)
+# Changing the password or email, factors, recovery codes and deleting the
+# account need a password (or factor) check at most this many seconds old.
+OFFBRAND_REAUTH_SECONDS = env.int("OFFBRAND_REAUTH_SECONDS", default=600)
 
 # ---------------------------------------------------------------------------
 # Static and media files

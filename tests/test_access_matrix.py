@@ -111,6 +111,16 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # An unconfirmed member may fix a mistyped address.
     "accounts:email_change": row(TO_LOGIN, OK, OK, OK, OK),
     "accounts:email_change_confirm": row(BAD_LINK, BAD_LINK, BAD_LINK, BAD_LINK, BAD_LINK),
+    "accounts:settings": members_only(),
+    # The password check before an email change, which an unconfirmed member may make.
+    "accounts:reauthenticate": row(TO_LOGIN, OK, OK, OK, OK),
+    "accounts:sessions": members_only(),
+    "accounts:session_end": row(
+        TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
+    ),
+    "accounts:sessions_end_others": row(
+        TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
+    ),
     # members
     "profile": open_to_all(),
     "member_edit": administrators_only(),
@@ -230,6 +240,7 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
             "profile": "/users/target/",
             "member_edit": "/users/target/edit/",
             "moderate": "/moderate/users/target/suspend/",
+            "accounts:session_end": "/accounts/sessions/1/end/",
             "admin:view_on_site": f"/admin/r/{user_type.pk}/{target.pk}/",
             "admin:auth_user_password_change": f"/admin/accounts/user/{target.pk}/password/",
             "admin:app_list": "/admin/accounts/",

@@ -19,6 +19,7 @@ def test_change_keeps_this_session_ends_others_and_notifies(client, member, pass
     other = Client()
     other.post("/accounts/login/", {"username": "alice", "password": password})
     client.post("/accounts/login/", {"username": "alice", "password": password})
+    mail.outbox.clear()  # the two new-device notices
     response = change(client, password)
     assert response.status_code == 302
     assert client.get("/").context["user"] == member

@@ -1,0 +1,1 @@
+"""Account flows that outgrew `accounts/services.py`: one module of plain functions each."""

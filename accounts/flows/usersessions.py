@@ -1,0 +1,255 @@
+"""Signed-in devices: a row per session of a member, so they can see where they
+are signed in and end any of those sessions.
+
+Works on any server-side session store (database, or database behind the
+Redis cache): ending a session deletes it from the store through the store's
+own `delete`, so the cookie that carried it signs nobody in any more.
+"""
+
+import base64
+import hashlib
+import time
+from datetime import timedelta
+from importlib import import_module
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from accounts.devices import network_of, user_agent_of
+from accounts.models import User, UserSession
+from accounts.notices import SecurityEvent, send_security_notice
+from accounts.ratelimits import client_ip
+
+SEEN_KEY = "_offbrand_session_seen_at"  # in the session: when its row was last touched
+KNOWN_DEVICE_COOKIE = "offbrand_known"
+KNOWN_DEVICE_SALT = "offbrand.known-device"
+KNOWN_DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
+KNOWN_DEVICE_MAX_MEMBERS = 10
+
+
+def session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def key_hash(session_key: str) -> str:
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _fernet() -> MultiFernet:
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    salted_hmac(
+                        "offbrand.usersession", "seal", secret=secret, algorithm="sha256"
+                    ).digest()
+                )
+            )
+            for secret in secrets
+        ]
+    )
+
+
+def seal_key(session_key: str) -> str:
+    return _fernet().encrypt(session_key.encode()).decode()
+
+
+def unseal_key(sealed: str) -> str | None:
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None  # sealed with a secret no longer configured
+
+
+def _session_key(request) -> str:
+    if request.session.session_key is None:
+        request.session.save()
+    return request.session.session_key
+
+
+# --- Known devices -------------------------------------------------------------
+
+
+def _member_mark(user: User) -> str:
+    return salted_hmac(KNOWN_DEVICE_SALT, str(user.pk), algorithm="sha256").hexdigest()[:16]
+
+
+def _known_marks(request) -> list[str]:
+    try:
+        marks = signing.loads(
+            request.COOKIES.get(KNOWN_DEVICE_COOKIE, ""),
+            salt=KNOWN_DEVICE_SALT,
+            max_age=KNOWN_DEVICE_MAX_AGE,
+        )
+    except signing.BadSignature:
+        return []
+    return [mark for mark in marks if isinstance(mark, str)] if isinstance(marks, list) else []
+
+
+def is_known_device(request, user: User) -> bool:
+    """Has this browser signed in to `user`'s account before?"""
+    return _member_mark(user) in _known_marks(request)
+
+
+def remember_device(request, user: User) -> None:
+    """Have the response set the signed cookie listing this browser's members."""
+    marks = [m for m in _known_marks(request) if m != _member_mark(user)]
+    marks = [_member_mark(user), *marks][:KNOWN_DEVICE_MAX_MEMBERS]
+    request.offbrand_known_device_cookie = signing.dumps(marks, salt=KNOWN_DEVICE_SALT)
+
+
+def set_known_device_cookie(request, response) -> None:
+    value = getattr(request, "offbrand_known_device_cookie", None)
+    if value is not None:
+        response.set_cookie(
+            KNOWN_DEVICE_COOKIE,
+            value,
+            max_age=KNOWN_DEVICE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+# --- Recording sessions ----------------------------------------------------------
+
+
+def user_session_signed_in(request) -> None:
+    """At sign-in (the `user_logged_in` signal): the response will record the session."""
+    request.session[SEEN_KEY] = int(time.time())
+    request.offbrand_signed_in = True
+
+
+def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
+    """Record the session a sign-in just made; mail a notice if the device is new."""
+    session_key = _session_key(request)
+    record, _ = UserSession.objects.update_or_create(
+        key_hash=key_hash(session_key),
+        defaults={
+            "user": user,
+            "sealed_key": seal_key(session_key),
+            "user_agent": user_agent_of(request),
+            "network": network_of(client_ip(request)),
+            "last_activity": timezone.now(),
+        },
+    )
+    request.session[SEEN_KEY] = int(time.time())
+    if not first_sign_in and not is_known_device(request, user):
+        send_security_notice(user, SecurityEvent.NEW_DEVICE, request)
+    remember_device(request, user)
+    return record
+
+
+def user_session_touch(request) -> None:
+    """Note activity on the current session, at most once per interval.
+
+    A session with no row (made before rows were kept, or re-keyed) gets one.
+    """
+    now = int(time.time())
+    seen = request.session.get(SEEN_KEY)
+    if isinstance(seen, int) and 0 <= now - seen < settings.OFFBRAND_LAST_SEEN_INTERVAL:
+        return
+    session_key = _session_key(request)
+    touched = UserSession.objects.filter(key_hash=key_hash(session_key), user=request.user).update(
+        last_activity=timezone.now()
+    )
+    if not touched:
+        UserSession.objects.filter(key_hash=key_hash(session_key)).delete()
+        UserSession.objects.create(
+            user=request.user,
+            key_hash=key_hash(session_key),
+            sealed_key=seal_key(session_key),
+            user_agent=user_agent_of(request),
+            network=network_of(client_ip(request)),
+        )
+    request.session[SEEN_KEY] = now
+
+
+def user_session_rekey(request, old_key: str | None) -> None:
+    """The session got a new key (e.g. after a password change): follow it."""
+    if not old_key or old_key == request.session.session_key:
+        return
+    new_key = _session_key(request)
+    UserSession.objects.filter(key_hash=key_hash(old_key)).update(
+        key_hash=key_hash(new_key), sealed_key=seal_key(new_key)
+    )
+
+
+def user_session_forget(session_key: str | None) -> None:
+    """Drop the row of a session that ended (sign-out)."""
+    if session_key:
+        UserSession.objects.filter(key_hash=key_hash(session_key)).delete()
+
+
+# --- Listing and ending ----------------------------------------------------------
+
+
+def current_key_hash(request) -> str:
+    key = request.session.session_key
+    return key_hash(key) if key else ""
+
+
+def _end(records) -> int:
+    """Delete each session from the store, then its row."""
+    store = session_store()
+    ended = 0
+    for record in records:
+        session_key = unseal_key(record.sealed_key)
+        if session_key:
+            store(session_key=session_key).delete()
+        UserSession.objects.filter(pk=record.pk).delete()
+        ended += 1
+    return ended
+
+
+def _stale_before():
+    longest = max(settings.SESSION_COOKIE_AGE, settings.OFFBRAND_REMEMBER_DAYS * 24 * 3600)
+    return timezone.now() - timedelta(seconds=longest)
+
+
+def user_sessions_list(*, request) -> list[UserSession]:
+    """The member's live sessions, this one first; rows whose session is gone are dropped."""
+    user = request.user
+    UserSession.objects.filter(user=user, last_activity__lt=_stale_before()).delete()
+    store = session_store()
+    current = current_key_hash(request)
+    live, gone = [], []
+    for record in UserSession.objects.filter(user=user):
+        session_key = unseal_key(record.sealed_key)
+        if record.key_hash == current:
+            record.is_current = True
+            live.append(record)
+        elif session_key and store().exists(session_key):
+            record.is_current = False
+            live.append(record)
+        else:
+            gone.append(record.pk)
+    if gone:
+        UserSession.objects.filter(pk__in=gone).delete()
+    live.sort(key=lambda record: not record.is_current)
+    return live
+
+
+def user_session_end(*, request, session_id: int) -> bool:
+    """End one of the member's own sessions (not this one: that is signing out)."""
+    records = UserSession.objects.filter(pk=session_id, user=request.user).exclude(
+        key_hash=current_key_hash(request)
+    )
+    return _end(list(records)) > 0
+
+
+def user_sessions_end_others(*, request) -> int:
+    """End every session of the member except the one making the request."""
+    records = UserSession.objects.filter(user=request.user).exclude(
+        key_hash=current_key_hash(request)
+    )
+    return _end(list(records))
+
+
+def user_sessions_end_all(*, user: User) -> int:
+    """End every recorded session of `user` (account deletion, suspension)."""
+    return _end(list(UserSession.objects.filter(user=user)))

@@ -1,0 +1,127 @@
+"""Security notices: a short email to the account's address whenever something
+about its security changes, saying what, when, from which device, and what to
+do if it was not the member.
+
+Every notice shares one pair of templates (`emails/security_notice.*`); an
+event only brings its subject and its sentence, from `NOTICES`.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils import timezone
+
+from accounts.devices import describe_user_agent, network_of, user_agent_of
+from accounts.emails import send_email
+from accounts.ratelimits import client_ip
+
+
+class SecurityEvent(StrEnum):
+    NEW_DEVICE = "new_device"
+    PASSWORD_CHANGED = "password_changed"
+    EMAIL_CHANGED = "email_changed"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
+    TOTP_ENABLED = "totp_enabled"
+    TOTP_DISABLED = "totp_disabled"
+    FACTORS_REMOVED_BY_ADMIN = "factors_removed_by_admin"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    ACCOUNT_DELETED = "account_deleted"
+
+
+class Advice(StrEnum):
+    """What to do if it was not the member."""
+
+    RESET_PASSWORD = "reset_password"  # they still hold the mailbox: take the account back
+    CONTACT_ADMIN = "contact_admin"  # the mailbox is no longer the account's
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    happened: str
+    advice: Advice = Advice.RESET_PASSWORD
+
+
+NOTICES = {
+    SecurityEvent.NEW_DEVICE: Notice(
+        "New sign-in to your account", "Your account was signed in to from a new device."
+    ),
+    SecurityEvent.PASSWORD_CHANGED: Notice(
+        "Your password was changed",
+        "The password of your account was changed. "
+        "Other devices signed in to your account have been signed out.",
+    ),
+    SecurityEvent.EMAIL_CHANGED: Notice(
+        "Your email address was changed",
+        "The email address of your account was changed. This address no longer receives its email.",
+        Advice.CONTACT_ADMIN,
+    ),
+    SecurityEvent.PASSKEY_ADDED: Notice(
+        "A passkey was added to your account", "A passkey was added to your account."
+    ),
+    SecurityEvent.PASSKEY_REMOVED: Notice(
+        "A passkey was removed from your account", "A passkey was removed from your account."
+    ),
+    SecurityEvent.TOTP_ENABLED: Notice(
+        "An authenticator app was set up",
+        "An authenticator app was set up as a second factor for your account.",
+    ),
+    SecurityEvent.TOTP_DISABLED: Notice(
+        "The authenticator app was removed",
+        "The authenticator app was removed from your account.",
+    ),
+    SecurityEvent.FACTORS_REMOVED_BY_ADMIN: Notice(
+        "An administrator removed your second factors",
+        "An administrator removed the passkeys, authenticator app and recovery codes "
+        "of your account; you now sign in with your password alone.",
+    ),
+    SecurityEvent.RECOVERY_CODES_REGENERATED: Notice(
+        "New recovery codes were made",
+        "New recovery codes were made for your account; the old ones no longer work.",
+    ),
+    SecurityEvent.RECOVERY_CODE_USED: Notice(
+        "A recovery code was used", "A recovery code was used to sign in to your account."
+    ),
+    SecurityEvent.ACCOUNT_DELETED: Notice(
+        "Your account was deleted",
+        "Your account and its data were deleted.",
+        Advice.CONTACT_ADMIN,
+    ),
+}
+
+
+def device_of(request) -> str:
+    """The device a request came from, as a notice or the device list shows it."""
+    if request is None:
+        return ""
+    network = network_of(client_ip(request))
+    device = describe_user_agent(user_agent_of(request))
+    return f"{device}, network {network}" if network else device
+
+
+def send_security_notice(
+    user, event: SecurityEvent, request=None, *, to: str = "", details: str = ""
+) -> bool:
+    """Mail `user` (or `to`, e.g. the old address) that `event` just happened.
+
+    `details` adds a sentence (e.g. the new address, or the administrator's
+    reason). Returns False when the mail could not be handed over.
+    """
+    notice = NOTICES[SecurityEvent(event)]  # a plain string of a known event works too
+    return send_email(
+        "security_notice",
+        to=to or user.email,
+        context={
+            "user": user,
+            "event": str(event),
+            "subject": notice.subject,
+            "happened": notice.happened,
+            "details": details,
+            "when": timezone.now(),
+            "device": device_of(request),
+            "advice": str(notice.advice),
+        },
+        request=request,
+    )

@@ -1,0 +1,103 @@
+"""Re-authentication before sensitive changes, within OFFBRAND_REAUTH_SECONDS."""
+
+import time
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+
+from accounts.flows.reauthentication import SESSION_KEY
+from accounts.mixins import recent_auth_required
+from accounts.models import EmailChangeRequest
+
+REAUTH = "/accounts/reauthenticate/"
+PASSWORD_CHANGE = "/accounts/password/change/"
+EMAIL_CHANGE = "/accounts/email/change/"
+
+
+def age_the_check(client, seconds):
+    """Pretend the last password check was `seconds` ago."""
+    session = client.session
+    session[SESSION_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_signing_in_counts_as_a_fresh_check(client, member, password):
+    client.post("/accounts/login/", {"username": "alice", "password": password})
+    assert client.get(PASSWORD_CHANGE).status_code == 200
+
+
+@pytest.mark.parametrize("path", [PASSWORD_CHANGE, EMAIL_CHANGE])
+def test_a_stale_check_sends_to_reauthenticate_then_back(member_client, password, path):
+    age_the_check(member_client, 601)
+    response = member_client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"{REAUTH}?next={path}"
+
+    page = member_client.get(response["Location"])
+    assert "Confirm it" in page.content.decode()
+    back = member_client.post(response["Location"], {"password": password})
+    assert back.status_code == 302
+    assert back["Location"] == path
+    assert member_client.get(path).status_code == 200
+
+
+def test_the_window_follows_the_setting(member_client, settings):
+    settings.OFFBRAND_REAUTH_SECONDS = 60
+    age_the_check(member_client, 59)
+    assert member_client.get(PASSWORD_CHANGE).status_code == 200
+    age_the_check(member_client, 61)
+    assert member_client.get(PASSWORD_CHANGE).status_code == 302
+
+
+def test_a_stolen_old_session_cannot_change_the_email(member_client, member, password):
+    """The thief holds a session cookie, not the password."""
+    age_the_check(member_client, 3600)
+    response = member_client.post(
+        EMAIL_CHANGE, {"new_email": "thief@example.com", "password": password}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(REAUTH)
+    assert not EmailChangeRequest.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_wrong_password_is_refused_and_keeps_the_check_stale(member_client):
+    age_the_check(member_client, 601)
+    response = member_client.post(f"{REAUTH}?next={PASSWORD_CHANGE}", {"password": "nope nope"})
+    assert response.status_code == 200
+    assert "That isn&#x27;t your password." in response.content.decode()
+    assert member_client.get(PASSWORD_CHANGE).status_code == 302
+
+
+def test_wrong_passwords_draw_on_the_sign_in_budget(member_client, password):
+    """Five guesses through re-authentication lock the account's sign-in too."""
+    age_the_check(member_client, 601)
+    for _ in range(5):
+        assert member_client.post(REAUTH, {"password": "a wrong guess"}).status_code == 200
+    assert member_client.post(REAUTH, {"password": password}).status_code == 429
+    fresh = Client(REMOTE_ADDR="198.51.100.7")
+    response = fresh.post("/accounts/login/", {"username": "alice", "password": password})
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_an_unsafe_next_goes_to_the_settings_page(member_client, password, target):
+    response = member_client.post(f"{REAUTH}?next={target}", {"password": password})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/settings/"
+
+
+def test_the_decorator_guards_function_views(member, rf: RequestFactory):
+    view = recent_auth_required(lambda request: HttpResponse("done"))
+    request = rf.get("/somewhere/?x=1")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    assert view(request)["Location"].startswith("/accounts/login/?next=")
+    request.user = member
+    assert view(request)["Location"] == f"{REAUTH}?next=/somewhere/%3Fx%3D1"
+    request.session[SESSION_KEY] = int(time.time())
+    assert view(request).content == b"done"
