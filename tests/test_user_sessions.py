@@ -8,11 +8,13 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.test import Client
 
+from accounts import services
 from accounts.flows import usersessions
 from accounts.models import UserSession
 from tests.factories import UserFactory
@@ -171,3 +173,16 @@ def test_the_list_page_has_a_query_budget(member, password, django_assert_max_nu
     owner.get("/")
     with django_assert_max_num_queries(15):
         assert len(owner.get(SESSIONS).context["sessions"]) == 6
+
+
+def test_sessions_voided_by_a_credential_change_leave_the_list(member, password):
+    """A password reset (or an admin's edit) voids sessions by their auth hash."""
+    other = signed_in(password, CHROME_ANDROID, "198.51.100.23")
+    other_key = session_key(other)
+    owner = signed_in(password)
+    services.user_set_password(user=member, password="a whole new passphrase")
+    session = owner.session  # keep the owner signed in, as the reset page would not
+    session[HASH_SESSION_KEY] = member.get_session_auth_hash()
+    session.save()
+    assert [s.is_current for s in owner.get(SESSIONS).context["sessions"]] == [True]
+    assert not in_store(other_key)

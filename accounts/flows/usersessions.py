@@ -14,9 +14,10 @@ from importlib import import_module
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core import signing
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.devices import network_of, user_agent_of
 from accounts.models import User, UserSession
@@ -211,25 +212,37 @@ def _stale_before():
     return timezone.now() - timedelta(seconds=longest)
 
 
+def _signs_in(data: dict, user: User) -> bool:
+    """Would this session's data sign `user` in? (Not after a credential change.)"""
+    if data.get(SESSION_KEY) != str(user.pk):
+        return False
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
+
+
 def user_sessions_list(*, request) -> list[UserSession]:
-    """The member's live sessions, this one first; rows whose session is gone are dropped."""
+    """The member's live sessions, this one first.
+
+    A row whose session is gone, or no longer signs the member in (voided by
+    a credential change), is ended and dropped.
+    """
     user = request.user
-    UserSession.objects.filter(user=user, last_activity__lt=_stale_before()).delete()
     store = session_store()
     current = current_key_hash(request)
-    live, gone = [], []
+    live, dead = [], []
     for record in UserSession.objects.filter(user=user):
-        session_key = unseal_key(record.sealed_key)
-        if record.key_hash == current:
-            record.is_current = True
+        record.is_current = record.key_hash == current
+        if record.is_current:
             live.append(record)
-        elif session_key and store().exists(session_key):
-            record.is_current = False
+            continue
+        session_key = unseal_key(record.sealed_key)
+        data = store(session_key=session_key).load() if session_key else {}
+        if record.last_activity >= _stale_before() and _signs_in(data, user):
             live.append(record)
         else:
-            gone.append(record.pk)
-    if gone:
-        UserSession.objects.filter(pk__in=gone).delete()
+            dead.append(record)
+    _end(dead)
     live.sort(key=lambda record: not record.is_current)
     return live
 
