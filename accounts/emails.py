@@ -15,10 +15,12 @@ from accounts.tasks import deliver_email
 logger = logging.getLogger(__name__)
 
 
-def site_url(request=None) -> str:
-    """The base of absolute links: from the request, else `SITE_URL`."""
-    if request is not None:
-        return request.build_absolute_uri("/").rstrip("/")
+def site_url() -> str:
+    """The base of absolute links: always `SITE_URL`.
+
+    Never the request's Host: a port or name a client sent (even an allowed
+    one, such as 127.0.0.1:8001 behind the proxy) must not reach a mail.
+    """
     return settings.SITE_URL
 
 
@@ -39,7 +41,7 @@ def send_email(name: str, *, to: str, context: dict, request=None) -> bool:
     reports the mail server's failure at once); the caller tells the member
     that the email may be delayed. The failure is logged by the task.
     """
-    context = {"site_url": site_url(request), **context}
+    context = {"site_url": site_url(), **context}
     try:
         result = deliver_email.enqueue(to=[to], **compose_email(name, context))
     except Exception:  # a queue that cannot even take the job

@@ -134,7 +134,7 @@ def send_confirmation_email(user: User, *, request=None) -> bool:
         to=user.email,
         context={
             "user": user,
-            "link": site_url(request) + path,
+            "link": site_url() + path,
             "max_age_minutes": settings.OFFBRAND_CONFIRM_MAX_AGE // 60,
         },
         request=request,
@@ -318,7 +318,7 @@ def user_request_email_change(*, user: User, new_email: str, request=None) -> bo
     return send_email(
         "email_change_confirm",
         to=new_email,
-        context={"user": user, "new_email": new_email, "link": site_url(request) + path},
+        context={"user": user, "new_email": new_email, "link": site_url() + path},
         request=request,
     )
 

@@ -1,7 +1,8 @@
-"""Site-wide failure handling."""
+"""Site-wide failure handling and response headers."""
 
 import logging
 
+from django.conf import settings
 from django.db import OperationalError
 
 from offbrand.views import database_unavailable
@@ -29,3 +30,20 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.error("Database unavailable: %s", exception)
         return database_unavailable()
+
+
+class PermissionsPolicyMiddleware:
+    """Send `Permissions-Policy` (settings.PERMISSIONS_POLICY): the browser
+    features no Offbrand page uses stay off, also for anything injected."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})"
+            for feature, origins in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response

@@ -13,6 +13,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from offbrand.email_url import mailer_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -37,7 +39,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Absolute links in emails sent outside a request (from a task or a command).
+# The base of every absolute link in mail; the request's Host is never used.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "offbrand.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,9 +147,10 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Email and background tasks
 # ---------------------------------------------------------------------------
 # An ESP through django-anymail (ANYMAIL_ESP=mailgun, postmark, ...) wins;
-# otherwise EMAIL_URL (smtp://user:pass@host:587/?tls=True, consolemail://,
-# filemail:///path). The default prints mail to the console while DEBUG is
-# on, and hands it to the local mail server (smtp://localhost:25) when off.
+# otherwise EMAIL_URL, parsed by offbrand/email_url.py (smtp://…:587/?tls=True
+# is STARTTLS, smtps://…:465 is SSL, filemail:///abs/path, consolemail://).
+# The default prints mail to the console while DEBUG is on, and hands it to
+# the local mail server (smtp://localhost:25) when off.
 _email_timeout = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")
 if ANYMAIL_ESP:
@@ -159,22 +163,13 @@ if ANYMAIL_ESP:
     MAILERS = {"default": {"BACKEND": f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"}}
 else:
     _default_email_url = "consolemail://" if DEBUG else "smtp://localhost:25"
-    _email = env.email_url_config(env.str("EMAIL_URL", default=_default_email_url))
-    _backend = _email["EMAIL_BACKEND"]
-    _options = {}
-    if _backend.endswith("smtp.EmailBackend"):
-        _options = {
-            "host": _email.get("EMAIL_HOST") or "localhost",
-            "port": _email.get("EMAIL_PORT") or 25,
-            "username": _email.get("EMAIL_HOST_USER") or None,
-            "password": _email.get("EMAIL_HOST_PASSWORD") or None,
-            "use_tls": bool(_email.get("EMAIL_USE_TLS")),
-            "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-            "timeout": _email_timeout,
-        }
-    elif _backend.endswith("filebased.EmailBackend"):
-        _options = {"file_path": _email.get("EMAIL_FILE_PATH") or BASE_DIR / "sent_emails"}
-    MAILERS = {"default": {"BACKEND": _backend, "OPTIONS": _options}}
+    MAILERS = {
+        "default": mailer_from_url(
+            env.str("EMAIL_URL", default=_default_email_url),
+            timeout=_email_timeout,
+            base_dir=BASE_DIR,
+        )
+    }
 
 OFFBRAND_MAIL_SUBJECT_PREFIX = env.str("OFFBRAND_MAIL_SUBJECT_PREFIX", default="[Offbrand]")
 OFFBRAND_MAIL_SENDER = env.str("OFFBRAND_MAIL_SENDER", default="Offbrand Admin <admin@offbrand.co>")
@@ -246,6 +241,25 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
+}
+# Browser features no page uses: off for this site and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "interest-cohort",
+        "browsing-topics",
+    )
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

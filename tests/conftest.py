@@ -14,6 +14,7 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 def fast_hashing_and_clean_cache(settings):
     """A cheap hasher keeps the suite quick; a clean cache isolates tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = "http://testserver"  # links in mail, as the test client reaches the site
     cache.clear()
     yield
     cache.clear()

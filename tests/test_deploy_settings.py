@@ -118,3 +118,33 @@ def test_pages_carry_the_security_headers(client, db):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_pages_carry_a_permissions_policy_that_turns_unused_features_off(client, db):
+    policy = client.get("/").headers["Permissions-Policy"]
+    features = dict(part.strip().split("=", 1) for part in policy.split(","))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert features[feature] == "()"
+
+
+def test_env_example_copied_to_env_gives_a_working_local_site(tmp_path):
+    """`cp .env.example .env`: its values (not the commented production ones) migrate and serve."""
+    parsed = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            parsed[name.strip()] = value.strip()
+    assert parsed["DEBUG"] == "true"
+    cleared = dict.fromkeys(
+        ["REDIS_URL", "CACHE_URL", "EMAIL_URL", "ANYMAIL_ESP", "TASKS_BACKEND", "SECRET_KEY"]
+    )
+    env = {**cleared, **parsed, "DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}"}
+    migrate = run(["manage.py", "migrate", "--noinput"], **env)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "client = Client(HTTP_HOST='127.0.0.1:8000'); "
+        "print(*(client.get(url).status_code for url in ('/', '/accounts/register/')))"
+    )
+    served = run(["-c", script], **env)
+    assert served.stdout.split()[-2:] == ["200", "200"], served.stdout + served.stderr

@@ -2,13 +2,16 @@
 
 import socket
 from email import message_from_bytes
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 
 from accounts.models import User
 from accounts.tasks import deliver_email
+from offbrand.email_url import mailer_from_url
 
 REGISTER = {
     "email": "dora@example.com",
@@ -112,3 +115,140 @@ def test_registration_goes_through_an_anymail_esp_backend(client, roles, setting
     [message] = mail.outbox
     assert message.anymail_status.status == {"sent"}
     assert message.to == ["dora@example.com"]
+
+
+# --- EMAIL_URL: every documented form, against a real SMTP server ------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost and 127.0.0.1, trusted by the client."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+class TlsAwareInbox(Inbox):
+    """Records, with each message, whether the session was encrypted."""
+
+    async def handle_DATA(self, server, session, envelope):
+        envelope.encrypted = server.transport.get_extra_info("ssl_object") is not None
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def tls_smtp_servers(certificate, monkeypatch):
+    """Two real servers: one offering STARTTLS on a plain port, one speaking TLS at once."""
+    import ssl
+
+    cert, key = certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts our certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox = TlsAwareInbox()
+    starttls = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_context)
+    implicit = Controller(inbox, hostname="127.0.0.1", port=free_port(), ssl_context=server_context)
+    starttls.start()
+    implicit.start()
+    yield inbox, starttls.port, implicit.port
+    starttls.stop()
+    implicit.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "server", "encrypted"),
+    [
+        ("smtp://mailer:s%40cret@localhost:{starttls}", "starttls", False),
+        ("smtp://mailer:s%40cret@localhost:{starttls}/?tls=True", "starttls", True),
+        ("smtp+tls://mailer:s%40cret@localhost:{starttls}", "starttls", True),
+        ("smtps://mailer:s%40cret@localhost:{implicit}", "implicit", True),
+        ("smtp://mailer:s%40cret@localhost:{implicit}/?ssl=True", "implicit", True),
+        ("smtp+ssl://mailer:s%40cret@localhost:{implicit}", "implicit", True),
+    ],
+)
+def test_every_documented_smtp_url_does_what_it_says(
+    url, server, encrypted, tls_smtp_servers, settings
+):
+    inbox, starttls, implicit = tls_smtp_servers
+    url = url.format(starttls=starttls, implicit=implicit)
+    mailer = mailer_from_url(url, timeout=5, base_dir=Path("/srv"))
+    options = mailer["OPTIONS"]
+    assert options["password"] == "s@cret"
+    # The test server asks for no login: send without the credentials.
+    options.update(username=None, password=None)
+    settings.MAILERS = {"default": mailer}
+    assert mail.send_mail("hi", "body", "a@example.com", ["b@example.com"]) == 1
+    [envelope] = inbox.messages
+    assert envelope.encrypted is encrypted
+
+
+def test_starttls_asked_of_a_server_without_it_sends_nothing(smtp_server, settings):
+    from smtplib import SMTPNotSupportedError
+
+    inbox, port = smtp_server
+    mailer = mailer_from_url(f"smtp://localhost:{port}/?tls=True", timeout=5, base_dir=Path("/"))
+    settings.MAILERS = {"default": mailer}
+    with pytest.raises(SMTPNotSupportedError):
+        mail.send_mail("hi", "b", "a@example.com", ["b@example.com"])
+    assert inbox.messages == []
+
+
+def test_filemail_with_three_slashes_is_an_absolute_folder():
+    mailer = mailer_from_url("filemail:///var/mail/offbrand", timeout=5, base_dir=Path("/srv/app"))
+    assert mailer["OPTIONS"]["file_path"] == "/var/mail/offbrand"
+    relative = mailer_from_url("filemail://sent", timeout=5, base_dir=Path("/srv/app"))
+    assert relative["OPTIONS"]["file_path"] == "/srv/app/sent"
+
+
+@pytest.mark.parametrize(
+    "url", ["smtp://h:587/?tls=maybe", "smtp://h/?starttls=1", "smtps://h/?tls=True", "ftp://h"]
+)
+def test_an_email_url_not_understood_stops_the_start(url):
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        mailer_from_url(url, timeout=5, base_dir=Path("/"))
+
+
+def test_settings_read_email_url_through_the_parser():
+    from tests.test_deploy_settings import fresh_settings
+
+    values = fresh_settings("MAILERS", EMAIL_URL="smtp://u:p@mail.example.com:587/?tls=True")
+    options = values["MAILERS"]["default"]["OPTIONS"]
+    assert (options["use_tls"], options["use_ssl"], options["port"]) == (True, False, 587)
+    values = fresh_settings("MAILERS", EMAIL_URL="smtps://u:p@mail.example.com:465")
+    options = values["MAILERS"]["default"]["OPTIONS"]
+    assert (options["use_tls"], options["use_ssl"]) == (False, True)

@@ -92,3 +92,12 @@ def test_password_change_voids_outstanding_reset_links(client, member, password)
     page = Client().get(link, follow=True)
     assert "Ask for a new link" in page.content.decode()
     assert SESSION_KEY not in Client().session
+
+
+def test_emailed_links_use_site_url_never_the_request_host(client, member, settings):
+    settings.SITE_URL = "https://offbrand.example.com"
+    client.post("/accounts/password/reset/", {"email": member.email}, HTTP_HOST="127.0.0.1:8123")
+    [message] = mail.outbox
+    links = links_in(message)
+    assert links and all(link.startswith("https://offbrand.example.com/") for link in links)
+    assert "8123" not in message.body and "8123" not in message.alternatives[0].content
