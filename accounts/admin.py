@@ -140,7 +140,14 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email", "about_me"]}),
-        ("Access", {"fields": ["role", "confirmed", "is_active", "is_superuser"]}),
+        (
+            "Access",
+            {
+                "fields": ["role", "confirmed", "is_active"],
+                "description": "Staff and superuser status are the role's ADMIN flag: "
+                "give the Administrator role (or a role with ADMIN) to make an administrator.",
+            },
+        ),
         ("Dates", {"fields": ["date_joined", "last_login", "last_seen"]}),
     ]
     add_fieldsets = [

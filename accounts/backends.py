@@ -1,7 +1,10 @@
-"""Sign in with a username or an email address, in any case."""
+"""Sign in with a username or an email address; permissions from the role."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.db.models import F, Q
+
+from accounts.models import Permission
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -11,6 +14,9 @@ class UsernameOrEmailBackend(ModelBackend):
     sign-in form can say why they cannot sign in; a wrong password never
     reveals anything. Sessions of inactive members are still refused by
     `get_user`, which keeps the base class's `user_can_authenticate` check.
+
+    Django's per-member and group permissions are not consulted (no query
+    either): what a member may do is their role's, answered by `RoleBackend`.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -32,3 +38,44 @@ class UsernameOrEmailBackend(ModelBackend):
         User = get_user_model()
         user = User.objects.select_related("role").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    def with_perm(self, perm, is_active=True, include_superusers=True, obj=None):
+        return get_user_model()._default_manager.none()
+
+
+class RoleBackend(BaseBackend):
+    """Django's `has_perm` answered from the role: `accounts.follow`, `accounts.comment`,
+    `accounts.write`, `accounts.moderate`, `accounts.admin`.
+
+    So `{{ perms.accounts.moderate }}`, Django's `PermissionRequiredMixin` and
+    `permission_required`, the admin and third-party apps agree with `User.can()`,
+    which decides. Anonymous visitors and suspended members have none.
+    """
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if obj is not None or not user_obj.is_authenticated or not hasattr(user_obj, "can"):
+            return set()
+        return {name for flag in Permission if user_obj.can(flag) for name in flag.perm_names}
+
+    def has_module_perms(self, user_obj, app_label):
+        return any(name.startswith(f"{app_label}.") for name in self.get_all_permissions(user_obj))
+
+    def with_perm(self, perm, is_active=True, include_superusers=True, obj=None):
+        """Members whose role grants `perm` (or ADMIN, which grants everything)."""
+        User = get_user_model()
+        flag = Permission.from_perm_name(perm) if isinstance(perm, str) else None
+        if flag is None or obj is not None:
+            return User._default_manager.none()
+        members = User._default_manager.alias(
+            flag_bits=F("role__permissions").bitand(int(flag)),
+            admin_bits=F("role__permissions").bitand(int(Permission.ADMIN)),
+        ).filter(Q(flag_bits=int(flag)) | Q(admin_bits=int(Permission.ADMIN)))
+        if is_active is not None:
+            members = members.filter(is_active=is_active)
+        return members

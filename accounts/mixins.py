@@ -19,12 +19,18 @@ from accounts.models import Permission
 
 
 class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
-    """Allow members whose role grants `permission_required` (a `Permission`)."""
+    """Django's mixin, also taking a `Permission` flag: `permission_required = Permission.MODERATE`.
 
-    permission_required: Permission
+    The flag becomes Django's names (`accounts.moderate`), so the check is
+    Django's `has_perms`, answered by `RoleBackend` from `User.can()`.
+    """
 
-    def has_permission(self):
-        return self.request.user.can(self.permission_required)
+    permission_required: Permission | str | tuple[str, ...]
+
+    def get_permission_required(self):
+        if isinstance(self.permission_required, Permission):
+            return tuple(self.permission_required.perm_names)
+        return super().get_permission_required()
 
 
 class AdminRequiredMixin(PermissionRequiredMixin):
@@ -33,9 +39,10 @@ class AdminRequiredMixin(PermissionRequiredMixin):
 
 def permission_required(permission: Permission):
     """Decorator for function views: the same rule as `PermissionRequiredMixin`."""
+    names = permission.perm_names
 
     def check(user):
-        if user.can(permission):
+        if user.has_perms(names):
             return True
         if user.is_authenticated:
             raise PermissionDenied

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -33,9 +34,29 @@ class Permission(enum.IntFlag):
     MODERATE = 8
     ADMIN = 16
 
+    # Templates call what is callable; the class is a namespace there
+    # (`{{ Permission.MODERATE }}`), as Django's own `Choices` are.
+    do_not_call_in_templates = enum.nonmember(True)
+
     @classmethod
     def all(cls) -> "Permission":
         return cls(sum(cls))
+
+    @property
+    def perm_names(self) -> list[str]:
+        """Django's names for these flags, as `has_perm` takes them: `accounts.moderate`."""
+        return [f"{PERM_APP_LABEL}.{flag.name.lower()}" for flag in self]
+
+    @classmethod
+    def from_perm_name(cls, perm: str) -> "Permission | None":
+        """The flag named by `accounts.<flag>`, or None for any other permission."""
+        app_label, _, codename = perm.partition(".")
+        if app_label != PERM_APP_LABEL or not codename.isalpha() or not codename.islower():
+            return None
+        return cls.__members__.get(codename.upper())
+
+
+PERM_APP_LABEL = "accounts"
 
 
 @dataclass(frozen=True)
@@ -241,10 +262,29 @@ class UserManager(DjangoUserManager):
                 continue
         return None
 
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        return self._create_user(username, email, password, **extra_fields)
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """`createsuperuser`: a confirmed member with the Administrator role.
+
+        Superuser and staff status are not stored: they follow the role's ADMIN flag.
+        """
         extra_fields.setdefault("role", Role.objects.administrator())
         extra_fields.setdefault("confirmed", True)
-        return super().create_superuser(username, email, password, **extra_fields)
+        return self._create_user(username, email, password, **extra_fields)
+
+    async def acreate_user(self, username, email=None, password=None, **extra_fields):
+        return await self._acreate_user(username, email, password, **extra_fields)
+
+    async def acreate_superuser(self, username, email=None, password=None, **extra_fields):
+        if "role" not in extra_fields:
+            extra_fields["role"] = await sync_to_async(Role.objects.administrator)()
+        extra_fields.setdefault("confirmed", True)
+        return await self._acreate_user(username, email, password, **extra_fields)
+
+    create_user.alters_data = create_superuser.alters_data = True
+    acreate_user.alters_data = acreate_superuser.alters_data = True
 
 
 def identicon_key(avatar_hash: str) -> str:
@@ -315,22 +355,33 @@ class User(AbstractUser):
             algorithm="sha256",
         ).hexdigest()
 
+    # One administrator: Django's staff and superuser status are the role's
+    # ADMIN flag, not columns of their own that could say otherwise.
+    is_staff = property(lambda self: self.role_is_admin, doc="The role has ADMIN.")
+    is_superuser = property(lambda self: self.role_is_admin, doc="The role has ADMIN.")
+
+    @property
+    def role_is_admin(self) -> bool:
+        return self.role_id is not None and self.role.grants(Permission.ADMIN)
+
     @property
     def member_since(self):
         return self.date_joined
 
     def can(self, permission: int) -> bool:
-        return self.is_active and self.role is not None and self.role.grants(permission)
+        """The one permission check.
+
+        Django's `has_perm("accounts.<flag>")` (through `RoleBackend`), the
+        view mixins, the decorators and the templates all answer from here.
+        ADMIN is the superuser flag: it allows everything, as `is_superuser`
+        does in Django.
+        """
+        if not self.is_active or self.role_id is None:
+            return False
+        return self.role.grants(Permission.ADMIN) or self.role.grants(permission)
 
     def is_administrator(self) -> bool:
         return self.can(Permission.ADMIN)
-
-    def has_perm(self, perm, obj=None):
-        # Administrators manage everything in the Django admin.
-        return self.is_administrator() or super().has_perm(perm, obj)
-
-    def has_module_perms(self, app_label):
-        return self.is_administrator() or super().has_module_perms(app_label)
 
     def gravatar(self, size=100, default="identicon", rating="g") -> str:
         query = urlencode({"s": size, "d": default, "r": rating})

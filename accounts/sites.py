@@ -8,7 +8,7 @@ from accounts import ratelimits, services
 
 
 class AdministratorAuthenticationForm(AdminAuthenticationForm):
-    """Admit members whose role has ADMIN, whatever their `is_staff` says."""
+    """Admit active members whose role has ADMIN; say nothing more to anyone else."""
 
     def confirm_login_allowed(self, user):
         if not user.is_active or not user.is_administrator():
@@ -31,6 +31,3 @@ class OffbrandAdminSite(admin.AdminSite):
             if refusal:
                 return ratelimits.too_many_requests(request, refusal)
         return super().login(request, extra_context)
-
-    def has_permission(self, request):
-        return request.user.is_active and request.user.is_administrator()

@@ -75,7 +75,7 @@ class RegisterView(RateLimitMixin, FormView):
             return self.form_invalid(form)
         if registration.user is not None:
             self.request.offbrand_first_sign_in = True  # no "new device" notice
-            login(self.request, registration.user)
+            login(self.request, registration.user, backend=settings.AUTHENTICATION_BACKENDS[0])
         self.request.session["registered_email"] = form.cleaned_data["email"]
         if not registration.email_sent:
             messages.warning(self.request, DELAYED)

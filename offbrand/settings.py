@@ -120,7 +120,12 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Authentication
 # ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+# Sign-in by username or email; permissions (`has_perm("accounts.moderate")`)
+# from the member's role, so Django's own checks agree with `User.can()`.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.UsernameOrEmailBackend",
+    "accounts.backends.RoleBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "index"

@@ -27,11 +27,6 @@ def test_admin_index_is_open_only_to_the_admin_role(client, roles, role_name, al
         assert response["Location"].startswith("/admin/login/")
 
 
-def test_staff_flag_alone_does_not_open_the_admin(client, roles):
-    client.force_login(UserFactory(role=roles["User"], is_staff=True))
-    assert client.get("/admin/").status_code == 302
-
-
 def test_admin_login_form_admits_an_administrator_only(client, administrator, member, password):
     response = client.post(
         "/admin/login/?next=/admin/", {"username": member.username, "password": password}

@@ -76,8 +76,6 @@ def shared_values(*, with_role: bool) -> dict[str, object]:
         role_id=Role.objects.default_role().pk if with_role else None,
         confirmed=True,
         is_active=True,
-        is_staff=False,
-        is_superuser=False,
         date_joined=timezone.now(),
         last_login=None,
         last_seen=None,
