@@ -26,7 +26,7 @@ def superusers_become_administrators(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_prefix_search_indexes"),
+        ("accounts", "0005_user_sessions"),
     ]
 
     operations = [
