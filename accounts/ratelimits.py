@@ -36,6 +36,10 @@ LIMITS = {
     "email_change_user": Limit(3, 300),
     "password_change_ip": Limit(10, 60),
     "password_change_user": Limit(5, 60),
+    # Members' content (the social app).
+    "post_create_user": Limit(10, 60),
+    "comment_create_user": Limit(20, 60),
+    "follow_user": Limit(60, 60),
 }
 
 

@@ -1,11 +1,14 @@
-"""Public member pages and moderation, outside /accounts/."""
+"""Public member pages and moderation, outside /accounts/.
+
+The profile page itself (`profile`) is routed in offbrand/urls.py: the site
+shows `accounts.views.ProfileView` with the member's posts (social app).
+"""
 
 from django.urls import path, re_path
 
 from accounts import views
 
 urlpatterns = [
-    path("users/<str:username>/", views.ProfileView.as_view(), name="profile"),
     path("users/<str:username>/edit/", views.MemberEditView.as_view(), name="member_edit"),
     path("moderate/users/", views.ModerationListView.as_view(), name="moderation"),
     path(

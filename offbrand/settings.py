@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "anymail",
     "django_tasks_db",
     "accounts.apps.AccountsConfig",
+    "social.apps.SocialConfig",
 ]
 
 MIDDLEWARE = [

@@ -3,13 +3,17 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from offbrand import views
+from social.views import ProfileView
 
 urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # A profile is the accounts page with the member's posts and follows.
+    path("users/<str:username>/", ProfileView.as_view(), name="profile"),
     path("", include("accounts.urls_members")),
+    path("", include("social.urls")),
     # Uploaded avatars from local storage. A deployment with object storage
     # (or a proxy serving MEDIA_ROOT) never reaches this route.
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),

@@ -13,11 +13,15 @@ from django.views.generic import TemplateView
 from django.views.static import serve
 
 from accounts.models import ROLE_TABLE
+from social import selectors
+from social.views import FeedView
 
 logger = logging.getLogger(__name__)
 
 
 class IndexView(TemplateView):
+    """Signed-in members land on their feed; visitors on what Offbrand is, with recent posts."""
+
     template_name = "index.html"
     # From the role table itself: the landing page costs no query.
     extra_context = {
@@ -30,6 +34,14 @@ class IndexView(TemplateView):
             for spec in ROLE_TABLE
         ]
     }
+
+    def get(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.confirmed:
+            return FeedView.as_view()(request, *args, **kwargs)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(recent_posts=selectors.recent_public_posts(), **kwargs)
 
 
 @never_cache

@@ -21,3 +21,28 @@ class UserFactory(factory.django.DjangoModelFactory):
         user.set_password(extracted or DEFAULT_PASSWORD)
         if create:
             user.save(update_fields=["password"])
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.Post"
+
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Post number {n}")
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.Comment"
+
+    post = factory.SubFactory(PostFactory)
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Comment number {n}")
+
+
+class FollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.Follow"
+
+    follower = factory.SubFactory(UserFactory)
+    followed = factory.SubFactory(UserFactory)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ModerationAction
-from tests.factories import UserFactory
+from tests.factories import CommentFactory, PostFactory, UserFactory
 
 VISITORS = ("anonymous", "unconfirmed", "user", "moderator", "administrator")
 
@@ -76,6 +76,11 @@ def administrators_only() -> dict[str, Expect]:
     return row(TO_LOGIN, TO_UNCONFIRMED, FORBIDDEN, FORBIDDEN, OK)
 
 
+def post_only() -> dict[str, Expect]:
+    """An action: visitors are asked to sign in; members may only POST to it."""
+    return row(TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED)
+
+
 def admin_site(administrator=WITHIN_ADMIN, others=TO_ADMIN_LOGIN) -> dict[str, Expect]:
     """The Django admin: administrators only; everyone else is asked to sign in there."""
     return row(others, TO_UNCONFIRMED, others, others, administrator)
@@ -126,6 +131,20 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "member_edit": administrators_only(),
     "moderation": moderators_only(),
     "moderate": moderators_only(),
+    # social: content is public to read; acting needs the role's flag.
+    "social:post_create": members_only(),
+    "social:post": open_to_all(),
+    # The post is target's: nobody else may edit it, administrators included.
+    "social:post_edit": row(TO_LOGIN, TO_UNCONFIRMED, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "social:post_delete": post_only(),
+    "social:comment_delete": post_only(),
+    "social:follow": post_only(),
+    "social:unfollow": post_only(),
+    "social:followers": open_to_all(),
+    "social:following": open_to_all(),
+    "social:moderate_post": moderators_only(),
+    "social:moderate_comment": moderators_only(),
+    "social:moderation_record": moderators_only(),
 }
 
 # The admin's own exceptions to the prefix rule.
@@ -221,6 +240,8 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
     media_root.mkdir(parents=True, exist_ok=True)
     (media_root / "hello.txt").write_text("hello")
     user_type = ContentType.objects.get_for_model(target)
+    post = PostFactory(author=target)
+    comment = CommentFactory(post=post, author=target)
     identicon = target.avatar_url("small")
     assert identicon.startswith("/avatars/identicon/")
     return {
@@ -241,6 +262,16 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
             "member_edit": "/users/target/edit/",
             "moderate": "/moderate/users/target/suspend/",
             "accounts:session_end": "/accounts/sessions/1/end/",
+            "social:post": f"/posts/{post.pk}/",
+            "social:post_edit": f"/posts/{post.pk}/edit/",
+            "social:post_delete": f"/posts/{post.pk}/delete/",
+            "social:comment_delete": f"/comments/{comment.pk}/delete/",
+            "social:follow": "/users/target/follow/",
+            "social:unfollow": "/users/target/unfollow/",
+            "social:followers": "/users/target/followers/",
+            "social:following": "/users/target/following/",
+            "social:moderate_post": f"/moderate/posts/{post.pk}/hide/",
+            "social:moderate_comment": f"/moderate/comments/{comment.pk}/hide/",
             "admin:view_on_site": f"/admin/r/{user_type.pk}/{target.pk}/",
             "admin:auth_user_password_change": f"/admin/accounts/user/{target.pk}/password/",
             "admin:app_list": "/admin/accounts/",

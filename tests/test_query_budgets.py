@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -19,8 +19,15 @@ def warm_member_client(member_client):
     return member_client
 
 
-def test_anonymous_landing_page_makes_no_query(client, db, django_assert_num_queries):
-    with django_assert_num_queries(0):
+def test_anonymous_landing_page_makes_one_query_however_many_posts(
+    client, roles, django_assert_num_queries
+):
+    # The recent posts with their authors and comment counts: one query.
+    with django_assert_num_queries(1):
+        assert client.get("/").status_code == 200
+    for post in PostFactory.create_batch(15):
+        CommentFactory.create_batch(2, post=post)
+    with django_assert_num_queries(1):
         assert client.get("/").status_code == 200
 
 
@@ -30,16 +37,108 @@ def test_signed_in_page_read_makes_at_most_two_queries(
     # The session row (sessions live in the database alone, so a logout sticks
     # whatever the cache does), the member with their role in one query, no write.
     with django_assert_max_num_queries(2):
-        assert warm_member_client.get("/").status_code == 200
+        assert warm_member_client.get("/accounts/profile/").status_code == 200
 
 
-def test_profile_page_makes_at_most_three_queries(
-    warm_member_client, roles, django_assert_max_num_queries
+def test_feed_costs_the_same_following_2_or_40_members_with_many_posts(
+    warm_member_client, member, django_assert_num_queries
 ):
-    UserFactory(username="bob")
-    # The session, the member, the profile shown.
-    with django_assert_max_num_queries(3):
+    def follow_writers(count):
+        for author in UserFactory.create_batch(count):
+            FollowFactory(follower=member, followed=author)
+            for post in PostFactory.create_batch(3, author=author):
+                CommentFactory(post=post)
+
+    follow_writers(2)
+    # The session, the member, then the page of posts with authors and comment counts.
+    with django_assert_num_queries(3):
+        assert warm_member_client.get("/").status_code == 200
+    follow_writers(38)
+    with django_assert_num_queries(3):
+        page = warm_member_client.get("/")
+    assert "Older posts" in page.content.decode()
+    before = page.context["page"].before
+    with django_assert_num_queries(3):
+        assert warm_member_client.get(f"/?before={before}").status_code == 200
+
+
+def test_empty_feed_with_suggestions_makes_four_queries(
+    warm_member_client, roles, django_assert_num_queries
+):
+    PostFactory.create_batch(10)
+    with django_assert_num_queries(4):
+        assert "Who to follow" in warm_member_client.get("/").content.decode()
+
+
+def test_profile_costs_the_same_for_2_or_40_posts_and_followers(
+    warm_member_client, roles, django_assert_num_queries
+):
+    bob = UserFactory(username="bob")
+    # session, member, profile shown, posts, followers and following counts,
+    # "do I follow them"
+    with django_assert_num_queries(7):
         assert warm_member_client.get("/users/bob/").status_code == 200
+    for post in PostFactory.create_batch(40, author=bob):
+        CommentFactory(post=post)
+    for fan in UserFactory.create_batch(40):
+        FollowFactory(follower=fan, followed=bob)
+    with django_assert_num_queries(7):
+        assert warm_member_client.get("/users/bob/").status_code == 200
+
+
+@pytest.mark.parametrize("direction", ["followers", "following"])
+def test_follow_lists_cost_the_same_for_2_or_40_people(
+    warm_member_client, member, roles, direction, django_assert_num_queries
+):
+    bob = UserFactory(username="bob")
+
+    def add(count):
+        for other in UserFactory.create_batch(count):
+            pair = (other, bob) if direction == "followers" else (bob, other)
+            FollowFactory(follower=pair[0], followed=pair[1])
+            FollowFactory(follower=member, followed=other)
+
+    add(2)
+    # session, member, the listed member, the page with people, whom of them I follow
+    with django_assert_num_queries(5):
+        assert warm_member_client.get(f"/users/bob/{direction}/").status_code == 200
+    add(38)
+    with django_assert_num_queries(5):
+        assert warm_member_client.get(f"/users/bob/{direction}/").status_code == 200
+
+
+def test_post_page_costs_the_same_for_2_or_40_comments(
+    warm_member_client, roles, django_assert_num_queries
+):
+    post = PostFactory()
+    CommentFactory.create_batch(2, post=post)
+    # session, member, the post with its author and count, the comments with their authors
+    with django_assert_num_queries(4):
+        assert warm_member_client.get(f"/posts/{post.pk}/").status_code == 200
+    CommentFactory.create_batch(38, post=post)
+    with django_assert_num_queries(4):
+        assert warm_member_client.get(f"/posts/{post.pk}/").status_code == 200
+
+
+def test_moderation_record_costs_the_same_for_2_or_40_actions(
+    client, moderator, roles, django_assert_num_queries
+):
+    from social import services
+
+    client.force_login(moderator)
+    client.get("/")
+
+    def hide(count):
+        for comment in CommentFactory.create_batch(count):
+            services.content_hide(actor=moderator, content=comment, reason="r")
+
+    hide(2)
+    client.get("/moderate/record/")
+    with django_assert_num_queries(4):  # session, member, member actions, content actions
+        assert client.get("/moderate/record/").status_code == 200
+    hide(38)
+    with django_assert_num_queries(4):
+        assert client.get("/moderate/record/").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,47 @@
+from django import forms
+
+from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REASON_MAX_LENGTH
+
+
+class PostForm(forms.Form):
+    body = forms.CharField(
+        label="Your post",
+        max_length=POST_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            f"Up to {POST_MAX_LENGTH:,} characters. Links become clickable; "
+            "*italic*, **bold**, `code`, lists and > quotes work."
+        ),
+        error_messages={
+            "required": "Your post is empty.",
+            "max_length": "Your post is %(show_value)s characters long; "
+            "the most is %(limit_value)s.",
+        },
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Your comment",
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Up to {COMMENT_MAX_LENGTH:,} characters.",
+        error_messages={
+            "required": "Your comment is empty.",
+            "max_length": "Your comment is %(show_value)s characters long; "
+            "the most is %(limit_value)s.",
+        },
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=REASON_MAX_LENGTH,
+        help_text="The author sees this reason.",
+        error_messages={"required": "Say why you are hiding it: the author will see the reason."},
+    )
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(label="Note (optional)", max_length=REASON_MAX_LENGTH, required=False)
