@@ -106,7 +106,7 @@ class ModerationActionInline(admin.TabularInline):
 class ModerationActionAdmin(admin.ModelAdmin):
     """The moderation log: read-only, so the record stays true."""
 
-    list_display = ["created_at", "kind", "member", "actor", "reason"]
+    list_display = ["created_at", "kind", "member_name", "actor_name", "reason"]
     list_filter = ["kind"]
     list_select_related = ["member", "actor"]
     search_fields = ["member__username", "actor__username", "reason"]

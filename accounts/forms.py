@@ -203,3 +203,21 @@ class ReauthenticateForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+
+class AccountDeleteForm(forms.Form):
+    username = forms.CharField(
+        label="Type your username to confirm",
+        help_text="Deleting cannot be undone.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if username.strip().casefold() != self.user.username.casefold():
+            raise forms.ValidationError("That isn't your username.", code="username_mismatch")
+        return username

@@ -67,6 +67,9 @@ UNCONFIRMED_ALLOWED_VIEWS = {
     "accounts:logout",
     "accounts:email_change",
     "accounts:reauthenticate",
+    # Leaving is always possible.
+    "accounts:export",
+    "accounts:delete",
     "accounts:email_change_confirm",
     "identicon",
     "media",

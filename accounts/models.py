@@ -439,7 +439,10 @@ class ModerationAction(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="moderation_actions_taken"
     )
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="moderation_actions")
+    # A member who deletes their account leaves the record behind, shown as deleted.
+    member = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="moderation_actions"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     reason = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -448,7 +451,15 @@ class ModerationAction(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.member} by {self.actor}"
+        return f"{self.get_kind_display()} {self.member_name} by {self.actor_name}"
+
+    @property
+    def member_name(self) -> str:
+        return self.member.username if self.member else "(deleted member)"
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.username if self.actor else "(deleted member)"
 
 
 class UserSession(models.Model):

@@ -4,25 +4,27 @@ import copy
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
-from accounts.flows import reauthentication, usersessions
+from accounts.flows import leaving, reauthentication, usersessions
 from accounts.flows.reauthentication import ReauthOutcome
 from accounts.forms import (
+    AccountDeleteForm,
     EmailChangeForm,
     LoginForm,
     MemberAdminForm,
@@ -485,3 +487,39 @@ class SessionEndOthersView(LoginRequiredMixin, View):
         else:
             messages.info(request, "No other device was signed in.")
         return redirect("accounts:sessions")
+
+
+# --- Leaving ---------------------------------------------------------------------
+
+
+class DataExportView(LoginRequiredMixin, View):
+    """Download everything Offbrand holds about the member, as one JSON file."""
+
+    def get(self, request):
+        data = leaving.user_data_export(user=request.user, request=request)
+        response = JsonResponse(data, json_dumps_params={"indent": 2})
+        filename = f"offbrand-{request.user.pk}-{timezone.now():%Y-%m-%d}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class AccountDeleteView(RecentAuthRequiredMixin, FormView):
+    template_name = "accounts/account_delete.html"
+    form_class = AccountDeleteForm
+
+    def get_form_kwargs(self):
+        return {"user": self.request.user, **super().get_form_kwargs()}
+
+    def form_valid(self, form):
+        try:
+            leaving.user_delete(user=self.request.user, request=self.request)
+        except leaving.LastAdministrator:
+            form.add_error(
+                None,
+                "You are the last administrator: make another member an administrator "
+                "before deleting your account.",
+            )
+            return self.form_invalid(form)
+        logout(self.request)
+        messages.success(self.request, "Your account has been deleted. Goodbye.")
+        return redirect("index")

@@ -120,6 +120,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # The password check before an email change, which an unconfirmed member may make.
     "accounts:reauthenticate": row(TO_LOGIN, OK, OK, OK, OK),
     "accounts:sessions": members_only(),
+    # Leaving is open to unconfirmed members too.
+    "accounts:export": row(TO_LOGIN, OK, OK, OK, OK),
+    "accounts:delete": row(TO_LOGIN, OK, OK, OK, OK),
     "accounts:session_end": row(
         TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
     ),
