@@ -51,7 +51,7 @@ class LoginForm(auth_forms.AuthenticationForm):
     username = auth_forms.UsernameField(
         label="Username or email",
         max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+        widget=forms.TextInput(attrs={"autofocus": True}),
     )
     remember = forms.BooleanField(
         label="Remember me",
@@ -63,6 +63,11 @@ class LoginForm(auth_forms.AuthenticationForm):
         "invalid_login": "That username or email and password don't match an account. "
         "Both are case-insensitive except the password.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "webauthn": the browser may offer passkeys among the field's suggestions.
+        self.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
 
     def confirm_login_allowed(self, user):
         if not user.is_active:

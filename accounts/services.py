@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.forms import UsernameField
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -285,6 +286,15 @@ def user_set_password(*, user: User, password: str | None, proves_mailbox: bool 
     member_save_fields(member=user, fields=fields)
     if proves_mailbox:
         _grant_site_admin(user)
+
+
+def login_finalize(request, user: User, *, remember: bool) -> None:
+    """What follows every sign-in, whatever proved it: the session's lifetime, a welcome."""
+    if remember:
+        request.session.set_expiry(settings.OFFBRAND_REMEMBER_DAYS * 24 * 3600)
+    else:
+        request.session.set_expiry(0)  # ends with the browser
+    messages.success(request, f"Welcome back, {user.username}.")
 
 
 def notify_password_changed(user: User, *, request=None) -> bool:

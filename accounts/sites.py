@@ -3,8 +3,16 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts import ratelimits, services
+from accounts.mfa import flows as mfa_flows
+from accounts.mfa import services as mfa_services
 
 
 class AdministratorAuthenticationForm(AdminAuthenticationForm):
@@ -19,6 +27,19 @@ class AdministratorAuthenticationForm(AdminAuthenticationForm):
             )
 
 
+class AdminLoginView(auth_views.LoginView):
+    """Django's admin sign-in, with the site's second-factor step after the password."""
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if mfa_services.has_factors(user):
+            mfa_flows.login_begin(
+                self.request, user, remember=False, next_url=self.get_success_url()
+            )
+            return redirect("mfa:authenticate")
+        return super().form_valid(form)
+
+
 class OffbrandAdminSite(admin.AdminSite):
     site_header = "Offbrand administration"
     site_title = "Offbrand admin"
@@ -26,8 +47,28 @@ class OffbrandAdminSite(admin.AdminSite):
     login_form = AdministratorAuthenticationForm
 
     def login(self, request, extra_context=None):
+        """Django's `AdminSite.login`, through `AdminLoginView`."""
         if request.method == "POST":
             refusal = services.login_refusal(request, request.POST.get("username", ""))
             if refusal:
                 return ratelimits.too_many_requests(request, refusal)
-        return super().login(request, extra_context)
+        redirect_url = auth_views.LoginView().get_redirect_url(request) or reverse(
+            "admin:index", current_app=self.name
+        )
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(redirect_url)
+        context = {
+            **self.each_context(request),
+            "title": _("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+            REDIRECT_FIELD_NAME: redirect_url,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return AdminLoginView.as_view(
+            extra_context=context,
+            authentication_form=self.login_form,
+            template_name=self.login_template or "admin/login.html",
+        )(request)

@@ -34,6 +34,8 @@ from accounts.forms import (
     ReauthenticateForm,
     RegistrationForm,
 )
+from accounts.mfa import flows as mfa_flows
+from accounts.mfa import services as mfa_services
 from accounts.mixins import (
     AdminRequiredMixin,
     PermissionRequiredMixin,
@@ -181,13 +183,20 @@ class LoginView(auth_views.LoginView):
             return ratelimits.too_many_requests(request, refusal)
         return super().post(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        options, token = mfa_services.passkey_authentication_options()
+        return super().get_context_data(passkey_options=options, passkey_token=token, **kwargs)
+
     def form_valid(self, form):
+        user, remember = form.get_user(), bool(form.cleaned_data.get("remember"))
+        if mfa_services.has_factors(user):
+            # Not signed in yet: the second factor comes first.
+            mfa_flows.login_begin(
+                self.request, user, remember=remember, next_url=self.get_success_url()
+            )
+            return redirect("mfa:authenticate")
         response = super().form_valid(form)
-        if form.cleaned_data.get("remember"):
-            self.request.session.set_expiry(settings.OFFBRAND_REMEMBER_DAYS * 24 * 3600)
-        else:
-            self.request.session.set_expiry(0)  # ends with the browser
-        messages.success(self.request, f"Welcome back, {form.get_user().username}.")
+        services.login_finalize(self.request, user, remember=remember)
         return response
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts.apps.AccountsConfig",
     "social.apps.SocialConfig",
+    "accounts.mfa.apps.MfaConfig",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,8 @@ OFFBRAND_LAST_SEEN_INTERVAL = env.int("OFFBRAND_LAST_SEEN_INTERVAL", default=60)
 # Changing the password or email, factors, recovery codes and deleting the
 # account need a password (or factor) check at most this many seconds old.
 OFFBRAND_REAUTH_SECONDS = env.int("OFFBRAND_REAUTH_SECONDS", default=600)
+# Seconds a member has, after a correct password, to give their second factor.
+OFFBRAND_MFA_PENDING_SECONDS = env.int("OFFBRAND_MFA_PENDING_SECONDS", default=300)
 
 # ---------------------------------------------------------------------------
 # Static and media files

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # A profile is the accounts page with the member's posts and follows.
     path("users/<str:username>/", ProfileView.as_view(), name="profile"),
+    path("accounts/", include("accounts.mfa.urls")),
     path("", include("accounts.urls_members")),
     path("", include("social.urls")),
     # Uploaded avatars from local storage. A deployment with object storage

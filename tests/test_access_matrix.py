@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.mfa.models import Passkey
 from accounts.models import ModerationAction
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
@@ -51,6 +52,8 @@ TO_INDEX = Expect(frozenset({302}), "/")
 TO_ADMIN_LOGIN = Expect(frozenset({302}), "/admin/login/?next=")
 TO_ADMIN_INDEX = Expect(frozenset({302}), "/admin/")
 WITHIN_ADMIN = Expect(frozenset({200, 302}), "/admin/")
+TO_SIGN_IN_PAGE = Expect(frozenset({302}), "/accounts/login/")
+TO_SECURITY = Expect(frozenset({302}), "/accounts/security/")
 
 
 def row(anonymous, unconfirmed, user, moderator, administrator) -> dict[str, Expect]:
@@ -129,6 +132,25 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     "accounts:sessions_end_others": row(
         TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
     ),
+    # accounts/ second factors: the sign-in step needs a pending sign-in.
+    "mfa:authenticate": row(
+        TO_SIGN_IN_PAGE, TO_UNCONFIRMED, TO_SIGN_IN_PAGE, TO_SIGN_IN_PAGE, TO_SIGN_IN_PAGE
+    ),
+    "mfa:cancel": row(
+        GET_NOT_ALLOWED, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
+    ),
+    "mfa:passkey_login": row(
+        GET_NOT_ALLOWED, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
+    ),
+    "mfa:index": members_only(),
+    "mfa:passkey_add": row(
+        TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
+    ),
+    # Another member's passkey: as if it did not exist.
+    "mfa:passkey_remove": row(TO_LOGIN, TO_UNCONFIRMED, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "mfa:totp_setup": members_only(),
+    "mfa:totp_remove": row(TO_LOGIN, TO_UNCONFIRMED, TO_SECURITY, TO_SECURITY, TO_SECURITY),
+    "mfa:recovery_codes": members_only(),
     # members
     "profile": open_to_all(),
     "member_edit": administrators_only(),
@@ -240,6 +262,9 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
     action = ModerationAction.objects.create(
         actor=moderator, member=target, kind=ModerationAction.Kind.SUSPEND, reason="spam"
     )
+    passkey = Passkey.objects.create(
+        user=target, name="Target's key", credential_id="AAAA", public_key=b"key"
+    )
     media_root.mkdir(parents=True, exist_ok=True)
     (media_root / "hello.txt").write_text("hello")
     user_type = ContentType.objects.get_for_model(target)
@@ -275,6 +300,7 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
             "social:following": "/users/target/following/",
             "social:moderate_post": f"/moderate/posts/{post.pk}/hide/",
             "social:moderate_comment": f"/moderate/comments/{comment.pk}/hide/",
+            "mfa:passkey_remove": f"/accounts/security/passkeys/{passkey.pk}/remove/",
             "admin:view_on_site": f"/admin/r/{user_type.pk}/{target.pk}/",
             "admin:auth_user_password_change": f"/admin/accounts/user/{target.pk}/password/",
             "admin:app_list": "/admin/accounts/",
