@@ -5,6 +5,7 @@ import time
 
 import pyotp
 from django.contrib.auth import SESSION_KEY
+from django.core import mail
 
 from accounts.mfa import services
 from accounts.mfa.models import TotpDevice
@@ -39,3 +40,10 @@ def signed_in_as(client):
 def page_text(response) -> str:
     """The page's HTML with entities decoded (`isn't`, not `isn&#x27;t`)."""
     return html.unescape(response.content.decode())
+
+
+def last_notice(subject: str):
+    """The latest email whose subject contains `subject`."""
+    found = [message for message in mail.outbox if subject in message.subject]
+    assert found, f"no email about {subject!r}: {[m.subject for m in mail.outbox]}"
+    return found[-1]
