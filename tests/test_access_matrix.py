@@ -143,9 +143,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
         GET_NOT_ALLOWED, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
     ),
     "mfa:index": members_only(),
-    "mfa:passkey_add": row(
-        TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
-    ),
+    "mfa:passkey_add": members_only(),
     # Another member's passkey: as if it did not exist.
     "mfa:passkey_remove": row(TO_LOGIN, TO_UNCONFIRMED, NOT_FOUND, NOT_FOUND, NOT_FOUND),
     "mfa:totp_setup": members_only(),

@@ -38,7 +38,7 @@ def origin() -> str:
 
 
 def add_passkey(client, authenticator, name="Laptop"):
-    options, token = page_options(client.get(SECURITY))
+    options, token = page_options(client.get(ADD))
     credential = authenticator.create(options, origin())
     return client.post(ADD, {"name": name, "credential": credential, "token": token})
 
@@ -56,7 +56,7 @@ def authenticator():
 
 def test_relying_party_comes_from_site_url(member_client, settings):
     settings.SITE_URL = "https://members.example.org"
-    options, _ = page_options(member_client.get(SECURITY))
+    options, _ = page_options(member_client.get(ADD))
     assert options["rp"]["id"] == "members.example.org"
     assert options["user"]["name"] == "alice"
     assert services.relying_party() == ("members.example.org", "https://members.example.org")
@@ -84,12 +84,12 @@ def test_add_several_passkeys(member_client, member):
         "Phone",
         "Laptop",
     ]
-    options, _ = page_options(member_client.get(SECURITY))
+    options, _ = page_options(member_client.get(ADD))
     assert len(options["excludeCredentials"]) == 2  # the browser won't register one twice
 
 
 def test_an_answer_for_another_origin_is_refused(member_client, member, authenticator):
-    options, token = page_options(member_client.get(SECURITY))
+    options, token = page_options(member_client.get(ADD))
     credential = authenticator.create(options, "https://phishing.example")
     response = member_client.post(ADD, {"name": "x", "credential": credential, "token": token})
     assert response.status_code == 400
@@ -98,7 +98,7 @@ def test_an_answer_for_another_origin_is_refused(member_client, member, authenti
 
 
 def test_a_challenge_works_once(member_client, member):
-    options, token = page_options(member_client.get(SECURITY))
+    options, token = page_options(member_client.get(ADD))
     first = SoftAuthenticator().create(options, origin())
     assert member_client.post(ADD, {"name": "a", "credential": first, "token": token})
     second = SoftAuthenticator().create(options, origin())
@@ -111,7 +111,7 @@ def test_a_challenge_works_once(member_client, member):
 def test_another_members_challenge_is_refused(client, member, roles, authenticator):
     other = UserFactory(username="bob", email="bob@example.com")
     client.force_login(other)
-    options, token = page_options(client.get(SECURITY))
+    options, token = page_options(client.get(ADD))
     client.force_login(member)
     credential = authenticator.create(options, origin())
     response = client.post(ADD, {"name": "x", "credential": credential, "token": token})
@@ -120,7 +120,7 @@ def test_another_members_challenge_is_refused(client, member, roles, authenticat
 
 
 def test_junk_answers_get_a_clear_message(member_client):
-    _, token = page_options(member_client.get(SECURITY))
+    _, token = page_options(member_client.get(ADD))
     for credential in ["", "not json", "{}", '{"id": 1}', "[]"]:
         response = member_client.post(ADD, {"name": "x", "credential": credential, "token": token})
         assert response.status_code == 400

@@ -7,12 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
 from accounts import ratelimits
 from accounts.mfa import flows, services
 from accounts.mfa.forms import CodeForm, PasskeyAnswerForm, PasskeyNameForm, TotpSetupForm
 from accounts.mfa.models import Passkey, TotpDevice
+from accounts.mixins import RecentAuthRequiredMixin
 from accounts.selectors import suspension_message
 
 NO_ANSWER = (
@@ -158,39 +159,37 @@ class PasskeyLoginView(View):
 # --- The member's settings -----------------------------------------------------------
 
 
-def settings_page(request, add_form=None, status=200):
-    """The settings page; `add_form` is the passkey form as submitted, errors and all."""
-    user = request.user
-    options, token = services.passkey_registration_options(user)
-    context = {
-        "passkeys": Passkey.objects.filter(user=user),
-        "totp": TotpDevice.objects.filter(user=user).first(),
-        "recovery_codes_left": services.recovery_codes_left(user),
-        "has_factors": services.has_factors(user),
-        "add_form": add_form or PasskeyNameForm(),
-        "passkey_options": options,
-        "passkey_token": token,
-    }
-    return render(request, "mfa/index.html", context, status=status)
-
-
-class IndexView(LoginRequiredMixin, View):
+class IndexView(LoginRequiredMixin, TemplateView):
     """Passkeys and two-factor: what the member has, and what they can add."""
 
+    template_name = "mfa/index.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            passkeys=Passkey.objects.filter(user=user),
+            totp=TotpDevice.objects.filter(user=user).first(),
+            recovery_codes_left=services.recovery_codes_left(user),
+            has_factors=services.has_factors(user),
+            **kwargs,
+        )
+
+
+class PasskeyAddView(RecentAuthRequiredMixin, View):
+    """Name a passkey, let the browser make it, keep it."""
+
+    template_name = "mfa/passkey_add.html"
+
     def get(self, request):
-        return settings_page(request)
-
-
-class PasskeyAddView(LoginRequiredMixin, View):
-    http_method_names = ["post"]
+        return self.render(PasskeyNameForm())
 
     def post(self, request):
         form, answer = PasskeyNameForm(request.POST), PasskeyAnswerForm(request.POST)
         if not form.is_valid():
-            return settings_page(request, form, status=400)
+            return self.render(form)
         if not answer.is_valid():
             form.add_error(None, NO_ANSWER)
-            return settings_page(request, form, status=400)
+            return self.render(form)
         try:
             passkey = services.passkey_register(
                 user=request.user,
@@ -201,15 +200,21 @@ class PasskeyAddView(LoginRequiredMixin, View):
             )
         except services.PasskeyError as error:
             form.add_error(None, str(error))
-            return settings_page(request, form, status=400)
+            return self.render(form)
         messages.success(request, f"Passkey “{passkey.name}” added.")
         if not services.recovery_codes_left(request.user):
             messages.info(request, "Now make your recovery codes, in case you lose your passkey.")
             return redirect("mfa:recovery_codes")
         return redirect("mfa:index")
 
+    def render(self, form):
+        """The form as submitted (errors and all), with a fresh challenge each time."""
+        options, token = services.passkey_registration_options(self.request.user)
+        context = {"form": form, "passkey_options": options, "passkey_token": token}
+        return render(self.request, self.template_name, context, status=400 if form.errors else 200)
 
-class PasskeyRemoveView(LoginRequiredMixin, View):
+
+class PasskeyRemoveView(RecentAuthRequiredMixin, View):
     template_name = "mfa/remove.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -228,7 +233,7 @@ class PasskeyRemoveView(LoginRequiredMixin, View):
         return redirect("mfa:index")
 
 
-class TotpSetupView(LoginRequiredMixin, FormView):
+class TotpSetupView(RecentAuthRequiredMixin, FormView):
     """Scan the QR code (or type the secret), then prove it with a code."""
 
     template_name = "mfa/totp_setup.html"
@@ -280,7 +285,7 @@ class TotpSetupView(LoginRequiredMixin, FormView):
         return response
 
 
-class TotpRemoveView(LoginRequiredMixin, View):
+class TotpRemoveView(RecentAuthRequiredMixin, View):
     template_name = "mfa/remove.html"
 
     def get(self, request):
@@ -294,7 +299,7 @@ class TotpRemoveView(LoginRequiredMixin, View):
         return redirect("mfa:index")
 
 
-class RecoveryCodesView(LoginRequiredMixin, View):
+class RecoveryCodesView(RecentAuthRequiredMixin, View):
     """How many codes are left; making a new set shows it once, with a download."""
 
     template_name = "mfa/recovery_codes.html"
