@@ -1,10 +1,12 @@
 """The Django admin: staff manage members and roles here."""
 
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils.translation import ngettext
@@ -78,21 +80,43 @@ class AdminUserCreationForm(UserCreationForm):
         fields = ["username", "email"]
 
 
+# The administrator at work in this request: Django's admin builds its
+# password form without the request, and the change is recorded with its actor.
+acting_administrator: ContextVar[User | None] = ContextVar("acting_administrator", default=None)
+
+
 class AdminPasswordForm(AdminPasswordChangeForm):
-    """Django's admin password form, writing the password column alone and
-    voiding the member's pending links (`services.user_set_password`)."""
+    """Django's admin password form, writing the password column alone,
+    voiding the member's pending links and recording who did it
+    (`services.user_set_password`)."""
 
     def save(self, commit=True):
         usable = self.cleaned_data.get("set_usable_password", True)
         password = self.cleaned_data["password1"] if usable else None
-        services.user_set_password(user=self.user, password=password)
+        services.user_set_password(
+            user=self.user,
+            password=password,
+            actor=acting_administrator.get(),
+            via=services.Via.ADMIN,
+        )
         return self.user
+
+
+class AdminMemberChangeForm(UserChangeForm):
+    reason = forms.CharField(
+        label="Reason for the change",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded with a change of role, address, about me or active state; "
+        "a suspended member is shown it.",
+    )
 
 
 class ModerationActionInline(admin.TabularInline):
     model = ModerationAction
     fk_name = "member"
-    fields = ["created_at", "kind", "actor", "reason"]
+    fields = ["created_at", "kind", "detail", "actor", "via", "reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -106,8 +130,8 @@ class ModerationActionInline(admin.TabularInline):
 class ModerationActionAdmin(admin.ModelAdmin):
     """The moderation log: read-only, so the record stays true."""
 
-    list_display = ["created_at", "kind", "member_name", "actor_name", "reason"]
-    list_filter = ["kind"]
+    list_display = ["created_at", "kind", "detail", "member_name", "actor_name", "via", "reason"]
+    list_filter = ["kind", "via"]
     list_select_related = ["member", "actor"]
     search_fields = ["member__username", "actor__username", "reason"]
     date_hierarchy = "created_at"
@@ -125,6 +149,7 @@ class ModerationActionAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = AdminUserCreationForm
+    form = AdminMemberChangeForm
     change_password_form = AdminPasswordForm
     inlines = [ModerationActionInline]
     list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
@@ -143,7 +168,7 @@ class UserAdmin(DjangoUserAdmin):
         (
             "Access",
             {
-                "fields": ["role", "confirmed", "is_active"],
+                "fields": ["role", "confirmed", "is_active", "reason"],
                 "description": "Staff and superuser status are the role's ADMIN flag: "
                 "give the Administrator role (or a role with ADMIN) to make an administrator.",
             },
@@ -167,12 +192,25 @@ class UserAdmin(DjangoUserAdmin):
             return super().save_model(request, obj, form, change)
         concrete = {field.name for field in User._meta.concrete_fields}
         services.member_save_fields(
-            member=obj, fields=[name for name in form.changed_data if name in concrete]
+            member=obj,
+            fields=[name for name in form.changed_data if name in concrete],
+            actor=request.user,
+            via=services.Via.ADMIN,
+            reason=form.cleaned_data.get("reason", ""),
         )
+
+    def user_change_password(self, request, id, form_url=""):
+        token = acting_administrator.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            acting_administrator.reset(token)
 
     @admin.action(description="Mark selected members as confirmed")
     def mark_confirmed(self, request, queryset):
-        count = queryset.filter(confirmed=False).update(confirmed=True)
+        count = services.members_update(
+            members=queryset, actor=request.user, via=services.Via.ADMIN_BULK, confirmed=True
+        )
         self.message_user(
             request,
             ngettext("%d member confirmed.", "%d members confirmed.", count) % count,
@@ -190,7 +228,10 @@ class UserAdmin(DjangoUserAdmin):
 
     def _set_role_action(self, role):
         def set_role(modeladmin, request, queryset):
-            count = queryset.update(role=role)
+            count = queryset.count()  # all of them have the role now, changed or not
+            services.members_update(
+                members=queryset, actor=request.user, via=services.Via.ADMIN_BULK, role=role
+            )
             self.message_user(
                 request,
                 ngettext(

@@ -179,6 +179,15 @@ class MemberAdminForm(forms.ModelForm):
         field_classes = {"username": auth_forms.UsernameField}
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4})}
 
+    reason = forms.CharField(
+        label="Reason for the change (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded with a change of role, address, about me or active state; "
+        "a suspended member is shown it.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True

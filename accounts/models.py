@@ -428,13 +428,34 @@ class EmailChangeRequest(models.Model):
 
 
 class ModerationAction(models.Model):
-    """A record of what a moderator did to a member, and why."""
+    """The record of each change of a member's state: what, who did it, why, and where.
+
+    Written by `services.member_save_fields` (and its set-based sibling) only,
+    whichever path made the change: the member's own pages, an emailed link,
+    the moderation pages, the site's member edit, the Django admin and its
+    bulk actions. A suspended member is shown the latest suspension's reason.
+    """
 
     class Kind(models.TextChoices):
         SUSPEND = "suspend", "Suspended"
         REINSTATE = "reinstate", "Reinstated"
         CLEAR_ABOUT = "clear_about", "Cleared about me"
         CLEAR_AVATAR = "clear_avatar", "Removed avatar"
+        ROLE = "role", "Changed role"
+        EMAIL = "email", "Changed email address"
+        PASSWORD = "password", "Changed password"
+        AVATAR = "avatar", "Changed avatar"
+        ABOUT = "about", "Changed about me"
+
+    class Via(models.TextChoices):
+        OWN_PAGES = "own_pages", "their own pages"
+        EMAIL_LINK = "email_link", "a link mailed to them"
+        MODERATION = "moderation", "the moderation pages"
+        MEMBER_EDIT = "member_edit", "the site's member edit"
+        ADMIN = "admin", "the Django admin"
+        ADMIN_BULK = "admin_bulk", "a bulk action in the Django admin"
+        COMMAND = "command", "a management command"
+        SETTINGS = "settings", "OFFBRAND_ADMIN"
 
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="moderation_actions_taken"
@@ -444,6 +465,8 @@ class ModerationAction(models.Model):
         User, on_delete=models.SET_NULL, null=True, related_name="moderation_actions"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    via = models.CharField(max_length=20, choices=Via.choices, default=Via.MODERATION)
+    detail = models.CharField(max_length=300, blank=True, help_text="The new value, if any.")
     reason = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -460,6 +483,15 @@ class ModerationAction(models.Model):
     @property
     def actor_name(self) -> str:
         return self.actor.username if self.actor else "(deleted member)"
+
+
+# What the moderation pages may do (`/moderate/users/<name>/<kind>/`).
+MODERATION_KINDS = (
+    ModerationAction.Kind.SUSPEND,
+    ModerationAction.Kind.REINSTATE,
+    ModerationAction.Kind.CLEAR_ABOUT,
+    ModerationAction.Kind.CLEAR_AVATAR,
+)
 
 
 class UserSession(models.Model):

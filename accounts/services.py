@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts import ratelimits, tokens
 from accounts.emails import send_email, site_url
 from accounts.models import (
+    MODERATION_KINDS,
     EmailChangeRequest,
     ModerationAction,
     Permission,
@@ -30,6 +31,9 @@ from accounts.models import (
 from accounts.notices import SecurityEvent, send_security_notice
 
 logger = logging.getLogger(__name__)
+
+Kind = ModerationAction.Kind
+Via = ModerationAction.Via
 
 
 class LinkOutcome(StrEnum):
@@ -77,7 +81,7 @@ def _grant_site_admin(user: User) -> None:
     """OFFBRAND_ADMIN's role is granted only once the address is proven."""
     if is_site_admin_email(user.email) and not user.is_administrator():
         user.role = Role.objects.administrator()
-        user.save(update_fields=["role"])
+        member_save_fields(member=user, fields=["role"], actor=None, via=Via.SETTINGS)
         logger.info("Granted the Administrator role to %s (OFFBRAND_ADMIN)", user)
 
 
@@ -257,19 +261,98 @@ def _void_pending_links(user: User) -> None:
     EmailChangeRequest.objects.filter(user_id=user.pk).delete()
 
 
-def member_save_fields(*, member: User, fields) -> None:
-    """Write only `fields` of `member`, so a concurrent change to any other
-    column (a suspension, a role, a reset) stands."""
+def _recorded_changes(member: User, fields: set[str]) -> list[tuple[str, str]]:
+    """The changes of state among `fields` worth a record: (kind, detail)."""
+    changes = []
+    if "is_active" in fields:
+        changes.append((Kind.REINSTATE if member.is_active else Kind.SUSPEND, ""))
+    if "role_id" in fields or "role" in fields:
+        changes.append((Kind.ROLE, member.role.name if member.role_id else "no role"))
+    if "email" in fields:
+        changes.append((Kind.EMAIL, member.email))
+    if "password" in fields:
+        changes.append((Kind.PASSWORD, "" if member.has_usable_password() else "disabled"))
+    if "avatar" in fields:
+        changes.append((Kind.AVATAR if member.avatar else Kind.CLEAR_AVATAR, ""))
+    if "about_me" in fields:
+        changes.append((Kind.ABOUT if member.about_me else Kind.CLEAR_ABOUT, ""))
+    return changes
+
+
+def member_save_fields(
+    *, member: User, fields, actor: User | None, via: str, reason: str = ""
+) -> list[ModerationAction]:
+    """The one way a member's state changes: write only `fields`, and record it.
+
+    Only the named columns are written, so a concurrent change to any other
+    (a suspension, a role, a reset) stands. A change of active state, role,
+    email, password, avatar or about-me is recorded with who made it (`actor`;
+    None for the system), through which path (`via`) and why (`reason`).
+    Returns the records written.
+    """
     fields = set(fields)
     if not fields:
-        return
+        return []
     with transaction.atomic():
         member.save(update_fields=fields)
         if fields & CREDENTIAL_FIELDS:
             _void_pending_links(member)
+        records = ModerationAction.objects.bulk_create(
+            ModerationAction(
+                actor=actor,
+                member=member,
+                kind=kind,
+                via=via,
+                detail=detail[:300],
+                reason=reason.strip(),
+            )
+            for kind, detail in _recorded_changes(member, fields)
+        )
+    for record in records:
+        logger.info(
+            "%s: %s by %s via %s (%s)", member, record.kind, actor, via, reason or "no reason"
+        )
+    return records
 
 
-def user_set_password(*, user: User, password: str | None, proves_mailbox: bool = False) -> None:
+def members_update(*, members, actor: User | None, via: str, reason: str = "", **values) -> int:
+    """`member_save_fields` for many members at once, set-based (the admin's bulk actions).
+
+    Members that already have `values` are left alone and not recorded.
+    Returns how many changed.
+    """
+    with transaction.atomic():
+        changing = list(members.exclude(**values).select_for_update().values_list("pk", flat=True))
+        User.objects.filter(pk__in=changing).update(**values)
+        if set(values) & CREDENTIAL_FIELDS:
+            EmailChangeRequest.objects.filter(user_id__in=changing).delete()
+        sample = User(**values)
+        kinds = _recorded_changes(sample, set(values))
+        ModerationAction.objects.bulk_create(
+            ModerationAction(
+                actor=actor,
+                member_id=pk,
+                kind=kind,
+                via=via,
+                detail=detail[:300],
+                reason=reason.strip(),
+            )
+            for pk in changing
+            for kind, detail in kinds
+        )
+    logger.info("%d members: %s by %s via %s", len(changing), values, actor, via)
+    return len(changing)
+
+
+def user_set_password(
+    *,
+    user: User,
+    password: str | None,
+    actor: User | None,
+    via: str,
+    reason: str = "",
+    proves_mailbox: bool = False,
+) -> None:
     """Set (or, with None, disable) a password, writing that column alone.
 
     `proves_mailbox`: the password was set through a link mailed to the
@@ -283,7 +366,7 @@ def user_set_password(*, user: User, password: str | None, proves_mailbox: bool 
     if proves_mailbox and not user.confirmed:
         user.confirmed = True
         fields.add("confirmed")
-    member_save_fields(member=user, fields=fields)
+    member_save_fields(member=user, fields=fields, actor=actor, via=via, reason=reason)
     if proves_mailbox:
         _grant_site_admin(user)
 
@@ -375,7 +458,9 @@ def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
             old_email = user.email
             user.email = change.new_email
             user.confirmed = True
-            member_save_fields(member=user, fields=["email", "confirmed"])
+            member_save_fields(
+                member=user, fields=["email", "confirmed"], actor=user, via=Via.EMAIL_LINK
+            )
     except IntegrityError:
         return LinkOutcome.EMAIL_TAKEN
     send_security_notice(
@@ -398,19 +483,25 @@ def _delete_avatar_files_on_commit(user: User) -> None:
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stale])
 
 
-def member_set_avatar(*, user: User, rendered: dict[str, bytes]) -> None:
+def member_set_avatar(
+    *, user: User, rendered: dict[str, bytes], actor: User | None, via: str, reason: str = ""
+) -> None:
     """Store freshly rendered avatar files under generated names; drop the old ones."""
     _delete_avatar_files_on_commit(user)
     stem = f"{user.pk}-{uuid.uuid4().hex}"
     user.avatar.save(f"{stem}-large.webp", ContentFile(rendered["large"]), save=False)
     user.avatar_small.save(f"{stem}-small.webp", ContentFile(rendered["small"]), save=False)
-    user.save(update_fields=["avatar", "avatar_small"])
+    member_save_fields(
+        member=user, fields=["avatar", "avatar_small"], actor=actor, via=via, reason=reason
+    )
 
 
-def member_remove_avatar(*, user: User) -> None:
+def member_remove_avatar(*, user: User, actor: User | None, via: str, reason: str = "") -> None:
     _delete_avatar_files_on_commit(user)
     user.avatar = user.avatar_small = ""
-    user.save(update_fields=["avatar", "avatar_small"])
+    member_save_fields(
+        member=user, fields=["avatar", "avatar_small"], actor=actor, via=via, reason=reason
+    )
 
 
 def _changed_model_fields(form) -> list[str]:
@@ -427,23 +518,31 @@ def profile_update(*, form) -> User:
     """
     with transaction.atomic():
         user = form.save(commit=False)
-        member_save_fields(member=user, fields=_changed_model_fields(form))
+        own = {"actor": user, "via": Via.OWN_PAGES}
+        member_save_fields(member=user, fields=_changed_model_fields(form), **own)
         rendered = form.cleaned_data.get("avatar_upload")
         if rendered:
-            member_set_avatar(user=user, rendered=rendered)
+            member_set_avatar(user=user, rendered=rendered, **own)
         elif form.cleaned_data.get("remove_avatar") and user.avatar:
-            member_remove_avatar(user=user)
+            member_remove_avatar(user=user, **own)
     return user
 
 
-def member_admin_update(*, form) -> User:
+def member_admin_update(*, form, actor: User, via: str = Via.MEMBER_EDIT) -> User:
     """An administrator's edit of a member: only the fields they changed are written.
 
     A change of address, confirmation or active state voids the member's
     pending links and ends their sessions, like the member's own change would.
+    The form's `reason`, if it has one, is recorded with each change.
     """
     member = form.save(commit=False)
-    member_save_fields(member=member, fields=_changed_model_fields(form))
+    member_save_fields(
+        member=member,
+        fields=_changed_model_fields(form),
+        actor=actor,
+        via=via,
+        reason=form.cleaned_data.get("reason", ""),
+    )
     return member
 
 
@@ -463,20 +562,20 @@ def member_moderate(
     *, actor: User, member: User, kind: ModerationAction.Kind, reason: str = ""
 ) -> ModerationAction:
     """Suspend, reinstate, or clear a member's about-me or avatar, and record it."""
-    if not can_moderate(actor, member):
+    if kind not in MODERATION_KINDS or not can_moderate(actor, member):
         raise PermissionDenied("You can't moderate this member.")
-    Kind = ModerationAction.Kind
     with transaction.atomic():
         if kind in (Kind.SUSPEND, Kind.REINSTATE):
             member.is_active = kind == Kind.REINSTATE
-            member_save_fields(member=member, fields=["is_active"])
+            fields = ["is_active"]
         elif kind == Kind.CLEAR_ABOUT:
             member.about_me = ""
-            member_save_fields(member=member, fields=["about_me"])
-        elif kind == Kind.CLEAR_AVATAR:
-            member_remove_avatar(user=member)
-        action = ModerationAction.objects.create(
-            actor=actor, member=member, kind=kind, reason=reason.strip()
+            fields = ["about_me"]
+        else:
+            _delete_avatar_files_on_commit(member)
+            member.avatar = member.avatar_small = ""
+            fields = ["avatar", "avatar_small"]
+        (record,) = member_save_fields(
+            member=member, fields=fields, actor=actor, via=Via.MODERATION, reason=reason
         )
-    logger.info("%s: %s by %s (%s)", member, kind.label, actor, reason or "no reason")
-    return action
+    return record

@@ -42,7 +42,14 @@ from accounts.mixins import (
     RateLimitMixin,
     RecentAuthRequiredMixin,
 )
-from accounts.models import USERNAME_TAKEN, ModerationAction, Permission, User, iexact
+from accounts.models import (
+    MODERATION_KINDS,
+    USERNAME_TAKEN,
+    ModerationAction,
+    Permission,
+    User,
+    iexact,
+)
 from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
 
@@ -243,7 +250,12 @@ class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.Pas
     def form_valid(self, form):
         # Not form.save(): that writes the whole row loaded at the start of
         # the request, undoing a suspension or role change made meanwhile.
-        services.user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
+        services.user_set_password(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            actor=form.user,
+            via=services.Via.OWN_PAGES,
+        )
         old_key = self.request.session.session_key
         update_session_auth_hash(self.request, form.user)  # gives this session a new key
         usersessions.user_session_rekey(self.request, old_key)
@@ -286,7 +298,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
                 return self.render_to_response(self.get_context_data(form=form))
             # The link came to the account's address: it confirms it, too.
             services.user_set_password(
-                user=locked, password=form.cleaned_data["new_password1"], proves_mailbox=True
+                user=locked,
+                password=form.cleaned_data["new_password1"],
+                actor=locked,
+                via=services.Via.EMAIL_LINK,
+                proves_mailbox=True,
             )
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         services.login_lock_clear(locked)
@@ -380,7 +396,7 @@ class MemberEditView(AdminRequiredMixin, FormView):
         return super().get_context_data(member=self.member, actions=actions, **kwargs)
 
     def form_valid(self, form):
-        member = services.member_admin_update(form=form)
+        member = services.member_admin_update(form=form, actor=self.request.user)
         messages.success(self.request, f"Saved {member.username}.")
         return redirect("profile", username=member.username)
 
@@ -432,6 +448,8 @@ class ModerateMemberView(PermissionRequiredMixin, FormView):
     def dispatch(self, request, *args, **kwargs):
         try:
             self.kind = ModerationAction.Kind(kwargs["action"])
+            if self.kind not in MODERATION_KINDS:
+                raise ValueError(self.kind)
         except ValueError:
             raise Http404("No such action.") from None
         if request.user.can(Permission.MODERATE):

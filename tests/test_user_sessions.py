@@ -181,7 +181,9 @@ def test_sessions_voided_by_a_credential_change_leave_the_list(member, password)
     other = signed_in(password, CHROME_ANDROID, "198.51.100.23")
     other_key = session_key(other)
     owner = signed_in(password)
-    services.user_set_password(user=member, password="a whole new passphrase")
+    services.user_set_password(
+        user=member, password="a whole new passphrase", actor=member, via=services.Via.EMAIL_LINK
+    )
     session = owner.session  # keep the owner signed in, as the reset page would not
     session[HASH_SESSION_KEY] = member.get_session_auth_hash()
     session.save()
