@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 from accounts.flows import usersessions
+from accounts.mixins import allows_unconfirmed
 from accounts.models import AnonymousVisitor, User
 from accounts.selectors import suspension_message
 
@@ -56,28 +57,10 @@ class AuthenticationMiddleware(BaseMiddleware):
         request.auser = partial(auser, request)
 
 
-# Where a signed-in member whose address is not yet confirmed may go.
-UNCONFIRMED_ALLOWED_VIEWS = {
-    "index",
-    "healthz",
-    "accounts:unconfirmed",
-    "accounts:register_done",
-    "accounts:confirm",
-    "accounts:confirm_resend",
-    "accounts:logout",
-    "accounts:email_change",
-    "accounts:reauthenticate",
-    # Leaving is always possible.
-    "accounts:export",
-    "accounts:delete",
-    "accounts:email_change_confirm",
-    "identicon",
-    "media",
-}
-
-
 class UnconfirmedGateMiddleware:
-    """Send signed-in members with an unconfirmed address to the page explaining it."""
+    """Send signed-in members with an unconfirmed address to the page explaining it,
+    unless the view declares them welcome (`accounts.mixins.UnconfirmedAllowedMixin`,
+    `allow_unconfirmed`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,10 +72,7 @@ class UnconfirmedGateMiddleware:
         user = request.user
         if not user.is_authenticated or user.confirmed:
             return None
-        match = request.resolver_match
-        if match.view_name in UNCONFIRMED_ALLOWED_VIEWS:
-            return None
-        if match.view_name == "profile" and view_kwargs.get("username") == user.username:
+        if allows_unconfirmed(view_func, request, view_kwargs):
             return None
         return redirect("accounts:unconfirmed")
 

@@ -117,3 +117,31 @@ def recent_auth_required(view):
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+# --- The unconfirmed-member gate -----------------------------------------------
+# A signed-in member whose address is not yet confirmed may use only the views
+# that say so (`accounts.middleware.UnconfirmedGateMiddleware` reads this).
+
+
+class UnconfirmedAllowedMixin:
+    """A class-based view that members with an unconfirmed address may use.
+
+    `allow_unconfirmed` may also be a static method `(request, **view_kwargs) -> bool`
+    for a view open to them in part (their own profile, say).
+    """
+
+    allow_unconfirmed = True
+
+
+def allow_unconfirmed(view):
+    """Decorator for function views: the same as `UnconfirmedAllowedMixin`."""
+    view.allow_unconfirmed = True
+    return view
+
+
+def allows_unconfirmed(view_func, request, view_kwargs) -> bool:
+    """What the view declares, for the gate; views that say nothing are closed."""
+    owner = getattr(view_func, "view_class", view_func)
+    rule = getattr(owner, "allow_unconfirmed", False)
+    return bool(rule(request, **view_kwargs)) if callable(rule) else rule is True

@@ -41,6 +41,8 @@ from accounts.mixins import (
     PermissionRequiredMixin,
     RateLimitMixin,
     RecentAuthRequiredMixin,
+    UnconfirmedAllowedMixin,
+    allow_unconfirmed,
 )
 from accounts.models import (
     MODERATION_KINDS,
@@ -93,7 +95,7 @@ class RegisterView(RateLimitMixin, FormView):
         return super().form_valid(form)
 
 
-class RegisterDoneView(TemplateView):
+class RegisterDoneView(UnconfirmedAllowedMixin, TemplateView):
     template_name = "accounts/register_done.html"
 
     def get_context_data(self, **kwargs):
@@ -102,7 +104,7 @@ class RegisterDoneView(TemplateView):
         )
 
 
-class EmailLinkView(View):
+class EmailLinkView(UnconfirmedAllowedMixin, View):
     """A link from an email: GET shows what it will do, POST does it.
 
     Mail scanners fetch links; only a person presses the button.
@@ -155,7 +157,7 @@ class EmailChangeConfirmView(EmailLinkView):
         return services.user_confirm_email_change(token=token, request=self.request)
 
 
-class UnconfirmedView(LoginRequiredMixin, TemplateView):
+class UnconfirmedView(UnconfirmedAllowedMixin, LoginRequiredMixin, TemplateView):
     template_name = "accounts/unconfirmed.html"
     extra_context = {"confirm_max_age_minutes": settings.OFFBRAND_CONFIRM_MAX_AGE // 60}
 
@@ -165,7 +167,7 @@ class UnconfirmedView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
 
-class ResendConfirmationView(LoginRequiredMixin, RateLimitMixin, View):
+class ResendConfirmationView(UnconfirmedAllowedMixin, LoginRequiredMixin, RateLimitMixin, View):
     rate_limits = {"confirm_resend_ip": "ip", "confirm_resend_user": "user"}
     http_method_names = ["post"]
 
@@ -207,14 +209,14 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(UnconfirmedAllowedMixin, auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have been signed out.")
         return response
 
 
-class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, FormView):
+class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectURLMixin, FormView):
     """Confirm the password, then go back to the page that asked for it."""
 
     template_name = "accounts/reauthenticate.html"
@@ -313,7 +315,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class EmailChangeView(RecentAuthRequiredMixin, RateLimitMixin, FormView):
+class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"email_change_ip": "ip", "email_change_user": "user"}
     template_name = "accounts/email_change.html"
     form_class = EmailChangeForm
@@ -348,6 +350,11 @@ def get_member(username: str) -> User:
 
 class ProfileView(TemplateView):
     template_name = "accounts/profile.html"
+
+    @staticmethod
+    def allow_unconfirmed(request, username, **kwargs) -> bool:
+        """A member with an unconfirmed address may see their own profile."""
+        return username == request.user.username
 
     def get_context_data(self, **kwargs):
         member = get_member(self.kwargs["username"])
@@ -401,6 +408,7 @@ class MemberEditView(AdminRequiredMixin, FormView):
         return redirect("profile", username=member.username)
 
 
+@allow_unconfirmed
 @cache_control(public=True, max_age=365 * 24 * 3600, immutable=True)
 def identicon_image(request, key, size):
     """A member's generated avatar: deterministic, so browsers keep it for a year."""
@@ -519,7 +527,7 @@ class SessionEndOthersView(LoginRequiredMixin, View):
 # --- Leaving ---------------------------------------------------------------------
 
 
-class DataExportView(LoginRequiredMixin, View):
+class DataExportView(UnconfirmedAllowedMixin, LoginRequiredMixin, View):
     """Download everything Offbrand holds about the member, as one JSON file."""
 
     def get(self, request):
@@ -530,7 +538,7 @@ class DataExportView(LoginRequiredMixin, View):
         return response
 
 
-class AccountDeleteView(RecentAuthRequiredMixin, FormView):
+class AccountDeleteView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, FormView):
     template_name = "accounts/account_delete.html"
     form_class = AccountDeleteForm
 

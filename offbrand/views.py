@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django.views.static import serve
 
+from accounts.mixins import UnconfirmedAllowedMixin, allow_unconfirmed
 from accounts.models import ROLE_TABLE
 from social import selectors
 from social.views import FeedView
@@ -19,7 +20,7 @@ from social.views import FeedView
 logger = logging.getLogger(__name__)
 
 
-class IndexView(TemplateView):
+class IndexView(UnconfirmedAllowedMixin, TemplateView):
     """Signed-in members land on their feed; visitors on what Offbrand is, with recent posts."""
 
     template_name = "index.html"
@@ -44,6 +45,7 @@ class IndexView(TemplateView):
         return super().get_context_data(recent_posts=selectors.recent_public_posts(), **kwargs)
 
 
+@allow_unconfirmed
 @never_cache
 def healthz(request):
     """200 while the database answers, 503 when it does not (for load balancers)."""
@@ -56,6 +58,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+@allow_unconfirmed
 def media(request, path):
     """Uploaded files from local storage (generated names only; sent with nosniff)."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)

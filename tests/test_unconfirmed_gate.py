@@ -42,3 +42,27 @@ def test_a_mistyped_address_can_be_fixed_before_confirming(client, unconfirmed, 
     unconfirmed.refresh_from_db()
     assert unconfirmed.email == "right@example.com"
     assert unconfirmed.confirmed
+
+
+@pytest.mark.urls("tests.guard_urls")
+@pytest.mark.parametrize(
+    ("path", "opens"),
+    [
+        ("/guard/unconfirmed/class/", True),
+        ("/guard/unconfirmed/function/", True),
+        ("/guard/unconfirmed/closed/", False),
+    ],
+)
+def test_the_view_declares_whether_unconfirmed_members_may_use_it(client, unconfirmed, path, opens):
+    client.force_login(unconfirmed)
+    response = client.get(path)
+    if opens:
+        assert response.status_code == 200
+    else:
+        assert response["Location"] == "/accounts/unconfirmed/"
+
+
+def test_own_profile_is_open_but_not_anothers(client, unconfirmed, member):
+    client.force_login(unconfirmed)
+    assert client.get(f"/users/{unconfirmed.username}/").status_code == 200
+    assert client.get(f"/users/{member.username}/")["Location"] == "/accounts/unconfirmed/"
