@@ -97,9 +97,11 @@
     form.submit();
   };
 
+  // A conditional request waits quietly for the member to pick a passkey in the
+  // username field's suggestions: its failures are not theirs to read about.
   const start = (form, mediation) =>
     ask(form, mediation).catch((error) => {
-      if (error.name !== "AbortError") say(form, explain(error));
+      if (error.name !== "AbortError" && mediation !== "conditional") say(form, explain(error));
     });
 
   document.addEventListener("DOMContentLoaded", () => {

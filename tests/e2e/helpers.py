@@ -205,4 +205,4 @@ def sign_in(page: Page, login: str, password: str, *, remember: bool = False) ->
     page.get_by_label(label("Password")).fill(password)
     if remember:
         page.get_by_label(label("Remember me")).check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()

@@ -20,7 +20,7 @@ def test_lockout_after_five_wrong_passwords(page: Page, watch):
     for attempt in range(1, ATTEMPTS + 1):
         page.get_by_label(label("Username or email")).fill("lena")
         page.get_by_label(label("Password")).fill(f"not my password {attempt}")
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("alert").filter(has_text=NO_MATCH)).to_be_visible()
         expect(page.get_by_text("Welcome back")).to_have_count(0)
         if attempt == 1:
@@ -33,7 +33,7 @@ def test_lockout_after_five_wrong_passwords(page: Page, watch):
     with page.expect_response(
         lambda response: response.request.method == "POST" and response.url.endswith(LOGIN)
     ) as answer:
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     assert answer.value.status == 429
     assert answer.value.headers["retry-after"] == "300"
     expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
