@@ -8,13 +8,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import post_migrate
 
-        from accounts import receivers
+        from accounts import checks, receivers  # noqa: F401 (checks register themselves)
 
-        # Every failed sign-in, from any form (ours or the admin's), counts.
-        user_login_failed.connect(
-            receivers.count_failed_login, dispatch_uid="offbrand.login_failed"
+        post_migrate.connect(
+            receivers.create_cache_table, sender=self, dispatch_uid="offbrand.cache_table"
         )
         user_logged_in.connect(receivers.on_sign_in, dispatch_uid="offbrand.sign_in")
         user_logged_out.connect(receivers.on_sign_out, dispatch_uid="offbrand.sign_out")

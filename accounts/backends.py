@@ -1,9 +1,12 @@
-"""Sign in with a username or an email address; permissions from the role."""
+"""Sign in with a username or an email address, on the sign-in budget; permissions
+from the role."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 
+from accounts import ratelimits, services
 from accounts.models import Permission
 
 
@@ -25,12 +28,23 @@ class UsernameOrEmailBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        user = User.objects.get_by_login(username)
+        # Every path that signs in with a password (our form, the admin's, any
+        # later one) comes through here: the attempt is counted before the
+        # password is checked (`accounts.ratelimits`, the sign-in budget).
+        key, user = services.login_target(username)
+        attempt = ratelimits.account_attempt(
+            request, account_key=key, user_pk=user.pk if user else None
+        )
+        if not attempt.allowed:
+            raise PermissionDenied  # authenticate() stops; the middleware answers 429
         if user is None:
             # Hash anyway, so an unknown name takes as long as a wrong password.
             User().set_password(password)
             return None
         if user.check_password(password):
+            # The browser is trusted once signed in (`receivers.on_sign_in`):
+            # after the second factor, for members who have one.
+            attempt.succeeded()
             return user
         return None
 

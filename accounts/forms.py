@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from accounts import services
 from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
 from accounts.models import USERNAME_TAKEN, User, iexact
@@ -108,8 +109,9 @@ class EmailChangeForm(forms.Form):
         help_text="To make sure it's you.",
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, request=None, **kwargs):
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_new_email(self):
@@ -122,11 +124,32 @@ class EmailChangeForm(forms.Form):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not current_password_is_right(self.request, self.user, password):
             raise forms.ValidationError(
                 "Your password was entered incorrectly.", code="password_incorrect"
             )
         return password
+
+
+def current_password_is_right(request, user, password: str) -> bool:
+    """A "current password" field, checked on the account's sign-in budget
+    (a refusal becomes the sign-in 429 through `SignInBudgetMiddleware`)."""
+    checked = services.account_password_check(request=request, user=user, password=password)
+    return checked == services.PasswordCheck.RIGHT
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not current_password_is_right(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class ProfileForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
+from accounts import ratelimits
 from accounts.flows import usersessions
 from accounts.mixins import allows_unconfirmed
 from accounts.models import AnonymousVisitor, User
@@ -134,4 +135,24 @@ class PrivatePagesMiddleware:
             patch_vary_headers(response, ("Cookie",))
             if not response.has_header("Cache-Control"):
                 patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class SignInBudgetMiddleware:
+    """The HTTP side of the sign-in budget (`accounts.ratelimits`), for every view.
+
+    A view whose request met a refused attempt (a sign-in form, the admin's,
+    a "current password" field) answers the one sign-in 429, whatever it
+    rendered; a browser that just proved the password gets its device cookie.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        refusal = ratelimits.signin_refusal(request)
+        if refusal is not None:
+            response = ratelimits.too_many_requests(request, refusal)
+        ratelimits.set_device_cookie(request, response)
         return response

@@ -69,6 +69,9 @@ class RateLimitMixin:
             refusal = ratelimits.first_refusal(
                 ratelimits.hit(name, self.rate_limit_key(scope))
                 for name, scope in self.rate_limits.items()
+                # A member-keyed limit means nothing for a visitor (every one
+                # would share "user:None"); the view's own guard turns them away.
+                if scope != "user" or request.user.is_authenticated
             )
             if refusal:
                 return ratelimits.too_many_requests(request, refusal)
@@ -76,7 +79,7 @@ class RateLimitMixin:
 
     def rate_limit_key(self, scope: str) -> str:
         if scope == "ip":
-            return ratelimits.client_ip(self.request)
+            return ratelimits.client_key(self.request)
         if scope == "user":
             return f"user:{self.request.user.pk}"
         return self.request.POST.get(scope, "").strip()

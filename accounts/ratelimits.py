@@ -1,16 +1,55 @@
-"""Rate limits on account actions, counted in the cache so they hold across workers.
+"""Rate limits on account actions, counted in the shared cache.
 
-Each limit allows `count` attempts per `period` seconds for one key (an IP
-address, an account, an email address), counted from the first attempt. When the cache is
+Each limit allows `count` attempts per `period` seconds for one key (a client
+network, an account, an email address), counted from the first attempt. A
+counter is incremented atomically *before* the action it guards, so N
+simultaneous attempts get at most `count` through. When the cache is
 unreachable the limiter fails closed: the action is refused with a clear
 message rather than left open to brute force.
+
+The sign-in budget
+------------------
+Every check of an account's secret -- the sign-in form, the admin's sign-in,
+the "current password" of the password-change and email-change forms,
+re-authentication, and second factors -- draws on one per-account budget
+through `account_attempt()`, following OWASP's "Slow Down Online Guessing
+Attacks with Device Cookies":
+
+- a browser that signed in to the account before carries a signed device
+  cookie (`trust_device()`); its guesses count per (account, device), so
+  failures from elsewhere never lock the owner out there;
+- every other browser shares one budget per account (`signin_account`);
+- every attempt also counts per client network (`signin_ip`: an IPv4
+  address, or an IPv6 /64).
+
+So a stranger gets at most 10 guesses per 15 minutes on an account, 40 an
+hour, whatever their addresses. Every sign-in refusal answers the same 429,
+with `Retry-After` set to the window (900 s), whichever counter refused.
+
+Use it for any new secret (a TOTP code, a recovery code)::
+
+    attempt = ratelimits.account_attempt(request, account_key=f"user:{user.pk}",
+                                         user_pk=user.pk)
+    if not attempt.allowed:
+        return ratelimits.too_many_requests(request, attempt.verdict)
+    if secret_is_right:
+        attempt.succeeded()          # gives the attempt back
+        ratelimits.trust_device(request, user)   # after a full sign-in only
+
+A refused attempt is also recorded on the request, and
+`accounts.middleware.SignInBudgetMiddleware` turns the response of any view
+that met it into that 429, so a form that only saw "wrong password" (Django's
+`authenticate()` returns None when a backend refuses) answers alike.
 """
 
 import hashlib
+import ipaddress
 import logging
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.shortcuts import render
 
@@ -23,13 +62,22 @@ class Limit:
     period: int  # seconds
 
 
+SIGN_IN_WINDOW = 15 * 60
+
 # django-allauth's defaults are the reference for these figures.
 LIMITS = {
-    "login_failed_account": Limit(5, 300),
-    "login_failed_ip": Limit(10, 60),
+    # The sign-in budget: attempts, counted before the secret is checked;
+    # a right answer gives its attempt back. One window for all three, so
+    # their 429s are alike.
+    "signin_ip": Limit(30, SIGN_IN_WINDOW),
+    "signin_account": Limit(10, SIGN_IN_WINDOW),
+    "signin_device": Limit(10, SIGN_IN_WINDOW),
     "signup_ip": Limit(20, 60),
     "password_reset_ip": Limit(20, 60),
     "password_reset_email": Limit(5, 300),
+    # "Someone tried to register with your address" mails, per address.
+    "registration_notice_email": Limit(3, 3600),
+    "profile_edit_user": Limit(10, 60),
     "confirm_resend_ip": Limit(10, 60),
     "confirm_resend_user": Limit(1, 180),
     "email_change_ip": Limit(10, 60),
@@ -60,6 +108,24 @@ def client_ip(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_key(request) -> str:
+    """The rate-limit key of the client: its IPv4 address, or its IPv6 /64.
+
+    One IPv6 subscriber holds a whole /64 (2^64 addresses), so counting per
+    address would let them rotate forever.
+    """
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _cache_key(name: str, key: str) -> str:
@@ -98,6 +164,16 @@ def hit(name: str, key: str) -> Verdict:
     return Verdict(allowed=True)
 
 
+def give_back(name: str, key: str) -> None:
+    """Undo one counted attempt (it turned out to be the owner's)."""
+    try:
+        cache.decr(_cache_key(name, key))
+    except ValueError:  # the window ended meanwhile
+        pass
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; could not give back %s", name)
+
+
 def clear(name: str, key: str) -> None:
     try:
         cache.delete(_cache_key(name, key))
@@ -120,3 +196,111 @@ def too_many_requests(request, verdict: Verdict):
     )
     response["Retry-After"] = str(verdict.retry_after)
     return response
+
+
+# --- The sign-in budget ---------------------------------------------------------
+
+DEVICE_COOKIE = "offbrand_device"
+DEVICE_SALT = "offbrand.ratelimits.device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+DEVICE_ACCOUNTS = 5  # accounts one browser is remembered for
+REFUSAL_ATTRIBUTE = "offbrand_signin_refusal"
+DEVICE_ATTRIBUTE = "offbrand_device_cookie"
+
+
+def _devices(request) -> dict[str, str]:
+    """{account pk: nonce} from the browser's signed device cookie."""
+    raw = getattr(request, "COOKIES", {}).get(DEVICE_COOKIE) if request is not None else None
+    if not raw:
+        return {}
+    try:
+        data = signing.loads(raw, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    except signing.BadSignature:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(pk): str(nonce) for pk, nonce in data.items()}
+
+
+def device_nonce(request, user_pk) -> str | None:
+    """This browser's nonce for the account, if it signed in to it before."""
+    if user_pk is None:
+        return None
+    pending = getattr(request, DEVICE_ATTRIBUTE, None)
+    devices = pending[1] if pending else _devices(request)
+    return devices.get(str(user_pk))
+
+
+def trust_device(request, user) -> None:
+    """Remember this browser for `user` (it just proved the password, or the
+    mailbox). The middleware writes the cookie on the response."""
+    if request is None:
+        return
+    devices = getattr(request, DEVICE_ATTRIBUTE, (None, None))[1] or _devices(request)
+    nonce = devices.pop(str(user.pk), None) or secrets.token_urlsafe(16)
+    devices[str(user.pk)] = nonce  # most recent last
+    devices = dict(list(devices.items())[-DEVICE_ACCOUNTS:])
+    setattr(request, DEVICE_ATTRIBUTE, (signing.dumps(devices, salt=DEVICE_SALT), devices))
+
+
+def set_device_cookie(request, response) -> None:
+    pending = getattr(request, DEVICE_ATTRIBUTE, None)
+    if pending:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            pending[0],
+            max_age=DEVICE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+@dataclass
+class Attempt:
+    """One counted guess at an account's secret."""
+
+    verdict: Verdict
+    counted: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict.allowed
+
+    def succeeded(self) -> None:
+        """The secret was right: the owner's attempt does not use up the budget."""
+        for name, key in self.counted:
+            give_back(name, key)
+        self.counted = []
+
+
+def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
+    """Count one guess at the account `account_key` before it is checked.
+
+    `account_key` names the account (`f"user:{pk}"`, or a normalised name no
+    account has, so unknown names are limited alike); `user_pk` lets a browser
+    that signed in to that account before use its own budget. A refused
+    attempt is recorded on the request for `SignInBudgetMiddleware`.
+    """
+    checks = []
+    if request is not None:
+        checks.append(("signin_ip", client_key(request)))
+    nonce = device_nonce(request, user_pk)
+    if nonce:
+        checks.append(("signin_device", f"{account_key}:{nonce}"))
+    else:
+        checks.append(("signin_account", account_key))
+    attempt = Attempt(verdict=Verdict(allowed=True))
+    for name, key in checks:
+        verdict = hit(name, key)
+        attempt.counted.append((name, key))
+        if not verdict.allowed:
+            attempt.verdict = verdict
+            if request is not None:
+                setattr(request, REFUSAL_ATTRIBUTE, verdict)
+            break
+    return attempt
+
+
+def signin_refusal(request) -> Verdict | None:
+    return getattr(request, REFUSAL_ATTRIBUTE, None)

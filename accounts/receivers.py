@@ -1,20 +1,25 @@
 """Signal receivers: connected in `AccountsConfig.ready`."""
 
-from accounts import services
+from accounts import ratelimits
 from accounts.flows import reauthentication, usersessions
 
 
-def count_failed_login(sender, credentials, request=None, **kwargs):
-    services.login_failed(request, credentials.get("username") or "")
-
-
 def on_sign_in(sender, request, user, **kwargs):
-    """Signing in is a fresh password (or factor) check; the session gets its row."""
+    """Signing in is a fresh password (or factor) check; the session gets its row;
+    the browser, once fully signed in (second factor included), is trusted."""
     if request is not None and hasattr(request, "session"):
         reauthentication.reauth_record(request)
         usersessions.user_session_signed_in(request)
+        ratelimits.trust_device(request, user)
 
 
 def on_sign_out(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         usersessions.user_session_forget(request.session.session_key)
+
+
+def create_cache_table(sender, using, **kwargs):
+    """`migrate` (hence `deploy`) creates the database cache's table when one is configured."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -123,6 +123,9 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
 
 def _registration_on_taken_email(email: str, request) -> Registration:
     owner = User.objects.filter(iexact("email", email)).first()
+    if not ratelimits.hit("registration_notice_email", owner.email).allowed:
+        # The owner heard of it a moment ago: a few notices an hour, not a flood.
+        return Registration(user=None, email_sent=True)
     sent = send_email(
         "registration_attempt",
         to=owner.email,
@@ -189,60 +192,43 @@ def user_confirm_email(*, token: str) -> LinkOutcome:
     return LinkOutcome.DONE
 
 
-# --- Sign-in limits ------------------------------------------------------------
+# --- The sign-in budget (accounts.ratelimits) ---------------------------------
 
 
-def _login_account_key(identifier: str) -> str:
-    """One key per account, whether named by username or email, in any case.
-
-    Runs before the form is validated: text no account could have (empty,
-    too long, a NUL byte) is keyed as it is, without a query.
-    """
-    # Normalised as the sign-in form does (NFKC), so "ａlice" shares alice's key.
-    identifier = UsernameField(max_length=254).to_python(identifier).strip()
-    plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
-    user = User.objects.get_by_login(identifier) if plausible else None
-    return _account_key(user) if user else f"name:{identifier.casefold()}"
-
-
-def _account_key(user: User) -> str:
+def account_key(user: User) -> str:
+    """The key of an account in the sign-in budget, whatever name it was given as."""
     return f"user:{user.pk}"
 
 
-def login_refusal(request, identifier: str) -> ratelimits.Verdict | None:
-    """Why a sign-in attempt may not even be checked (locked account or address)."""
-    return ratelimits.first_refusal(
-        [
-            ratelimits.peek("login_failed_account", _login_account_key(identifier)),
-            ratelimits.peek("login_failed_ip", ratelimits.client_ip(request)),
-        ]
-    )
+def login_target(identifier: str) -> tuple[str, User | None]:
+    """The budget key and the member a sign-in names (by username or email, any case).
+
+    Text no account could have (empty, too long, a NUL byte) is keyed as it
+    is, without a query; an unknown name gets its own key, limited alike.
+    """
+    # Normalised as the sign-in form does (NFKC), so "ａlice" shares alice's key.
+    identifier = UsernameField(max_length=254).to_python(identifier or "").strip()
+    plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
+    user = User.objects.get_by_login(identifier) if plausible else None
+    return (account_key(user) if user else f"name:{identifier.casefold()}"), user
 
 
-def login_failed(request, identifier: str) -> None:
-    ratelimits.hit("login_failed_account", _login_account_key(identifier))
-    if request is not None:
-        ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
+class PasswordCheck(StrEnum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    LIMITED = "limited"  # the account's sign-in budget is used up: not checked
 
 
-def account_login_refusal(request, user: User) -> ratelimits.Verdict | None:
-    """The sign-in budget of a known account (and of the address asking)."""
-    return ratelimits.first_refusal(
-        [
-            ratelimits.peek("login_failed_account", _account_key(user)),
-            ratelimits.peek("login_failed_ip", ratelimits.client_ip(request)),
-        ]
-    )
-
-
-def account_login_failed(request, user: User) -> None:
-    """A wrong password for a known account (e.g. when re-authenticating)."""
-    ratelimits.hit("login_failed_account", _account_key(user))
-    ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
-
-
-def login_lock_clear(user: User) -> None:
-    ratelimits.clear("login_failed_account", _account_key(user))
+def account_password_check(*, request, user: User, password: str) -> PasswordCheck:
+    """Check a signed-in member's password ("current password" fields,
+    re-authentication) on the same per-account budget as signing in."""
+    attempt = ratelimits.account_attempt(request, account_key=account_key(user), user_pk=user.pk)
+    if not attempt.allowed:
+        return PasswordCheck.LIMITED
+    if user.check_password(password):
+        attempt.succeeded()
+        return PasswordCheck.RIGHT
+    return PasswordCheck.WRONG
 
 
 # --- Credentials ---------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts import ratelimits, services
 from accounts.mfa import flows as mfa_flows
 from accounts.mfa import services as mfa_services
 
@@ -48,10 +47,6 @@ class OffbrandAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         """Django's `AdminSite.login`, through `AdminLoginView`."""
-        if request.method == "POST":
-            refusal = services.login_refusal(request, request.POST.get("username", ""))
-            if refusal:
-                return ratelimits.too_many_requests(request, refusal)
         redirect_url = auth_views.LoginView().get_redirect_url(request) or reverse(
             "admin:index", current_app=self.name
         )

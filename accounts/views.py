@@ -29,6 +29,7 @@ from accounts.forms import (
     LoginForm,
     MemberAdminForm,
     ModerationForm,
+    PasswordChangeForm,
     PasswordResetForm,
     ProfileForm,
     ReauthenticateForm,
@@ -186,12 +187,6 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
 
-    def post(self, request, *args, **kwargs):
-        refusal = services.login_refusal(request, request.POST.get("username", ""))
-        if refusal:
-            return ratelimits.too_many_requests(request, refusal)
-        return super().post(request, *args, **kwargs)
-
     def get_context_data(self, **kwargs):
         options, token = mfa_services.passkey_authentication_options()
         return super().get_context_data(passkey_options=options, passkey_token=token, **kwargs)
@@ -247,7 +242,11 @@ class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectUR
 class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.PasswordChangeView):
     rate_limits = {"password_change_ip": "ip", "password_change_user": "user"}
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("index")
+
+    def get_form_kwargs(self):
+        return {"request": self.request, **super().get_form_kwargs()}
 
     def form_valid(self, form):
         # Not form.save(): that writes the whole row loaded at the start of
@@ -307,7 +306,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
                 proves_mailbox=True,
             )
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
-        services.login_lock_clear(locked)
+        # Following the emailed link proved the mailbox: this browser gets its
+        # own sign-in budget, so a stranger's guesses cannot keep it out.
+        ratelimits.trust_device(self.request, locked)
         return redirect(self.get_success_url())
 
 
@@ -321,7 +322,7 @@ class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimi
     form_class = EmailChangeForm
 
     def get_form_kwargs(self):
-        return {"user": self.request.user, **super().get_form_kwargs()}
+        return {"user": self.request.user, "request": self.request, **super().get_form_kwargs()}
 
     def form_valid(self, form):
         new_email = form.cleaned_data["new_email"]

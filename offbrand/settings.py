@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SignInBudgetMiddleware",
     "accounts.middleware.UnconfirmedGateMiddleware",
     "accounts.middleware.LastSeenMiddleware",
     "accounts.middleware.UserSessionMiddleware",
@@ -102,16 +103,24 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Transactions take the write lock when they begin (and wait up to 20 s
+    # for it), so concurrent workers queue instead of failing with "database
+    # is locked" when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast while PostgreSQL is down, so pages answer 503 within seconds.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
+# Without a cache URL: Django's database cache in the site's own database
+# (table created by `migrate`), so rate limits are shared by every worker;
+# offbrand/cache.py makes its counting exact.
 CACHES = {
     "default": env.cache_url_config(_cache_url)
     if _cache_url
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "offbrand.cache.DatabaseCache", "LOCATION": "offbrand_cache"}
 }
 
 # Sessions live in the database alone: a logout deletes one row, and no

@@ -187,3 +187,35 @@ def test_parallel_seed_roles_gives_every_roleless_member_the_default_role(roles)
     assert [outcome for outcome in outcomes if outcome is not None] == []
     assert not User.objects.filter(role__isnull=True).exists()
     assert Role.objects.filter(default=True).count() == 1
+
+
+GUESSES = 40
+
+
+def test_simultaneous_wrong_guesses_check_at_most_the_limit(server, member, monkeypatch):
+    """Counted before the password is checked: 40 guesses at once, 10 checked."""
+    checked = []
+    original = User.check_password
+    monkeypatch.setattr(
+        User, "check_password", lambda user, raw: checked.append(raw) or original(user, raw)
+    )
+    pairs = []
+    for _ in range(GUESSES):  # each browser gets its CSRF pair before the race
+        browser = Client(server.url, timeout=60)
+        pairs.append((browser, browser.csrf_pair()))
+
+    def guess(index, barrier):
+        browser, (_, token) = pairs[index]
+        barrier.wait()
+        return browser.post(
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": token, "username": member.username, "password": f"no{index}"},
+        )
+
+    replies = run_together(GUESSES, guess)
+    assert not [reply for reply in replies if isinstance(reply, Exception)]
+    limit = LIMITS["signin_account"].count
+    assert len(checked) <= limit
+    assert sorted(reply.status for reply in replies) == [200] * len(checked) + [429] * (
+        GUESSES - len(checked)
+    )

@@ -148,3 +148,14 @@ def test_env_example_copied_to_env_gives_a_working_local_site(tmp_path):
     )
     served = run(["-c", script], **env)
     assert served.stdout.split()[-2:] == ["200", "200"], served.stdout + served.stderr
+
+
+def test_check_deploy_warns_when_the_cache_is_per_process():
+    result = run(
+        ["manage.py", "check", "--deploy"],
+        **PRODUCTION,
+        REDIS_URL=None,
+        CACHE_URL="locmemcache://",
+    )
+    assert "offbrand.W001" in result.stdout + result.stderr
+    assert "per process" in result.stdout + result.stderr

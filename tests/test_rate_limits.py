@@ -1,4 +1,6 @@
-"""Brute-force limits: 429 with a time to come back, shared by every name for an account."""
+"""Brute-force limits: 429 with a time to come back; the sign-in budget of each account."""
+
+import re
 
 import pytest
 from django.core import mail
@@ -15,21 +17,111 @@ def fail(client, username, times, ip="10.0.0.1"):
         client.post(LOGIN, {"username": username, "password": "wrong guess"}, REMOTE_ADDR=ip)
 
 
-def test_five_failures_lock_the_account_under_every_name(client, member, password):
-    fail(client, "alice", 2, ip="10.0.0.1")
-    fail(client, "ALICE", 2, ip="10.0.0.2")
-    fail(client, "Alice@Example.com", 1, ip="10.0.0.3")
+def stranger(times, username="alice", first_ip=1):
+    """Wrong guesses from `times` browsers on `times` addresses, none seen before."""
+    for n in range(times):
+        fail(Client(), username, 1, ip=f"198.51.{(first_ip + n) // 250}.{(first_ip + n) % 250}")
+
+
+def trusted_browser(member, password) -> Client:
+    """The owner's browser: signed in once (it gets the device cookie), then out."""
+    browser = Client()
+    assert (
+        browser.post(LOGIN, {"username": member.username, "password": password}).status_code == 302
+    )
+    assert ratelimits.DEVICE_COOKIE in browser.cookies
+    browser.post("/accounts/logout/")
+    return browser
+
+
+def test_ten_failures_lock_the_account_for_new_browsers_under_every_name(member, password):
+    stranger(4, "alice")
+    stranger(3, "ALICE", first_ip=10)
+    stranger(3, "Alice@Example.com", first_ip=20)
     response = Client().post(
         LOGIN, {"username": "alice@example.com", "password": password}, REMOTE_ADDR="10.0.0.9"
     )
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
     assert int(response["Retry-After"]) > 0
-    assert "_auth_user_id" not in client.session
 
 
-def test_ten_failures_from_one_address_lock_that_address(client, roles):
-    for n in range(10):
+def test_a_stranger_cannot_lock_the_owner_out_of_a_browser_they_used_before(member, password):
+    owner = trusted_browser(member, password)
+    stranger(60)  # from sixty addresses: far past the lock for new browsers
+    assert Client().post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    response = owner.post(LOGIN, {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(member.pk)
+
+
+def test_a_trusted_browser_has_its_own_budget_and_new_browsers_keep_theirs(member, password):
+    owner = trusted_browser(member, password)
+    fail(owner, "alice", 10, ip="10.0.0.2")
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    # The owner's slips did not use up what other browsers may try.
+    assert Client().post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+
+
+def test_a_forged_or_borrowed_device_cookie_buys_no_guesses(member, password, roles):
+    from tests.factories import UserFactory
+
+    bob = UserFactory(username="bob", email="bob@example.com")
+    bobs_browser = trusted_browser(bob, password)
+    stranger(10)
+    # Bob's device cookie is for bob, a tampered one for nobody.
+    assert bobs_browser.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    forged = Client()
+    forged.cookies[ratelimits.DEVICE_COOKIE] = bobs_browser.cookies[
+        ratelimits.DEVICE_COOKIE
+    ].value.replace(str(bob.pk), str(member.pk), 1)
+    assert forged.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+
+
+def test_guesses_per_account_are_bounded_whatever_the_addresses(member, monkeypatch):
+    checked = []
+    original = type(member).check_password
+    monkeypatch.setattr(
+        type(member), "check_password", lambda user, raw: checked.append(raw) or original(user, raw)
+    )
+    stranger(100)
+    limit = ratelimits.LIMITS["signin_account"]
+    assert len(checked) == limit.count  # 10 per 15 minutes: 40 an hour
+    assert 3600 // limit.period * limit.count == 40
+
+
+def test_a_locked_account_answers_exactly_like_a_locked_address(member, roles):
+    stranger(10)  # alice is locked for new browsers
+    locked_account = Client().post(
+        LOGIN, {"username": "alice", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+    )
+    fail(Client(), "nobody-at-all", 30, ip="10.7.7.7")  # this address is used up
+    locked_address = Client().post(
+        LOGIN, {"username": "carol", "password": "x"}, REMOTE_ADDR="10.7.7.7"
+    )
+    assert locked_account.status_code == locked_address.status_code == 429
+    assert locked_account["Retry-After"] == locked_address["Retry-After"]
+    strip = lambda response: re.sub(  # noqa: E731
+        r'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"', "", response.content.decode()
+    )
+    assert strip(locked_account) == strip(locked_address)
+
+
+def test_ipv6_clients_are_counted_per_64_network(roles):
+    for n in range(30):
+        fail(Client(), f"someone{n}", 1, ip=f"2001:db8:1:2::{n + 1:x}")
+    rotated = Client().post(
+        LOGIN, {"username": "x", "password": "y"}, REMOTE_ADDR="2001:db8:1:2:ffff:1:2:3"
+    )
+    assert rotated.status_code == 429
+    neighbour = Client().post(
+        LOGIN, {"username": "x", "password": "y"}, REMOTE_ADDR="2001:db8:1:3::1"
+    )
+    assert neighbour.status_code == 200
+
+
+def test_thirty_failures_from_one_address_lock_that_address(client, roles):
+    for n in range(30):
         fail(client, f"someone{n}", 1, ip="10.0.0.5")
     blocked = client.post(LOGIN, {"username": "x", "password": "y"}, REMOTE_ADDR="10.0.0.5")
     assert blocked.status_code == 429
@@ -38,7 +130,7 @@ def test_ten_failures_from_one_address_lock_that_address(client, roles):
 
 
 def test_spoofed_forwarded_for_does_not_reset_the_limit(client, roles):
-    for n in range(10):
+    for n in range(30):
         client.post(
             LOGIN,
             {"username": f"u{n}", "password": "y"},
@@ -60,21 +152,94 @@ def test_trusted_proxy_count_takes_the_client_from_forwarded_for(rf, settings):
     assert ratelimits.client_ip(request) == "203.0.113.5"
 
 
-def test_the_admin_login_is_covered_too(client, administrator, password):
-    for _ in range(5):
-        client.post("/admin/login/", {"username": "boss", "password": "wrong"})
-    response = client.post("/admin/login/", {"username": "boss", "password": password})
+def test_the_admin_sign_in_draws_on_the_same_budget(administrator, password):
+    for n in range(5):
+        Client().post(
+            "/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR=f"10.1.0.{n}"
+        )
+    stranger(5, "boss@example.com")
+    response = Client().post("/admin/login/", {"username": "boss", "password": password})
     assert response.status_code == 429
+    assert Client().post(LOGIN, {"username": "boss", "password": password}).status_code == 429
 
 
-def test_a_password_reset_clears_the_lock(client, member, password):
-    fail(client, "alice", 5)
-    assert client.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
-    client.post("/accounts/password/reset/", {"email": member.email})
-    set_url = client.get(path_of(links_in(mail.outbox[0])[0]), follow=True).redirect_chain[-1][0]
+@pytest.mark.parametrize(
+    ("url", "field", "extra"),
+    [
+        (
+            "/accounts/password/change/",
+            "old_password",
+            {"new_password1": "n3w passphrase!", "new_password2": "n3w passphrase!"},
+        ),
+        ("/accounts/email/change/", "password", {"new_email": "elsewhere@example.com"}),
+    ],
+)
+def test_current_password_fields_draw_on_the_sign_in_budget(
+    member, password, url, field, extra, settings, monkeypatch
+):
+    """A stolen session cannot guess the password faster than the sign-in form."""
+    # The forms' own per-member limits are lifted, to see the sign-in budget alone.
+    for name in ("password_change_user", "email_change_user", "email_change_ip"):
+        monkeypatch.setitem(ratelimits.LIMITS, name, ratelimits.Limit(100, 60))
+    settings.OFFBRAND_REAUTH_SECONDS = 10**6
+    thief = Client()
+    thief.force_login(member)
+    session = thief.session
+    session["_offbrand_authenticated_at"] = int(__import__("time").time())
+    session.save()
+    for n in range(10):
+        thief.post(url, {field: f"guess {n}", **extra}, REMOTE_ADDR=f"10.2.0.{n}")
+    assert thief.post(url, {field: password, **extra}).status_code == 429
+    assert Client().post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+
+
+def test_a_password_reset_lets_its_browser_in_while_strangers_stay_locked(member, password):
+    stranger(10)
+    owner = Client()
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    owner.post("/accounts/password/reset/", {"email": member.email})
+    set_url = owner.get(path_of(links_in(mail.outbox[0])[0]), follow=True).redirect_chain[-1][0]
     new = "fresh passphrase 2026"
-    client.post(set_url, {"new_password1": new, "new_password2": new})
-    assert client.post(LOGIN, {"username": "alice", "password": new}).status_code == 302
+    owner.post(set_url, {"new_password1": new, "new_password2": new})
+    assert owner.post(LOGIN, {"username": "alice", "password": new}).status_code == 302
+    # The lock for other browsers was not lifted for a stranger to go on guessing.
+    assert Client().post(LOGIN, {"username": "alice", "password": new}).status_code == 429
+
+
+def test_a_member_keyed_limit_never_counts_anonymous_requests(rf, roles):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.views import View
+
+    from accounts.mixins import RateLimitMixin
+
+    class Guarded(RateLimitMixin, View):
+        rate_limits = {"password_change_user": "user"}
+
+        def post(self, request):
+            return HttpResponse("ok")
+
+    for n in range(20):
+        request = rf.post("/", REMOTE_ADDR=f"10.3.0.{n}")
+        request.user = AnonymousUser()
+        assert Guarded.as_view()(request).status_code == 200
+    assert ratelimits.peek("password_change_user", "user:None").allowed
+
+
+def test_sign_up_notices_to_a_taken_address_are_few_per_hour(member, settings):
+    for n in range(10):
+        Client().post(
+            "/accounts/register/",
+            {
+                "email": member.email,
+                "username": f"taker{n}",
+                "password1": "a sturdy passphrase 9",
+                "password2": "a sturdy passphrase 9",
+            },
+            REMOTE_ADDR=f"10.4.0.{n}",
+        )
+    notices = [m for m in mail.outbox if m.to == [member.email]]
+    assert len(notices) == ratelimits.LIMITS["registration_notice_email"].count == 3
 
 
 @pytest.mark.parametrize(
@@ -107,19 +272,74 @@ def test_resend_and_email_change_are_limited_per_member(client, unconfirmed, mem
 def test_limiter_fails_closed_with_a_clear_message_when_the_cache_is_down(
     client, member, password, monkeypatch
 ):
-    def down(*args, **kwargs):
-        raise ConnectionError("cache down")
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache down")
 
-    monkeypatch.setattr(ratelimits.cache, "get", down)
+            return fail
+
+    monkeypatch.setattr(ratelimits, "cache", Down())
     response = client.post(LOGIN, {"username": "alice", "password": password})
     assert response.status_code == 429
     assert "Temporarily unavailable" in response.content.decode()
 
 
-def test_unicode_look_alikes_of_a_name_share_its_lock(client, member, password):
-    fail(client, "alice", 5)
+def test_unicode_look_alikes_of_a_name_share_its_lock(member, password):
+    stranger(10, "alice")
     # "ａlice" (full-width a) is "alice" once normalised, as the form does.
-    response = client.post(LOGIN, {"username": "\uff41lice", "password": password})
+    response = Client().post(LOGIN, {"username": "\uff41lice", "password": password})
     assert response.status_code == 429
-    fail(client, "\uff41lice", 1, ip="10.0.0.8")
-    assert client.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+
+
+# --- The embedded default: two gunicorn workers, one SQLite file ------------------
+
+
+@pytest.fixture(scope="module")
+def embedded_site(tmp_path_factory):
+    """The site as `deploy` leaves it with nothing but DEBUG off: SQLite, no Redis."""
+    from tests.servers import Deployment, Gunicorn
+
+    folder = tmp_path_factory.mktemp("embedded")
+    deployment = Deployment(
+        database_url=f"sqlite:///{folder / 'db.sqlite3'}", redis_url="", extra={"CACHE_URL": ""}
+    )
+    server = Gunicorn(deployment, workers=2)
+    try:
+        deployment.prepare()  # migrate creates the cache table too
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        deployment.destroy()
+
+
+def test_two_workers_on_the_embedded_default_share_exact_counts(embedded_site):
+    import threading
+
+    from tests.servers import MEMBER_USERNAME
+    from tests.servers import Client as Browser
+
+    browsers = [Browser(embedded_site.url, timeout=60) for _ in range(30)]
+    pairs = [browser.csrf_pair() for browser in browsers]
+    barrier = threading.Barrier(len(browsers), timeout=60)
+    replies = [None] * len(browsers)
+
+    def guess(index):
+        barrier.wait()
+        replies[index] = browsers[index].post(
+            LOGIN,
+            {
+                "csrfmiddlewaretoken": pairs[index][1],
+                "username": MEMBER_USERNAME,
+                "password": f"wrong {index}",
+            },
+        )
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [200] * 10 + [429] * 20, statuses

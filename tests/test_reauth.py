@@ -12,6 +12,7 @@ from django.test import Client, RequestFactory
 from accounts.flows.reauthentication import SESSION_KEY
 from accounts.mixins import recent_auth_required
 from accounts.models import EmailChangeRequest
+from accounts.ratelimits import LIMITS
 
 REAUTH = "/accounts/reauthenticate/"
 PASSWORD_CHANGE = "/accounts/password/change/"
@@ -74,9 +75,9 @@ def test_a_wrong_password_is_refused_and_keeps_the_check_stale(member_client):
 
 
 def test_wrong_passwords_draw_on_the_sign_in_budget(member_client, password):
-    """Five guesses through re-authentication lock the account's sign-in too."""
+    """Guesses through re-authentication use up the account's sign-in budget too."""
     age_the_check(member_client, 601)
-    for _ in range(5):
+    for _ in range(LIMITS["signin_account"].count):
         assert member_client.post(REAUTH, {"password": "a wrong guess"}).status_code == 200
     assert member_client.post(REAUTH, {"password": password}).status_code == 429
     fresh = Client(REMOTE_ADDR="198.51.100.7")

@@ -6,6 +6,7 @@ PostgreSQL cluster and a throwaway Redis on free ports of 127.0.0.1.
 
 import pytest
 
+from accounts.ratelimits import LIMITS
 from tests.servers import (
     MEMBER_PASSWORD,
     MEMBER_USERNAME,
@@ -47,7 +48,7 @@ def test_a_session_made_on_one_instance_is_signed_in_on_the_other(instances):
 
 def test_failed_sign_ins_lock_the_account_across_instances(instances):
     a, b = instances
-    for attempt in range(5):
+    for attempt in range(LIMITS["signin_account"].count):
         server = (a, b)[attempt % 2]
         reply = Client(server.url).sign_in(MEMBER_USERNAME, "not the password at all")
         assert reply.status == 200, f"attempt {attempt + 1} on {server.url}: {reply.status}"

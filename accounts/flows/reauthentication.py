@@ -43,11 +43,10 @@ def reauth_with_password(
     A wrong password here counts as a failed sign-in, so a stolen session
     cannot be used to guess the password faster than the sign-in form allows.
     """
-    refusal = services.account_login_refusal(request, user)
-    if refusal:
-        return ReauthOutcome.LIMITED, refusal
-    if not user.check_password(password):
-        services.account_login_failed(request, user)
+    checked = services.account_password_check(request=request, user=user, password=password)
+    if checked == services.PasswordCheck.LIMITED:
+        return ReauthOutcome.LIMITED, ratelimits.signin_refusal(request)
+    if checked == services.PasswordCheck.WRONG:
         return ReauthOutcome.WRONG_PASSWORD, None
     reauth_record(request)
     return ReauthOutcome.CONFIRMED, None

@@ -90,11 +90,9 @@ def passkey_login(request, user: User) -> None:
     services.login_finalize(request, user, remember=False)
 
 
-def factor_refusal(request, user: User) -> ratelimits.Verdict | None:
-    """Is this member's sign-in budget (or this address's) used up?"""
-    return services.account_login_refusal(request, user)
-
-
-def factor_failed(request, user: User) -> None:
-    """A wrong code counts against the same budget as a wrong password."""
-    services.account_login_failed(request, user)
+def factor_attempt(request, user: User) -> ratelimits.Attempt:
+    """Count a guess at a factor on the member's sign-in budget, before checking it:
+    a wrong code costs what a wrong password costs; a right one gives it back."""
+    return ratelimits.account_attempt(
+        request, account_key=services.account_key(user), user_pk=user.pk
+    )

@@ -53,29 +53,29 @@ class AuthenticateView(View):
 
     def post(self, request):
         user = self.pending.user
-        refusal = flows.factor_refusal(request, user)
-        if refusal:
-            return ratelimits.too_many_requests(request, refusal)
+        attempt = flows.factor_attempt(request, user)
+        if not attempt.allowed:
+            return ratelimits.too_many_requests(request, attempt.verdict)
         if "credential" in request.POST:
-            return self.post_passkey(user)
+            return self.post_passkey(user, attempt)
         form = CodeForm(request.POST)
         if not form.is_valid():
+            attempt.succeeded()  # nothing was checked
             return self.render(form)
         code = form.cleaned_data["code"]
         if form.is_totp:
             if services.totp_verify(user=user, code=code):
-                return self.complete()
+                return self.complete(attempt)
         else:
             left = services.recovery_code_use(user=user, code=code, request=request)
             if left is not None:
-                response = self.complete()
+                response = self.complete(attempt)
                 messages.warning(request, left_message(left))
                 return response
-        flows.factor_failed(request, user)
         form.add_error("code", WRONG_CODE)
         return self.render(form)
 
-    def post_passkey(self, user):
+    def post_passkey(self, user, attempt):
         form = PasskeyAnswerForm(self.request.POST)
         if not form.is_valid():
             messages.error(self.request, NO_ANSWER)
@@ -87,12 +87,12 @@ class AuthenticateView(View):
                 user=user,
             )
         except services.PasskeyError as error:
-            flows.factor_failed(self.request, user)
             messages.error(self.request, str(error))
             return redirect("mfa:authenticate")
-        return self.complete()
+        return self.complete(attempt)
 
-    def complete(self):
+    def complete(self, attempt):
+        attempt.succeeded()
         flows.login_complete(self.request, self.pending)
         return redirect(self.pending.next_url)
 
@@ -124,7 +124,8 @@ class PasskeyLoginView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        refusal = ratelimits.peek("login_failed_ip", ratelimits.client_ip(request))
+        # No account is named yet: the client network's share of the budget.
+        refusal = ratelimits.hit("signin_ip", ratelimits.client_key(request))
         if not refusal.allowed:
             return ratelimits.too_many_requests(request, refusal)
         form = PasskeyAnswerForm(request.POST)
@@ -136,13 +137,13 @@ class PasskeyLoginView(View):
                 credential=form.cleaned_data["credential"], token=form.cleaned_data["token"]
             )
         except services.PasskeyError as error:
-            ratelimits.hit("login_failed_ip", ratelimits.client_ip(request))
             messages.error(request, str(error))
             return redirect("accounts:login")
         user = passkey.user
         if not user.is_active:
             messages.error(request, suspension_message(user, "you can't sign in"))
             return redirect("accounts:login")
+        ratelimits.give_back("signin_ip", ratelimits.client_key(request))
         flows.login_abandon(request)
         flows.passkey_login(request, user)
         return redirect(self.next_url())
