@@ -125,7 +125,7 @@ def test_wrong_codes_use_up_the_accounts_sign_in_budget(client, member, password
     code, and the password form, are refused."""
     totp = enable_totp(member)
     password_step(client, "alice", password)
-    for _ in range(LIMITS["login_failed_account"].count):
+    for _ in range(LIMITS["signin_account"].count):
         assert client.post(SECOND_STEP, {"code": "123456"}).status_code == 400
     response = client.post(SECOND_STEP, {"code": totp.now()})
     assert response.status_code == 429
@@ -197,3 +197,15 @@ def test_one_code_sent_twice_at_once_works_exactly_once(roles):
     for worker in workers:
         worker.join()
     assert results.count(True) == 1
+
+
+def test_only_a_full_sign_in_makes_a_browser_trusted(client, member, password):
+    """A thief who knows the password gets no device budget of his own for codes."""
+    from accounts.ratelimits import DEVICE_COOKIE
+
+    totp = enable_totp(member)
+    password_step(client, "alice", password)
+    assert DEVICE_COOKIE not in client.cookies
+    client.post(SECOND_STEP, {"code": totp.now()})
+    assert signed_in_as(client) == str(member.pk)
+    assert DEVICE_COOKIE in client.cookies
