@@ -26,7 +26,7 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/offbrand_bench"
 
 os.environ.update(
     {
-        "DJANGO_SETTINGS_MODULE": "offbrand.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # installs the `members` command
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
         "DEBUG": "false",
         "SECRET_KEY": "bench-scale-not-secret-" + "x" * 40,

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Permission
 
@@ -21,11 +22,20 @@ REASON_MAX_LENGTH = 500
 class Follow(models.Model):
     """`follower` sees `followed`'s posts in their feed. Following is public."""
 
+    # No single-column indexes: the unique constraint and the list indexes below
+    # lead with these columns, and a planner offered a bare (follower) index
+    # would take it and sort, instead of reading the list in order.
     follower = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="following_set",
+        db_index=False,
     )
     followed = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="follower_set",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -58,6 +68,12 @@ class Hideable(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def html(self) -> SafeString:
+        """The body as rendered and sanitised by `social.markup` when it was written."""
+        # Safe: only services store body_html, always from markup.render (nh3).
+        return mark_safe(self.body_html)  # noqa: S308  # nosec B308 B703
+
     def visible_to(self, user) -> bool:
         """Hidden content is seen by its author and by moderators only."""
         if not self.hidden:
@@ -68,10 +84,14 @@ class Hideable(models.Model):
 
 
 class Post(Hideable):
+    # Indexed by (author, -id) below: a bare (author) index would tempt the
+    # planner into reading all of an author's posts and sorting them.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts", db_index=False
     )
     body = models.TextField(max_length=POST_MAX_LENGTH)
+    # Rendered once on write: a feed page shows twenty posts and never parses one.
+    body_html = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
 
@@ -79,6 +99,13 @@ class Post(Hideable):
         indexes = [
             # Profile pages and the feed's per-author newest-first reads.
             models.Index(fields=["author", "-id"], name="social_post_author_recent"),
+            # The feed: each followed author's newest visible post ids, read from
+            # the index alone (no table access), whoever wrote how much.
+            models.Index(
+                fields=["author", "-id"],
+                condition=Q(hidden=False),
+                name="social_post_author_public",
+            ),
             # The landing page's recent public posts.
             models.Index(fields=["-id"], condition=Q(hidden=False), name="social_post_public"),
         ]
@@ -91,11 +118,14 @@ class Post(Hideable):
 
 
 class Comment(Hideable):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="comments", db_index=False
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments", db_index=False
     )
     body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    body_html = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -126,7 +156,10 @@ class ContentAction(models.Model):
         related_name="content_actions_taken",
     )
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_actions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="content_actions",
+        db_index=False,  # (member, -id) below
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Permission, User
+from social import markup
 from social.models import (
     COMMENT_MAX_LENGTH,
     POST_MAX_LENGTH,
@@ -67,7 +68,7 @@ def follow_delete(*, follower: User, followed: User) -> bool:
 def post_create(*, author: User, body: str) -> Post:
     _require(author, Permission.WRITE, "write posts")
     body = _clean_body(body, limit=POST_MAX_LENGTH, what="post")
-    return Post.objects.create(author=author, body=body)
+    return Post.objects.create(author=author, body=body, body_html=markup.render(body))
 
 
 def post_update(*, post: Post, editor: User, body: str) -> Post:
@@ -77,9 +78,9 @@ def post_update(*, post: Post, editor: User, body: str) -> Post:
         raise PermissionDenied("Only its author can edit a post.")
     body = _clean_body(body, limit=POST_MAX_LENGTH, what="post")
     if body != post.body:
-        post.body = body
+        post.body, post.body_html = body, markup.render(body)
         post.edited_at = timezone.now()
-        post.save(update_fields=["body", "edited_at"])
+        post.save(update_fields=["body", "body_html", "edited_at"])
     return post
 
 
@@ -101,7 +102,9 @@ def comment_create(*, post: Post, author: User, body: str) -> Comment:
         raise ValidationError("This post has been hidden by a moderator.")
     if not Post.objects.filter(pk=post.pk).exists():
         raise ValidationError("That post no longer exists.")
-    return Comment.objects.create(post=post, author=author, body=body)
+    return Comment.objects.create(
+        post=post, author=author, body=body, body_html=markup.render(body)
+    )
 
 
 def can_delete_comment(user: User, comment: Comment) -> bool:

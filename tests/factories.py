@@ -3,6 +3,7 @@
 import factory
 
 from accounts.models import User
+from social import markup
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -29,6 +30,7 @@ class PostFactory(factory.django.DjangoModelFactory):
 
     author = factory.SubFactory(UserFactory)
     body = factory.Sequence(lambda n: f"Post number {n}")
+    body_html = factory.LazyAttribute(lambda post: markup.render(post.body))
 
 
 class CommentFactory(factory.django.DjangoModelFactory):
@@ -38,6 +40,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
     post = factory.SubFactory(PostFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Sequence(lambda n: f"Comment number {n}")
+    body_html = factory.LazyAttribute(lambda comment: markup.render(comment.body))
 
 
 class FollowFactory(factory.django.DjangoModelFactory):

@@ -6,9 +6,18 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError
+from django.db.models import Count, F
 
 from accounts.models import User, email_hash
-from tests.factories import UserFactory
+from social.models import Comment, Follow, Post
+from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def bench_installed(settings):
+    """The command belongs to the benchmark's app, which only bench/settings.py installs."""
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "bench.apps.BenchConfig"]
 
 
 def members(*args: str) -> tuple[str, str]:
@@ -94,3 +103,73 @@ def test_fill_refuses_a_count_that_is_not_positive(roles, args):
 def test_an_action_is_required(db):
     with pytest.raises(CommandError, match="required"):
         members()
+
+
+def test_the_site_itself_has_no_members_command(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if not a.startswith("bench")]
+    with pytest.raises(CommandError, match="Unknown command"):
+        call_command("members", "remove")
+
+
+def test_fill_builds_a_skewed_graph_with_posts_and_comments(roles):
+    out, err = members("fill", "60", "--follows", "5", "--posts", "3", "--comments", "0.5")
+
+    people = synthetic()
+    follows = Follow.objects.filter(follower__in=people)
+    assert follows.count() > 150
+    assert not follows.filter(follower=F("followed")).exists()
+    most = follows.values("followed").annotate(n=Count("pk")).order_by("-n").first()["n"]
+    assert most >= 4 * (follows.count() / 60)  # a few members are far more followed
+    posts = Post.objects.filter(author__in=people)
+    assert posts.count() == 180
+    assert Comment.objects.filter(post__in=posts).count() == 90
+    newest_first = list(posts.order_by("-pk").values_list("created_at", flat=True)[:10])
+    assert newest_first == sorted(newest_first, reverse=True)
+    assert "180/180 posts" in err and "Created 180 posts" in out
+
+
+def test_remove_takes_their_content_and_leaves_everyone_elses(roles, member):
+    members("fill", "20", "--follows", "3", "--posts", "2", "--comments", "1")
+    mine = PostFactory(author=member)
+    CommentFactory(post=mine, author=synthetic().first())
+    FollowFactory(follower=member, followed=synthetic().first())
+    kept = CommentFactory(post=mine, author=member)
+
+    members("remove")
+
+    assert not synthetic().exists()
+    assert list(Post.objects.all()) == [mine]
+    assert list(Comment.objects.all()) == [kept]
+    assert not Follow.objects.exists()
+
+
+def test_negative_content_options_are_refused(roles):
+    with pytest.raises(CommandError, match="cannot be negative"):
+        members("fill", "3", "--posts", "-1")
+
+
+@pytest.mark.postgres
+def test_large_fill_rebuilds_every_index_and_constraint_it_dropped(roles, monkeypatch):
+    from django.db import connection
+
+    from bench.management.commands import members as command
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+    def definitions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid::regclass::text LIKE 'social_%' ORDER BY 1"
+            )
+            return cursor.fetchall()
+
+    before = definitions()
+    monkeypatch.setattr(command, "REBUILD_INDEXES_FROM", 1)
+    members("fill", "30", "--follows", "3", "--posts", "2", "--comments", "1")
+    assert definitions() == before
+    assert Post.objects.filter(author__in=synthetic()).count() == 60
+    with pytest.raises(IntegrityError):
+        follow = Follow.objects.filter(follower__in=synthetic()).first()
+        Follow.objects.create(follower_id=follow.follower_id, followed_id=follow.followed_id)

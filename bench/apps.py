@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BenchConfig(AppConfig):
+    """The benchmark's commands (`members`): installed by bench/settings.py and the
+    tests that need it, never by the site's own settings."""
+
+    name = "bench"
+    verbose_name = "Benchmark"
