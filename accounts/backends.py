@@ -1,6 +1,7 @@
 """Sign in with a username or an email address, on the sign-in budget; permissions
 from the role."""
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
@@ -53,10 +54,26 @@ class UsernameOrEmailBackend(ModelBackend):
         user = User.objects.select_related("role").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
+    # The async entry points run the sync ones: Django's own async versions
+    # would look a member up by exact username only, and load no role.
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )
+
+    async def aget_user(self, user_id):
+        return await sync_to_async(self.get_user)(user_id)
+
     def get_user_permissions(self, user_obj, obj=None):
         return set()
 
+    async def aget_user_permissions(self, user_obj, obj=None):
+        return set()
+
     def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    async def aget_group_permissions(self, user_obj, obj=None):
         return set()
 
     def with_perm(self, perm, is_active=True, include_superusers=True, obj=None):
@@ -77,8 +94,14 @@ class RoleBackend(BaseBackend):
             return set()
         return {name for flag in Permission if user_obj.can(flag) for name in flag.perm_names}
 
+    async def aget_all_permissions(self, user_obj, obj=None):
+        return await sync_to_async(self.get_all_permissions)(user_obj, obj)
+
     def has_module_perms(self, user_obj, app_label):
         return any(name.startswith(f"{app_label}.") for name in self.get_all_permissions(user_obj))
+
+    async def ahas_module_perms(self, user_obj, app_label):
+        return await sync_to_async(self.has_module_perms)(user_obj, app_label)
 
     def with_perm(self, perm, is_active=True, include_superusers=True, obj=None):
         """Members whose role grants `perm` (or ADMIN, which grants everything)."""

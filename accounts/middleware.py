@@ -4,6 +4,7 @@ from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.middleware import AuthenticationMiddleware as BaseMiddleware
@@ -43,10 +44,8 @@ def sign_out_if_suspended(request) -> None:
 
 
 async def auser(request):
-    if not hasattr(request, "_acached_user"):
-        user = await auth.aget_user(request)
-        request._acached_user = user if user.is_authenticated else AnonymousVisitor()
-    return request._acached_user
+    """`get_user` for async code: the same user, the same suspended-member sign-out."""
+    return await sync_to_async(get_user)(request)
 
 
 class AuthenticationMiddleware(BaseMiddleware):
