@@ -224,6 +224,7 @@ class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectUR
         return super().get_context_data(
             next=self.get_redirect_url(),
             window_minutes=max(1, settings.OFFBRAND_REAUTH_SECONDS // 60),
+            has_factors=mfa_services.has_factors(self.request.user),
             **kwargs,
         )
 

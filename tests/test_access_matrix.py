@@ -54,6 +54,7 @@ TO_ADMIN_INDEX = Expect(frozenset({302}), "/admin/")
 WITHIN_ADMIN = Expect(frozenset({200, 302}), "/admin/")
 TO_SIGN_IN_PAGE = Expect(frozenset({302}), "/accounts/login/")
 TO_SECURITY = Expect(frozenset({302}), "/accounts/security/")
+TO_PASSWORD_CHECK = Expect(frozenset({302}), "/accounts/reauthenticate/")
 
 
 def row(anonymous, unconfirmed, user, moderator, administrator) -> dict[str, Expect]:
@@ -143,6 +144,10 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
         GET_NOT_ALLOWED, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED
     ),
     "mfa:index": members_only(),
+    # Members without a factor are sent to the password check.
+    "mfa:reauthenticate": row(
+        TO_LOGIN, TO_UNCONFIRMED, TO_PASSWORD_CHECK, TO_PASSWORD_CHECK, TO_PASSWORD_CHECK
+    ),
     "mfa:passkey_add": members_only(),
     # Another member's passkey: as if it did not exist.
     "mfa:passkey_remove": row(TO_LOGIN, TO_UNCONFIRMED, NOT_FOUND, NOT_FOUND, NOT_FOUND),

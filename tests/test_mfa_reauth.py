@@ -75,3 +75,61 @@ def test_verifying_the_second_factor_counts_as_a_fresh_check(client, member, pas
     password_step(client, "alice", password)
     client.post(SECOND_STEP, {"code": totp.now()})
     assert client.get("/accounts/security/recovery-codes/").status_code == 200
+
+
+CONFIRM = "/accounts/security/confirm/"
+
+
+def test_an_app_code_is_a_fresh_check_too(member_client, member):
+    totp = enable_totp(member)
+    age_the_check(member_client)
+    path = "/accounts/security/recovery-codes/"
+    page = member_client.get(f"{REAUTH}?next={path}")
+    assert "Use a passkey or your authenticator app instead" in page.content.decode()
+    response = member_client.post(f"{CONFIRM}?next={path}", {"code": totp.now()})
+    assert response["Location"] == path
+    assert member_client.get(path).status_code == 200
+
+
+def test_a_wrong_or_replayed_code_is_no_check(member_client, member):
+    totp = enable_totp(member)
+    code = totp.now()
+    assert services.totp_verify(user=member, code=code)
+    age_the_check(member_client)
+    for attempt in ("000000", code):
+        response = member_client.post(
+            f"{CONFIRM}?next=/accounts/security/totp/remove/", {"code": attempt}
+        )
+        assert response.status_code == 400
+    assert member_client.get("/accounts/security/totp/remove/")["Location"].startswith(REAUTH)
+
+
+def test_a_passkey_is_a_fresh_check_too(member_client, member):
+    from tests.authenticator import SoftAuthenticator
+    from tests.test_mfa_passkeys import origin, page_options
+
+    authenticator = SoftAuthenticator()
+    options, token = page_options(member_client.get("/accounts/security/passkeys/add/"))
+    member_client.post(
+        "/accounts/security/passkeys/add/",
+        {"name": "Key", "credential": authenticator.create(options, origin()), "token": token},
+    )
+    age_the_check(member_client)
+    path = "/accounts/security/recovery-codes/"
+    options, token = page_options(member_client.get(f"{CONFIRM}?next={path}"))
+    credential = authenticator.get(options, origin())
+    response = member_client.post(
+        f"{CONFIRM}?next={path}", {"credential": credential, "token": token}
+    )
+    assert response["Location"] == path
+
+
+def test_without_factors_the_check_is_the_password(member_client):
+    response = member_client.get(f"{CONFIRM}?next=/accounts/security/")
+    assert response["Location"] == f"{REAUTH}?next=%2Faccounts%2Fsecurity%2F"
+
+
+def test_an_unsafe_next_stays_on_the_site(member_client, member):
+    totp = enable_totp(member)
+    response = member_client.post(f"{CONFIRM}?next=https://evil.example/", {"code": totp.now()})
+    assert response["Location"] == "/accounts/settings/"

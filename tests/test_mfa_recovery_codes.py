@@ -19,6 +19,7 @@ from tests.mfa import (
     password_step,
     signed_in_as,
 )
+from tests.servers import CSRF_INPUT, Client
 
 CODES = "/accounts/security/recovery-codes/"
 CODE = re.compile(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>")
@@ -135,3 +136,40 @@ def test_one_code_used_twice_at_once_works_exactly_once(roles):
         worker.join()
     assert sorted(results, key=lambda r: r is None) == [9] + [None] * (threads - 1)
     assert RecoveryCode.objects.filter(user=member, used_at__isnull=False).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_one_code_sent_by_two_browsers_at_once_signs_in_exactly_one(roles, live_server, password):
+    """Real overlapping requests: browsers past the password step post one code together."""
+    member = UserFactory(username="racer", email="racer@example.com")
+    enable_totp(member)
+    code = services.recovery_codes_generate(user=member)[0]
+    browsers = 4  # the losers' failures stay within the account's budget of 5
+    clients, tokens = [], []
+    for _ in range(browsers):
+        browser = Client(live_server.url)
+        assert browser.sign_in("racer", password).headers["Location"] == SECOND_STEP
+        tokens.append(CSRF_INPUT.search(browser.get(SECOND_STEP).text).group(1))
+        clients.append(browser)
+    barrier = threading.Barrier(browsers, timeout=30)
+    replies = [None] * browsers
+
+    def post(index):
+        try:
+            barrier.wait()
+            replies[index] = clients[index].post(
+                SECOND_STEP, {"csrfmiddlewaretoken": tokens[index], "code": code}
+            )
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=post, args=(i,)) for i in range(browsers)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [302] + [400] * (browsers - 1)
+    assert services.recovery_codes_left(member) == 9

@@ -96,6 +96,19 @@ def test_an_earlier_session_of_the_member_does_not_skip_the_factor(client, membe
     assert signed_in_as(again) is None
 
 
+def test_a_known_device_does_not_skip_the_factor(client, member, password):
+    """The device cookie a full sign-in leaves behind is no second factor next time."""
+    totp = enable_totp(member)
+    password_step(client, "alice", password, remember="on")
+    client.post(SECOND_STEP, {"code": totp.now()})
+    client.get("/")
+    assert "offbrand_known" in client.cookies
+    client.post("/accounts/logout/")
+    assert "offbrand_known" in client.cookies
+    assert password_step(client, "alice", password)["Location"] == SECOND_STEP
+    assert signed_in_as(client) is None
+
+
 def test_the_session_key_changes_at_each_step(client, member, password):
     totp = enable_totp(member)
     client.get(LOGIN)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("2fa/cancel/", views.CancelView.as_view(), name="cancel"),
     path("passkey/sign-in/", views.PasskeyLoginView.as_view(), name="passkey_login"),
     path("security/", views.IndexView.as_view(), name="index"),
+    path("security/confirm/", views.ReauthenticateView.as_view(), name="reauthenticate"),
     path("security/passkeys/add/", views.PasskeyAddView.as_view(), name="passkey_add"),
     path(
         "security/passkeys/<int:pk>/remove/",

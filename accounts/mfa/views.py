@@ -1,7 +1,9 @@
 """Second-factor pages: the sign-in step, passwordless passkeys, and the member's settings."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import RedirectURLMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,6 +12,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts import ratelimits
+from accounts.flows.reauthentication import reauth_record
 from accounts.mfa import flows, services
 from accounts.mfa.forms import CodeForm, PasskeyAnswerForm, PasskeyNameForm, TotpSetupForm
 from accounts.mfa.models import Passkey, TotpDevice
@@ -155,6 +158,72 @@ class PasskeyLoginView(View):
         ):
             return target
         return reverse("index")
+
+
+class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
+    """Confirm it's you with a passkey or an app code instead of the password."""
+
+    template_name = "mfa/reauthenticate.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not services.has_factors(request.user):
+            return redirect(f"{reverse('accounts:reauthenticate')}?{request.GET.urlencode()}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_default_redirect_url(self):
+        return reverse("accounts:settings")
+
+    def get(self, request):
+        return self.render(CodeForm())
+
+    def post(self, request):
+        user = request.user
+        refusal = flows.factor_refusal(request, user)
+        if refusal:
+            return ratelimits.too_many_requests(request, refusal)
+        if "credential" in request.POST:
+            answer = PasskeyAnswerForm(request.POST)
+            try:
+                if not answer.is_valid():
+                    raise services.PasskeyError(NO_ANSWER)
+                services.passkey_authenticate(
+                    credential=answer.cleaned_data["credential"],
+                    token=answer.cleaned_data["token"],
+                    user=user,
+                )
+            except services.PasskeyError as error:
+                flows.factor_failed(request, user)
+                messages.error(request, str(error))
+                return self.render(CodeForm(), status=400)
+            return self.confirmed()
+        form = CodeForm(request.POST)
+        if not form.is_valid():
+            return self.render(form)
+        if form.is_totp and services.totp_verify(user=user, code=form.cleaned_data["code"]):
+            return self.confirmed()
+        flows.factor_failed(request, user)
+        form.add_error("code", WRONG_CODE)
+        return self.render(form)
+
+    def confirmed(self):
+        reauth_record(self.request)
+        return redirect(self.get_success_url())
+
+    def render(self, form, status=None):
+        user = self.request.user
+        context = {
+            "form": form,
+            "next": self.get_redirect_url(),
+            "has_totp": TotpDevice.objects.filter(user=user).exists(),
+            "has_passkeys": Passkey.objects.filter(user=user).exists(),
+            "window_minutes": max(1, settings.OFFBRAND_REAUTH_SECONDS // 60),
+        }
+        if context["has_passkeys"]:
+            options, token = services.passkey_authentication_options(user)
+            context.update(passkey_options=options, passkey_token=token)
+        if status is None:
+            status = 400 if form.errors else 200
+        return render(self.request, self.template_name, context, status=status)
 
 
 # --- The member's settings -----------------------------------------------------------
