@@ -178,9 +178,9 @@ class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
 
     def post(self, request):
         user = request.user
-        refusal = flows.factor_refusal(request, user)
-        if refusal:
-            return ratelimits.too_many_requests(request, refusal)
+        attempt = flows.factor_attempt(request, user)
+        if not attempt.allowed:
+            return ratelimits.too_many_requests(request, attempt.verdict)
         if "credential" in request.POST:
             answer = PasskeyAnswerForm(request.POST)
             try:
@@ -192,20 +192,20 @@ class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
                     user=user,
                 )
             except services.PasskeyError as error:
-                flows.factor_failed(request, user)
                 messages.error(request, str(error))
                 return self.render(CodeForm(), status=400)
-            return self.confirmed()
+            return self.confirmed(attempt)
         form = CodeForm(request.POST)
         if not form.is_valid():
+            attempt.succeeded()  # nothing was checked
             return self.render(form)
         if form.is_totp and services.totp_verify(user=user, code=form.cleaned_data["code"]):
-            return self.confirmed()
-        flows.factor_failed(request, user)
+            return self.confirmed(attempt)
         form.add_error("code", WRONG_CODE)
         return self.render(form)
 
-    def confirmed(self):
+    def confirmed(self, attempt):
+        attempt.succeeded()
         reauth_record(self.request)
         return redirect(self.get_success_url())
 
