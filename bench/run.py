@@ -453,12 +453,50 @@ def table(results: list[Result]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def markdown_table(results: list[Result]) -> str:
+    rows = [COLUMNS, *map(row, results)]
+    lines = ["| " + " | ".join(cells) + " |" for cells in rows]
+    lines.insert(1, "|" + "|".join(" --- " for _ in COLUMNS) + "|")
+    return "\n".join(lines)
+
+
+def commit() -> str:
+    """The tree measured: its commit, and whether it had uncommitted changes."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head} (with uncommitted changes)" if git("status", "--porcelain") else head
+
+
+def markdown_report(results: list[Result], data: dict, hashing) -> str:
+    """The figures as the benchmark measured them, for bench/results/ (not copied by hand)."""
+    return (
+        f"# Load benchmark: {data['database']} + {data['cache']}\n\n"
+        f"Written by `bench/run.py` on {data['finished']}, tree {data['commit']}; "
+        f"{data['workers']} gunicorn workers, {data['connections']} wrk connections, "
+        f"{data['duration_s']} s per case, {data['rounds']} round(s), "
+        f"{data['synthetic_members']:,} synthetic members; "
+        f"load average {data['load_average_at_start']:.1f} at the start "
+        f"({os.cpu_count()} cores).\n\n"
+        f"{markdown_table(results)}\n\n"
+        f"Password hashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per hash, "
+        f"limit {hashing.limit_per_second:.1f}/s on {hashing.cores} cores. Worker peak RSS: "
+        f"{', '.join(f'{mib:.0f} MiB' for mib in data['worker_peak_rss_mib'].values())}.\n"
+    )
+
+
 def report(results, hashing, rss, meta: dict, args) -> dict:
     return {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         **meta,
         "duration_s": args.duration,
         "connections": args.connections,
+        "rounds": args.rounds,
+        "commit": commit(),
         "workers": WORKERS,
         "hashing": asdict(hashing),
         "worker_peak_rss_mib": rss,
@@ -487,7 +525,10 @@ def parse_args() -> argparse.Namespace:
         help="auto: PostgreSQL and Redis where they answer, else SQLite and local memory",
     )
     parser.add_argument(
-        "--json", type=Path, default=RESULTS / "latest.json", help="where to write the results"
+        "--json",
+        type=Path,
+        help="where to write the results as JSON (default bench/results/<database>-<cache>.json); "
+        "the same figures go beside it as Markdown (.md)",
     )
     parser.add_argument(
         "--only", help="comma-separated case names to run (the ceiling always runs)"
@@ -559,9 +600,12 @@ def main() -> int:
         f"limit {hashing.limit_per_second:.1f}/s on {hashing.cores} cores; "
         f"worker peak RSS: {', '.join(f'{mib:.0f} MiB' for mib in rss.values())}"
     )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"written to {args.json}")
+    suffix = "-members" if args.members else ""
+    path = args.json or RESULTS / f"{meta['database']}-{meta['cache']}{suffix}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.with_suffix(".md").write_text(markdown_report(results, data, hashing))
+    print(f"written to {path} and {path.with_suffix('.md')}")
     return 0 if data["all_passed"] else 1
 
 

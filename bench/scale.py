@@ -201,6 +201,15 @@ def main() -> int:
     quiet_command("members", "remove")
 
     print(f"\n{'case':<36} {args.baseline:>9,} {args.members:>11,}  ratio  target  verdict")
+    markdown = [
+        "# A million members, page by page\n",
+        f"Written by `bench/scale.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"median of {args.repeat} requests each, load average {os.getloadavg()[0]:.1f} "
+        f"at the end. Query plans: `scale-explain.md`.\n",
+        f"| case | {args.baseline:,} members | {args.members:,} members "
+        "| ratio | target | verdict |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
     verdicts = []
     for name, result in large.items():
         before, after = small[name]["ms"], result["ms"]
@@ -214,11 +223,20 @@ def main() -> int:
             f"{name:<36} {before:>7.2f}ms {after:>9.2f}ms {ratio:6.2f} {target:>8}  "
             f"{'pass' if ok else 'MISS'}"
         )
+        markdown.append(
+            f"| {name} | {before:.2f} ms | {after:.2f} ms | {ratio:.2f} | {target} | "
+            f"{'pass' if ok else '**miss**'} |"
+        )
     print(f"seed_roles backfill: {seed['seconds']} s, {seed['left_without_role']} left")
+    markdown.append(
+        f"\n`seed_roles` backfill of {args.members:,} role-less members: {seed['seconds']} s, "
+        f"{seed['left_without_role']} left without a role.\n"
+    )
 
     report = {"baseline": small, "large": large, "seed_roles_backfill": seed}
     (RESULTS / "scale.json").write_text(json.dumps(report, indent=2))
     (RESULTS / "scale-explain.md").write_text("\n".join(plans))
+    (RESULTS / "scale.md").write_text("\n".join(markdown))
     return 0 if all(verdicts) and seed["left_without_role"] == 0 else 1
 
 

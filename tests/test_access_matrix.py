@@ -24,12 +24,17 @@ class Expect:
 
     statuses: frozenset[int]
     location: str | None = None  # a prefix of the Location header
+    not_location: str | None = None  # a prefix the Location header must not have
 
     def matches(self, response) -> bool:
         if response.status_code not in self.statuses:
             return False
-        if response.status_code in (301, 302) and self.location is not None:
-            return response.headers.get("Location", "").startswith(self.location)
+        if response.status_code in (301, 302):
+            where = response.headers.get("Location", "")
+            if self.location is not None and not where.startswith(self.location):
+                return False
+            if self.not_location is not None and where.startswith(self.not_location):
+                return False
         return True
 
     def __str__(self):
@@ -51,7 +56,8 @@ TO_UNCONFIRMED = Expect(frozenset({302}), "/accounts/unconfirmed/")
 TO_INDEX = Expect(frozenset({302}), "/")
 TO_ADMIN_LOGIN = Expect(frozenset({302}), "/admin/login/?next=")
 TO_ADMIN_INDEX = Expect(frozenset({302}), "/admin/")
-WITHIN_ADMIN = Expect(frozenset({200, 302}), "/admin/")
+# An administrator stays in the admin: never bounced to its sign-in page.
+WITHIN_ADMIN = Expect(frozenset({200, 302}), "/admin/", not_location="/admin/login/")
 TO_SIGN_IN_PAGE = Expect(frozenset({302}), "/accounts/login/")
 TO_SECURITY = Expect(frozenset({302}), "/accounts/security/")
 TO_PASSWORD_CHECK = Expect(frozenset({302}), "/accounts/reauthenticate/")

@@ -140,9 +140,16 @@ def test_unknown_action_is_404(mod_client, member):
 def test_actions_are_post_only_and_need_csrf(moderator, member):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(moderator)
-    assert browser.post(f"/moderate/users/{member.username}/suspend/").status_code == 403
+    url = f"/moderate/users/{member.username}/suspend/"
+    # GET only asks for confirmation (a link preview or prefetch acts on nothing).
+    page = browser.get(url)
+    assert page.status_code == 200 and 'method="post"' in page.content.decode()
     member.refresh_from_db()
-    assert member.is_active
+    assert member.is_active and not ModerationAction.objects.exists()
+    # POST without the CSRF token is refused.
+    assert browser.post(url).status_code == 403
+    member.refresh_from_db()
+    assert member.is_active and not ModerationAction.objects.exists()
 
 
 def test_record_is_in_the_django_admin_and_the_member_edit_page(

@@ -89,9 +89,17 @@ def test_password_change_voids_outstanding_reset_links(client, member, password)
     link = reset_link(Client(), member.email)
     client.force_login(member)
     change(client, password)
-    page = Client().get(link, follow=True)
+    visitor = Client()
+    page = visitor.get(link, follow=True)
     assert "Ask for a new link" in page.content.decode()
-    assert SESSION_KEY not in Client().session
+    # Posting a new password through the old link changes nothing, signs nobody in.
+    visitor.post(
+        page.request["PATH_INFO"],
+        {"new_password1": "attacker's choice 42", "new_password2": "attacker's choice 42"},
+    )
+    member.refresh_from_db()
+    assert member.check_password(NEW)
+    assert SESSION_KEY not in visitor.session
 
 
 def test_emailed_links_use_site_url_never_the_request_host(client, member, settings):
