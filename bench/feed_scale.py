@@ -203,6 +203,7 @@ def measure(members: int, repeat: int) -> dict:
         results[name] = result
         print(
             f"  {members:>9,} {name:<36} p50 {result['p50']:8.2f} ms  p99 {result['p99']:8.2f} ms"
+            f"  sql {result['sql_ms']:6.2f} ms  django cpu {result['django_cpu_p50']:6.2f} ms"
             f"{'  SEQ SCAN' if result['seq_scan'] else ''}",
             flush=True,
         )
@@ -253,6 +254,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--tag", default="", help="Suffix of the result files, e.g. 100k.")
     parser.add_argument("--keep", action="store_true", help="Leave the large population in place.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -284,8 +286,9 @@ def main() -> int:
         "baseline": {k: v for k, v in small.items() if k != "plans"},
         "large": {k: v for k, v in large.items() if k != "plans"},
     }
-    (RESULTS / "feed-scale.json").write_text(json.dumps(report, indent=2))
-    (RESULTS / "feed-scale-explain.md").write_text("\n".join(large["plans"]))
+    stem = f"feed-scale-{args.tag}" if args.tag else "feed-scale"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / f"{stem}-explain.md").write_text("\n".join(large["plans"]))
     return 0 if all(verdicts) else 1
 
 
