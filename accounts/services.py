@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from accounts import ratelimits, tokens
 from accounts.emails import send_email, site_url
+from accounts.flows import usersessions
 from accounts.models import (
     MODERATION_KINDS,
     EmailChangeRequest,
@@ -294,6 +295,10 @@ def member_save_fields(
             )
             for kind, detail in _recorded_changes(member, fields)
         )
+        if "is_active" in fields and not member.is_active:
+            # A suspension ends every session now, in the store: none can come back
+            # on reinstatement.
+            transaction.on_commit(lambda: usersessions.user_sessions_end_all(user=member))
     for record in records:
         logger.info(
             "%s: %s by %s via %s (%s)", member, record.kind, actor, via, reason or "no reason"
@@ -312,6 +317,8 @@ def members_update(*, members, actor: User | None, via: str, reason: str = "", *
         User.objects.filter(pk__in=changing).update(**values)
         if set(values) & CREDENTIAL_FIELDS:
             EmailChangeRequest.objects.filter(user_id__in=changing).delete()
+        if values.get("is_active") is False:
+            transaction.on_commit(lambda: usersessions.user_sessions_end_for(user_ids=changing))
         sample = User(**values)
         kinds = _recorded_changes(sample, set(values))
         ModerationAction.objects.bulk_create(

@@ -310,6 +310,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # Following the emailed link proved the mailbox: this browser gets its
         # own sign-in budget, so a stranger's guesses cannot keep it out.
         ratelimits.trust_device(self.request, locked)
+        # The reset voided every session (their auth hash); end them in the store too.
+        usersessions.user_sessions_end_all(user=locked, request=self.request)
         return redirect(self.get_success_url())
 
 

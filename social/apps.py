@@ -7,3 +7,9 @@ class SocialConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "social"
     verbose_name = "Posts and follows"
+
+    def ready(self):
+        from accounts.flows.leaving import register_export_section
+        from social.exports import member_content
+
+        register_export_section("social", member_content)

@@ -155,9 +155,11 @@ class ContentAction(models.Model):
         null=True,
         related_name="content_actions_taken",
     )
+    # A member who deletes their account leaves the record behind, shown as deleted.
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="content_actions",
         db_index=False,  # (member, -id) below
     )

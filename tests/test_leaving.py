@@ -183,3 +183,35 @@ def test_two_last_administrators_deleting_at_once_leave_one():
         thread.join()
     assert sorted(outcomes) == ["deleted", "refused"]
     assert User.objects.filter(role=admin_role).count() == 1
+
+
+def test_the_export_holds_the_members_posts_comments_and_follows(member_client, member, moderator):
+    from social import services as social
+
+    post = social.post_create(author=member, body="My first post")
+    social.comment_create(post=post, author=member, body="And a comment")
+    social.follow_create(follower=member, followed=moderator)
+    social.content_hide(actor=moderator, content=post, reason="off topic")
+    data = json.loads(member_client.get(EXPORT).content)["social"]
+    assert [p["body"] for p in data["posts"]] == ["My first post"]
+    assert data["posts"][0]["hidden_reason"] == "off topic"
+    assert [c["body"] for c in data["comments"]] == ["And a comment"]
+    assert data["following"] == ["mod"]
+    assert [r["reason"] for r in data["content_moderation_records"]] == ["off topic"]
+
+
+def test_content_moderation_records_outlive_the_member(member_client, member, moderator):
+    from social import services as social
+    from social.models import ContentAction
+
+    post = social.post_create(author=member, body="Spam spam")
+    social.content_hide(actor=moderator, content=post, reason="spam")
+    ModerationAction.objects.create(actor=moderator, member=member, kind="suspend", reason="x")
+    member_client.post(DELETE, {"username": "alice"})
+    record = ContentAction.objects.get()
+    assert record.member is None and record.reason == "spam"
+    mod = Client()
+    mod.force_login(moderator)
+    page = mod.get("/moderate/record/")
+    assert page.status_code == 200
+    assert page.content.decode().count("(deleted member)") == 2

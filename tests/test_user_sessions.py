@@ -11,12 +11,14 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.models import Session
+from django.core import mail
 from django.core.cache import caches
 from django.test import Client
 
 from accounts import services
 from accounts.flows import usersessions
-from accounts.models import UserSession
+from accounts.models import ModerationAction, UserSession
+from tests.conftest import links_in, path_of
 from tests.factories import UserFactory
 from tests.test_security_notices import CHROME_ANDROID, FIREFOX_WINDOWS
 
@@ -189,3 +191,26 @@ def test_sessions_voided_by_a_credential_change_leave_the_list(member, password)
     session.save()
     assert [s.is_current for s in owner.get(SESSIONS).context["sessions"]] == [True]
     assert not in_store(other_key)
+
+
+def test_a_suspension_deletes_every_session_from_the_store(
+    member, password, moderator, django_capture_on_commit_callbacks
+):
+    """So no session left unused during the suspension signs in after reinstatement."""
+    keys = [session_key(signed_in(password, ip=f"198.51.100.{n}")) for n in (1, 2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.member_moderate(actor=moderator, member=member, kind=ModerationAction.Kind.SUSPEND)
+    assert not any(in_store(key) for key in keys)
+    assert not UserSession.objects.exists()
+
+
+def test_a_password_reset_deletes_every_session_from_the_store(member, password):
+    thief = signed_in(password, CHROME_ANDROID, "198.51.100.23")
+    browser = Client()
+    browser.post("/accounts/password/reset/", {"email": member.email})
+    link = path_of(links_in(mail.outbox[-1])[0])
+    set_url = browser.get(link, follow=True).redirect_chain[-1][0]
+    new = "a whole new passphrase"
+    browser.post(set_url, {"new_password1": new, "new_password2": new})
+    assert not in_store(session_key(thief))
+    assert not is_signed_in(thief)

@@ -6,6 +6,7 @@ everything else that was theirs goes with the account.
 
 import base64
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,15 @@ from accounts.models import ModerationAction, Permission, Role, User
 from accounts.notices import SecurityEvent, send_security_notice
 
 logger = logging.getLogger(__name__)
+
+
+# What other apps hold about a member, added to the export by those apps
+# (`register_export_section` in their AppConfig.ready): accounts never imports them.
+EXPORT_SECTIONS: dict[str, Callable[[User], object]] = {}
+
+
+def register_export_section(name: str, collect: Callable[[User], object]) -> None:
+    EXPORT_SECTIONS[name] = collect
 
 
 class LastAdministrator(Exception):
@@ -83,6 +93,7 @@ def user_data_export(*, user: User, request=None) -> dict:
             }
             for action in ModerationAction.objects.filter(member=user)
         ],
+        **{name: collect(user) for name, collect in EXPORT_SECTIONS.items()},
     }
 
 

@@ -263,6 +263,15 @@ def user_sessions_end_others(*, request) -> int:
     return _end(list(records))
 
 
-def user_sessions_end_all(*, user: User) -> int:
-    """End every recorded session of `user` (account deletion, suspension)."""
-    return _end(list(UserSession.objects.filter(user=user)))
+def user_sessions_end_for(*, user_ids) -> int:
+    """End every recorded session of these members (a bulk suspension)."""
+    return _end(list(UserSession.objects.filter(user_id__in=user_ids)))
+
+
+def user_sessions_end_all(*, user: User, request=None) -> int:
+    """End every recorded session of `user` (account deletion, suspension, reset),
+    except the one making `request`, which its own response is about to save."""
+    records = UserSession.objects.filter(user=user)
+    if request is not None and request.session.session_key:
+        records = records.exclude(key_hash=current_key_hash(request))
+    return _end(list(records))
