@@ -220,4 +220,6 @@ def test_deleting_a_member_deletes_their_content_and_keeps_the_record(moderator,
     bob.delete()
     assert not Post.objects.exists() and not Comment.objects.exists()
     assert not Follow.objects.exists()
-    assert not ContentAction.objects.exists()  # the record goes with the member, as accounts' does
+    # The moderation record stays, the member shown as deleted (issue 13).
+    record = ContentAction.objects.get()
+    assert record.member is None and record.post is None and record.reason == "spam"
