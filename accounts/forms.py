@@ -258,3 +258,12 @@ class AccountDeleteForm(forms.Form):
         if username.strip().casefold() != self.user.username.casefold():
             raise forms.ValidationError("That isn't your username.", code="username_mismatch")
         return username
+
+
+class FactorRemovalForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded on the member's record and sent to them by email.",
+    )

@@ -446,6 +446,8 @@ class ModerationAction(models.Model):
         PASSWORD = "password", "Changed password"
         AVATAR = "avatar", "Changed avatar"
         ABOUT = "about", "Changed about me"
+        FACTORS_REMOVED = "factors_removed", "Removed second factors"
+        DELETED = "deleted", "Deleted the account"
 
     class Via(models.TextChoices):
         OWN_PAGES = "own_pages", "their own pages"

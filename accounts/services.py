@@ -306,6 +306,18 @@ def member_save_fields(
     return records
 
 
+def member_record_event(
+    *, member: User, kind: str, actor: User | None, via: str, reason: str = "", detail: str = ""
+) -> ModerationAction:
+    """Record a change that is not a column of the member's row (factors removed,
+    the account deleted), on the same record as `member_save_fields`."""
+    record = ModerationAction.objects.create(
+        actor=actor, member=member, kind=kind, via=via, detail=detail[:300], reason=reason.strip()
+    )
+    logger.info("%s: %s by %s via %s (%s)", member, kind, actor, via, reason or "no reason")
+    return record
+
+
 def members_update(*, members, actor: User | None, via: str, reason: str = "", **values) -> int:
     """`member_save_fields` for many members at once, set-based (the admin's bulk actions).
 

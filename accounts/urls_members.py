@@ -10,6 +10,11 @@ from accounts import views
 
 urlpatterns = [
     path("users/<str:username>/edit/", views.MemberEditView.as_view(), name="member_edit"),
+    path(
+        "users/<str:username>/factors/remove/",
+        views.MemberFactorsRemoveView.as_view(),
+        name="member_factors_remove",
+    ),
     path("moderate/users/", views.ModerationListView.as_view(), name="moderation"),
     path(
         "moderate/users/<str:username>/<str:action>/",

@@ -21,11 +21,12 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
-from accounts.flows import leaving, reauthentication, usersessions
+from accounts.flows import factors, leaving, reauthentication, usersessions
 from accounts.flows.reauthentication import ReauthOutcome
 from accounts.forms import (
     AccountDeleteForm,
     EmailChangeForm,
+    FactorRemovalForm,
     LoginForm,
     MemberAdminForm,
     ModerationForm,
@@ -37,6 +38,7 @@ from accounts.forms import (
 )
 from accounts.mfa import flows as mfa_flows
 from accounts.mfa import services as mfa_services
+from accounts.mfa.services import factor_summary
 from accounts.mixins import (
     AdminRequiredMixin,
     PermissionRequiredMixin,
@@ -404,12 +406,46 @@ class MemberEditView(AdminRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         actions = self.member.moderation_actions.select_related("actor")[:50]
-        return super().get_context_data(member=self.member, actions=actions, **kwargs)
+        return super().get_context_data(
+            member=self.member, actions=actions, factors=factor_summary(self.member), **kwargs
+        )
 
     def form_valid(self, form):
         member = services.member_admin_update(form=form, actor=self.request.user)
         messages.success(self.request, f"Saved {member.username}.")
         return redirect("profile", username=member.username)
+
+
+class MemberFactorsRemoveView(AdminRequiredMixin, RecentAuthRequiredMixin, FormView):
+    """An administrator removes a member's second factors, with a reason (GET asks)."""
+
+    template_name = "accounts/member_factors_remove.html"
+    form_class = FactorRemovalForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_administrator():
+            self.member = get_member(kwargs["username"])
+            if self.member.pk == request.user.pk:
+                raise PermissionDenied("Remove your own factors from your account settings.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            member=self.member, factors=factor_summary(self.member), **kwargs
+        )
+
+    def form_valid(self, form):
+        removed = factors.member_factors_remove(
+            actor=self.request.user, member=self.member, reason=form.cleaned_data["reason"]
+        )
+        if removed:
+            messages.success(
+                self.request,
+                f"Removed the second factors of {self.member.username}; they have been told.",
+            )
+        else:
+            messages.info(self.request, f"{self.member.username} has no second factor.")
+        return redirect("member_edit", username=self.member.username)
 
 
 @allow_unconfirmed

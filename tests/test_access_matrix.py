@@ -163,6 +163,7 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
     # members
     "profile": open_to_all(),
     "member_edit": administrators_only(),
+    "member_factors_remove": administrators_only(),
     "moderation": moderators_only(),
     "moderate": moderators_only(),
     # social: content is public to read; acting needs the role's flag.
@@ -297,6 +298,7 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
             "accounts:password_reset_confirm": "/accounts/password/reset/MTIzNDU/junk-token/",
             "profile": "/users/target/",
             "member_edit": "/users/target/edit/",
+            "member_factors_remove": "/users/target/factors/remove/",
             "moderate": "/moderate/users/target/suspend/",
             "accounts:session_end": "/accounts/sessions/1/end/",
             "social:post": f"/posts/{post.pk}/",

@@ -106,8 +106,10 @@ def test_deletion_signs_out_everywhere_and_keeps_moderation_records(
     assert notice.to == ["alice@example.com"]
     assert notice.subject == "[Offbrand] Your account was deleted"
 
-    record = ModerationAction.objects.get()
+    record = ModerationAction.objects.get(kind="suspend")
     assert record.member is None and record.reason == "spam"
+    deleted = ModerationAction.objects.get(kind="deleted")
+    assert deleted.member is None and deleted.via == "own_pages"
     admin = Client()
     admin.force_login(administrator)
     page = admin.get("/admin/accounts/moderationaction/").content.decode()
@@ -214,4 +216,5 @@ def test_content_moderation_records_outlive_the_member(member_client, member, mo
     mod.force_login(moderator)
     page = mod.get("/moderate/record/")
     assert page.status_code == 200
-    assert page.content.decode().count("(deleted member)") == 2
+    # The suspension, the deletion itself and the hidden post.
+    assert page.content.decode().count("(deleted member)") == 3

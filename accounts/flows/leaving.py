@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import services
 from accounts.flows import usersessions
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.notices import SecurityEvent, send_security_notice
@@ -88,6 +89,9 @@ def user_data_export(*, user: User, request=None) -> dict:
         "moderation_records": [
             {
                 "what": action.get_kind_display(),
+                "detail": action.detail,
+                "by": "you" if action.actor_id == user.pk else "the site's staff or system",
+                "through": action.get_via_display(),
                 "reason": action.reason,
                 "at": action.created_at,
             }
@@ -119,6 +123,12 @@ def user_delete(*, user: User, request=None) -> None:
             )
             if not any(pk != user.pk for pk in administrators):
                 raise LastAdministrator(username)
+        services.member_record_event(
+            member=user,
+            kind=ModerationAction.Kind.DELETED,
+            actor=user,
+            via=ModerationAction.Via.OWN_PAGES,
+        )
         files = [(f.storage, f.name) for f in (user.avatar, user.avatar_small) if f]
         transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
         usersessions.user_sessions_end_all(user=user)
