@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import mixins as django_mixins
 from django.contrib.auth.decorators import permission_required as django_permission_required
 from django.contrib.auth.models import AnonymousUser
@@ -211,3 +212,16 @@ def test_admin_member_form_has_no_staff_or_superuser_box(client, administrator, 
     assert response.status_code == 302, response.content.decode()[:2000]
     member.refresh_from_db()
     assert not member.is_superuser and not member.can(Permission.ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("role_name", "allowed"), [("User", False), ("Moderator", False), ("Administrator", True)]
+)
+def test_the_admins_own_permission_checks_agree_with_the_role(roles, role_name, allowed):
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(pk=UserFactory(role=roles[role_name]).pk)
+    member_admin = admin.site._registry[User]
+    assert admin.site.has_permission(request) is allowed
+    assert member_admin.has_view_permission(request) is allowed
+    assert member_admin.has_change_permission(request) is allowed
+    assert request.user.has_perm("accounts.admin") is allowed
