@@ -29,7 +29,7 @@ def test_administrator_grants_moderation(page: Page, open_page, watch):
     expect(member_page.get_by_role("heading", name="You can't open this page")).to_be_visible()
     journey.check(member_page, "member-forbidden")
     member_page.get_by_role("link", name="Back to the home page").click()
-    expect(member_page.get_by_role("heading", name="Welcome to Offbrand!")).to_be_visible()
+    expect(member_page.get_by_role("heading", name="Your feed")).to_be_visible()
 
     # The administrator ticks Moderate on the User role.
     page.goto("/admin/login/")
