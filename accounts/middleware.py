@@ -118,7 +118,6 @@ class UserSessionMiddleware:
                     )
                 else:
                     usersessions.user_session_touch(request)
-            usersessions.set_known_device_cookie(request, response)
         return response
 
 

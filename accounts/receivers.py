@@ -9,7 +9,7 @@ def on_sign_in(sender, request, user, **kwargs):
     the browser, once fully signed in (second factor included), is trusted."""
     if request is not None and hasattr(request, "session"):
         reauthentication.reauth_record(request)
-        usersessions.user_session_signed_in(request)
+        usersessions.user_session_signed_in(request, user)
         ratelimits.trust_device(request, user)
 
 

@@ -90,9 +90,9 @@ def test_a_thief_signing_in_elsewhere_is_reported_to_the_owner(member, password)
     assert "Chrome on Android, network 198.51.100.0/24" in notice.body
 
 
-def test_a_tampered_known_device_cookie_is_ignored(member, password):
+def test_a_tampered_device_cookie_is_ignored(member, password):
     client = browser()
-    client.cookies["offbrand_known"] = "forged"
+    client.cookies["offbrand_device"] = "forged"
     sign_in(client, password)
     assert len(mail.outbox) == 1
 

@@ -15,20 +15,15 @@ from importlib import import_module
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts import ratelimits
 from accounts.devices import network_of, user_agent_of
 from accounts.models import User, UserSession
 from accounts.notices import SecurityEvent, send_security_notice
-from accounts.ratelimits import client_ip
 
 SEEN_KEY = "_offbrand_session_seen_at"  # in the session: when its row was last touched
-KNOWN_DEVICE_COOKIE = "offbrand_known"
-KNOWN_DEVICE_SALT = "offbrand.known-device"
-KNOWN_DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
-KNOWN_DEVICE_MAX_MEMBERS = 10
 
 
 def session_store():
@@ -72,57 +67,18 @@ def _session_key(request) -> str:
     return request.session.session_key
 
 
-# --- Known devices -------------------------------------------------------------
-
-
-def _member_mark(user: User) -> str:
-    return salted_hmac(KNOWN_DEVICE_SALT, str(user.pk), algorithm="sha256").hexdigest()[:16]
-
-
-def _known_marks(request) -> list[str]:
-    try:
-        marks = signing.loads(
-            request.COOKIES.get(KNOWN_DEVICE_COOKIE, ""),
-            salt=KNOWN_DEVICE_SALT,
-            max_age=KNOWN_DEVICE_MAX_AGE,
-        )
-    except signing.BadSignature:
-        return []
-    return [mark for mark in marks if isinstance(mark, str)] if isinstance(marks, list) else []
-
-
-def is_known_device(request, user: User) -> bool:
-    """Has this browser signed in to `user`'s account before?"""
-    return _member_mark(user) in _known_marks(request)
-
-
-def remember_device(request, user: User) -> None:
-    """Have the response set the signed cookie listing this browser's members."""
-    marks = [m for m in _known_marks(request) if m != _member_mark(user)]
-    marks = [_member_mark(user), *marks][:KNOWN_DEVICE_MAX_MEMBERS]
-    request.offbrand_known_device_cookie = signing.dumps(marks, salt=KNOWN_DEVICE_SALT)
-
-
-def set_known_device_cookie(request, response) -> None:
-    value = getattr(request, "offbrand_known_device_cookie", None)
-    if value is not None:
-        response.set_cookie(
-            KNOWN_DEVICE_COOKIE,
-            value,
-            max_age=KNOWN_DEVICE_MAX_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
-
-
 # --- Recording sessions ----------------------------------------------------------
 
 
-def user_session_signed_in(request) -> None:
-    """At sign-in (the `user_logged_in` signal): the response will record the session."""
+def user_session_signed_in(request, user: User) -> None:
+    """At sign-in (the `user_logged_in` signal): the response will record the session.
+
+    Whether the browser is new to the account is read here, from the signed
+    device cookie of the sign-in limits, before this sign-in marks it known.
+    """
     request.session[SEEN_KEY] = int(time.time())
     request.offbrand_signed_in = True
+    request.offbrand_new_device = ratelimits.device_nonce(request, user.pk) is None
 
 
 def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
@@ -134,14 +90,13 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
             "user": user,
             "sealed_key": seal_key(session_key),
             "user_agent": user_agent_of(request),
-            "network": network_of(client_ip(request)),
+            "network": network_of(ratelimits.client_ip(request)),
             "last_activity": timezone.now(),
         },
     )
     request.session[SEEN_KEY] = int(time.time())
-    if not first_sign_in and not is_known_device(request, user):
+    if not first_sign_in and getattr(request, "offbrand_new_device", False):
         send_security_notice(user, SecurityEvent.NEW_DEVICE, request)
-    remember_device(request, user)
     return record
 
 
@@ -165,7 +120,7 @@ def user_session_touch(request) -> None:
             key_hash=key_hash(session_key),
             sealed_key=seal_key(session_key),
             user_agent=user_agent_of(request),
-            network=network_of(client_ip(request)),
+            network=network_of(ratelimits.client_ip(request)),
         )
     request.session[SEEN_KEY] = now
 
