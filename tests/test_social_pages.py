@@ -340,3 +340,13 @@ def test_commenting_and_following_are_rate_limited(member_client, bob, settings)
     assert codes[-1] == 429 and Comment.objects.count() == 20
     codes = [member_client.post("/users/bob/follow/").status_code for _ in range(61)]
     assert codes[-1] == 429
+
+
+def test_moderation_list_links_to_the_record_of_member_and_content_actions(moderator, bob):
+    mod = signed_in(moderator)
+    assert "/moderate/record/" in mod.get("/moderate/users/").content.decode()
+    mod.post("/moderate/users/bob/suspend/", {"reason": "spam account"})
+    comment = CommentFactory(author=moderator)
+    mod.post(f"/moderate/comments/{comment.pk}/hide/", {"reason": "off-topic"})
+    record = mod.get("/moderate/record/").content.decode()
+    assert record.index("off-topic") < record.index("spam account")  # newest first
