@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.mfa import services
 from accounts.mfa.models import Passkey, RecoveryCode, TotpDevice
+from tests import test_access_matrix as matrix
 from tests.conftest import links_in, path_of
 from tests.mfa import LOGIN, SECOND_STEP, enable_totp, page_text, password_step, signed_in_as
 
@@ -228,3 +229,25 @@ def test_has_factors_and_member_remove_factors(member, roles):
 def test_every_way_of_naming_the_account_gets_the_second_step(client, member, password, login):
     enable_totp(member)
     assert password_step(client, login, password)["Location"] == SECOND_STEP
+
+
+world = matrix.world  # the access matrix's visitors and objects, as a fixture here
+
+
+def test_every_page_treats_a_pending_sign_in_as_anonymous(client, world, password):
+    """The whole URLconf, as the access matrix walks it: past the password but not the
+    factor, a visitor gets exactly what an anonymous one gets."""
+    member = world["users"]["user"]
+    enable_totp(member)
+    assert password_step(client, member.username, password)["Location"] == SECOND_STEP
+    wrong = []
+    for route in matrix.all_routes():
+        if route.key == "mfa:authenticate":
+            continue  # the one page a pending sign-in opens
+        url = matrix.url_for(route, world)
+        expect = matrix.expectation_for(route.key)["anonymous"]
+        response = client.get(url)
+        if not expect.matches(response):
+            wrong.append(f"GET {url}: want {expect}, got {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert client.get(SECOND_STEP).status_code == 200  # and the step is still pending

@@ -56,6 +56,12 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
     expect(page.get_by_text("Your authenticator app is set up.")).to_be_visible()
     inbox.next_email("otto@example.com", "An authenticator app was set up")
 
+    # A later sensitive change may be confirmed with the app instead of the password.
+    page.goto("/accounts/security/confirm/?next=/accounts/security/")
+    expect(page.get_by_label(label("Code"))).to_be_visible()
+    journey.check(page, "confirm-with-app")
+    page.goto("/accounts/security/recovery-codes/")
+
     # Recovery codes: shown once, with a download.
     expect(page.get_by_role("heading", name="Recovery codes")).to_be_visible()
     journey.check(page, "recovery-codes-none")
