@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.mfa import services
 from accounts.mfa.models import Passkey, RecoveryCode, TotpDevice
+from accounts.ratelimits import DEVICE_COOKIE
 from tests import test_access_matrix as matrix
 from tests.conftest import links_in, path_of
 from tests.mfa import LOGIN, SECOND_STEP, enable_totp, page_text, password_step, signed_in_as
@@ -103,9 +104,9 @@ def test_a_known_device_does_not_skip_the_factor(client, member, password):
     password_step(client, "alice", password, remember="on")
     client.post(SECOND_STEP, {"code": totp.now()})
     client.get("/")
-    assert "offbrand_known" in client.cookies
+    assert DEVICE_COOKIE in client.cookies
     client.post("/accounts/logout/")
-    assert "offbrand_known" in client.cookies
+    assert DEVICE_COOKIE in client.cookies
     assert password_step(client, "alice", password)["Location"] == SECOND_STEP
     assert signed_in_as(client) is None
 
