@@ -46,6 +46,34 @@ class LinkOutcome(StrEnum):
     EXPIRED = "expired"
     INVALID = "invalid"
     EMAIL_TAKEN = "email_taken"
+    PASSWORD_NEEDED = "password_needed"
+    PASSWORD_WRONG = "password_wrong"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: LinkOutcome
+    user: User | None = None
+
+
+def _holds_account(user: User, *, actor, password: str, request) -> LinkOutcome | None:
+    """None when whoever follows a mailed link also holds the account.
+
+    A link proves control of a mailbox, not of the account: someone else may
+    have registered the address, or asked to move their own account to it.
+    So the link acts only in a browser signed in to that account, or with
+    the account's password; whoever knows neither resets the password
+    (through the mailbox) instead, which ends everything set up before.
+    """
+    if actor is not None and actor.is_authenticated and actor.pk == user.pk:
+        return None
+    if not password:
+        return LinkOutcome.PASSWORD_NEEDED
+    refused = request is not None and login_refusal(request, user.username)
+    if refused or not user.check_password(password):
+        login_failed(request, user.username)
+        return LinkOutcome.PASSWORD_WRONG
+    return None
 
 
 # --- Roles -------------------------------------------------------------------
@@ -67,9 +95,9 @@ def roles_seed(*, reset: bool = False) -> RoleSeeding:
     with transaction.atomic():
         roleless = User.objects.filter(role__isnull=True)
         if settings.OFFBRAND_ADMIN:
-            promoted = roleless.filter(iexact("email", settings.OFFBRAND_ADMIN)).update(
-                role=Role.objects.administrator()
-            )
+            # Only a confirmed address: registering it proves nothing.
+            proven = roleless.filter(iexact("email", settings.OFFBRAND_ADMIN), confirmed=True)
+            promoted = proven.update(role=Role.objects.administrator())
             if promoted:
                 changes.append(f"gave {promoted} member(s) the Administrator role")
         given = roleless.update(role=Role.objects.default_role())
@@ -166,15 +194,23 @@ def _confirmation_target(token: str) -> tuple[LinkOutcome, User | None]:
     return LinkOutcome.INVALID, None
 
 
-def confirmation_check(token: str) -> LinkOutcome:
+def confirmation_check(token: str) -> LinkResult:
     """What confirming would do, without doing it (a GET must change nothing)."""
-    return _confirmation_target(token)[0]
+    return LinkResult(*_confirmation_target(token))
 
 
-def user_confirm_email(*, token: str) -> LinkOutcome:
+def user_confirm_email(*, token: str, actor=None, password: str = "", request=None) -> LinkResult:
+    """Confirm an address, for a person who holds both the mailbox and the account.
+
+    Confirming ends every other session of the account (the session hash
+    covers `confirmed`) and voids its other pending links.
+    """
     outcome, user = _confirmation_target(token)
     if outcome != LinkOutcome.VALID:
-        return outcome
+        return LinkResult(outcome)
+    refusal = _holds_account(user, actor=actor, password=password, request=request)
+    if refusal:
+        return LinkResult(refusal)
     # Conditional UPDATE on the state the link was checked against: of two
     # simultaneous clicks exactly one confirms, and a reset or change of
     # address that lands in between wins.
@@ -186,11 +222,11 @@ def user_confirm_email(*, token: str) -> LinkOutcome:
         confirmed=False,
     )
     if not unchanged.update(confirmed=True):
-        return LinkOutcome.ALREADY_DONE
+        return LinkResult(LinkOutcome.ALREADY_DONE)
     user.confirmed = True
     _void_pending_links(user)
     _grant_site_admin(user)
-    return LinkOutcome.DONE
+    return LinkResult(LinkOutcome.DONE, user)
 
 
 # --- The sign-in budget (accounts.ratelimits) ---------------------------------
@@ -439,15 +475,31 @@ def _email_change_target(token: str) -> tuple[LinkOutcome, EmailChangeRequest | 
     return LinkOutcome.VALID, change
 
 
-def email_change_check(token: str) -> LinkOutcome:
-    return _email_change_target(token)[0]
+def email_change_check(token: str) -> LinkResult:
+    outcome, change = _email_change_target(token)
+    return LinkResult(outcome, change.user if change else None)
 
 
-def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
-    """Apply a pending change: the new address is checked for uniqueness again."""
+def user_confirm_email_change(
+    *, token: str, actor=None, password: str = "", request=None
+) -> LinkResult:
+    """Apply a pending change: the new address is checked for uniqueness again.
+
+    Like a confirmation, it needs the account as well as the mailbox, so the
+    owner of an address cannot be tricked into attaching it to an account
+    someone else holds.
+    """
     outcome, change = _email_change_target(token)
     if outcome != LinkOutcome.VALID:
-        return outcome
+        return LinkResult(outcome)
+    refusal = _holds_account(change.user, actor=actor, password=password, request=request)
+    if refusal:
+        return LinkResult(refusal)
+    result = _apply_email_change(change, request=request)
+    return LinkResult(result, change.user if result == LinkOutcome.DONE else None)
+
+
+def _apply_email_change(change: EmailChangeRequest, *, request) -> LinkOutcome:
     try:
         with transaction.atomic():
             # Lock the account and check the link again: a reset, suspension
@@ -466,6 +518,7 @@ def user_confirm_email_change(*, token: str, request=None) -> LinkOutcome:
             member_save_fields(
                 member=user, fields=["email", "confirmed"], actor=user, via=Via.EMAIL_LINK
             )
+            change.user = user
     except IntegrityError:
         return LinkOutcome.EMAIL_TAKEN
     send_security_notice(

@@ -110,31 +110,48 @@ class RegisterDoneView(UnconfirmedAllowedMixin, TemplateView):
 class EmailLinkView(UnconfirmedAllowedMixin, View):
     """A link from an email: GET shows what it will do, POST does it.
 
-    Mail scanners fetch links; only a person presses the button.
+    Mail scanners fetch links; only a person presses the button. The link
+    proves the mailbox; the account is proven by being signed in to it in
+    this browser, or else by its password (`services._holds_account`).
     """
 
     template_name: str
     done_message: str
 
-    def check(self, token: str) -> LinkOutcome:
+    def check(self, token: str) -> services.LinkResult:
         raise NotImplementedError
 
-    def act(self, token: str) -> LinkOutcome:
+    def act(self, token: str, password: str) -> services.LinkResult:
         raise NotImplementedError
 
     def get(self, request, token):
-        return self.render(token, self.check(token))
+        result = self.check(token)
+        return self.render(token, result.outcome, result.user)
 
     def post(self, request, token):
-        outcome = self.act(token)
-        if outcome == LinkOutcome.DONE:
+        result = self.act(token, request.POST.get("password", ""))
+        if result.outcome == LinkOutcome.DONE:
+            if self.signed_in_as(result.user):
+                # Confirming and changing the address end the account's other
+                # sessions; this one, which did it, stays.
+                update_session_auth_hash(request, result.user)
             messages.success(request, self.done_message)
             return redirect("index")
-        return self.render(token, outcome)
+        return self.render(token, result.outcome, self.check(token).user)
 
-    def render(self, token, outcome):
-        status = 200 if outcome in (LinkOutcome.VALID, LinkOutcome.ALREADY_DONE) else 400
-        context = {"outcome": outcome.value, "token": token}
+    def signed_in_as(self, user) -> bool:
+        viewer = self.request.user
+        return user is not None and viewer.is_authenticated and viewer.pk == user.pk
+
+    def render(self, token, outcome, user=None):
+        ok = (LinkOutcome.VALID, LinkOutcome.ALREADY_DONE, LinkOutcome.PASSWORD_NEEDED)
+        context = {
+            "outcome": outcome.value,
+            "token": token,
+            "needs_password": not self.signed_in_as(user),
+            "password_wrong": outcome == LinkOutcome.PASSWORD_WRONG,
+        }
+        status = 200 if outcome in ok else 400
         return render(self.request, self.template_name, context, status=status)
 
 
@@ -145,8 +162,10 @@ class ConfirmEmailView(EmailLinkView):
     def check(self, token):
         return services.confirmation_check(token)
 
-    def act(self, token):
-        return services.user_confirm_email(token=token)
+    def act(self, token, password):
+        return services.user_confirm_email(
+            token=token, actor=self.request.user, password=password, request=self.request
+        )
 
 
 class EmailChangeConfirmView(EmailLinkView):
@@ -156,8 +175,10 @@ class EmailChangeConfirmView(EmailLinkView):
     def check(self, token):
         return services.email_change_check(token)
 
-    def act(self, token):
-        return services.user_confirm_email_change(token=token, request=self.request)
+    def act(self, token, password):
+        return services.user_confirm_email_change(
+            token=token, actor=self.request.user, password=password, request=self.request
+        )
 
 
 class UnconfirmedView(UnconfirmedAllowedMixin, LoginRequiredMixin, TemplateView):

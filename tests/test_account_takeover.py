@@ -29,20 +29,27 @@ def is_signed_in(browser: Client) -> bool:
     return browser.get("/").context["user"].is_authenticated
 
 
-def last_link_to(address: str) -> str:
-    sent = [message for message in mail.outbox if message.to == [address]]
-    return path_of(links_in(sent[-1])[0])
+def last_link_to(address: str, prefix: str = "/accounts/") -> str:
+    """The newest link under `prefix` mailed to `address`."""
+    links = [
+        path_of(link)
+        for message in mail.outbox
+        if message.to == [address]
+        for link in links_in(message)
+        if path_of(link).startswith(prefix)
+    ]
+    return links[-1]
 
 
 def request_email_change(browser, password, new_email=ATTACKER_EMAIL) -> str:
     reply = browser.post("/accounts/email/change/", {"new_email": new_email, "password": password})
     assert reply.status_code == 302
-    return last_link_to(new_email)
+    return last_link_to(new_email, "/accounts/email/confirm/")
 
 
 def request_reset_link(email) -> str:
     Client().post("/accounts/password/reset/", {"email": email})
-    return last_link_to(email)
+    return last_link_to(email, "/accounts/password/reset/")
 
 
 def reset_password(email, new_password=OWNER_NEW_PASSWORD) -> None:
@@ -196,3 +203,122 @@ def test_an_email_change_ends_the_other_sessions_and_keeps_this_one(member):
     assert browser.post(link, {"password": DEFAULT_PASSWORD}).status_code == 302
     assert User.objects.get(pk=member.pk).email == "alice@new.example"
     assert not is_signed_in(other)
+
+
+# --- Finding 2: a squatted OFFBRAND_ADMIN address -------------------------------
+
+ADMIN_EMAIL = "root@offbrand.example"
+SQUATTER_PASSWORD = "the squatter chose this 4821"
+
+
+def register(email, username, password=SQUATTER_PASSWORD) -> Client:
+    browser = Client()
+    reply = browser.post(
+        "/accounts/register/",
+        {"email": email, "username": username, "password1": password, "password2": password},
+    )
+    assert reply.status_code == 302
+    return browser
+
+
+def reaches_admin(browser) -> bool:
+    return browser.get("/admin/").status_code == 200
+
+
+@pytest.fixture
+def admin_address(settings, roles):
+    settings.OFFBRAND_ADMIN = ADMIN_EMAIL
+    return ADMIN_EMAIL
+
+
+def test_a_squatted_admin_address_gives_the_squatter_nothing_when_the_owner_confirms(
+    admin_address,
+):
+    squatter = register(admin_address, "root")  # first, with a password they chose
+    welcome = last_link_to(admin_address, "/accounts/confirm/")  # lands in the real owner's mailbox
+
+    owner = Client()
+    assert "Password of the account" in owner.get(welcome).content.decode()
+    owner.post(welcome)  # the owner presses "Confirm" without knowing the password
+    owner.post(welcome, {"password": "a guess"})
+
+    account = User.objects.get(email=admin_address)
+    assert not account.confirmed and not account.is_administrator()
+    assert not reaches_admin(squatter)
+
+    # The owner takes the account through the mailbox instead.
+    reset_password(admin_address)
+
+    account.refresh_from_db()
+    assert account.confirmed and account.is_administrator()
+    assert not is_signed_in(squatter) and not reaches_admin(squatter)
+    refused = Client().post("/accounts/login/", {"username": "root", "password": SQUATTER_PASSWORD})
+    assert refused.status_code == 200
+    assert reaches_admin(signed_in("root", OWNER_NEW_PASSWORD))
+
+
+@pytest.mark.parametrize("where", ["anonymous", "squatter's session"])
+def test_squatters_kept_email_change_link_fails_after_the_owner_resets_and_confirms(
+    admin_address, where
+):
+    squatter = register(admin_address, "root")
+    welcome = last_link_to(admin_address, "/accounts/confirm/")
+    kept = request_email_change(squatter, SQUATTER_PASSWORD, ATTACKER_EMAIL)
+
+    reset_password(admin_address)  # the owner resets, which confirms the address
+    assert Client().post(welcome).status_code == 400  # issued before: void
+
+    browser = Client() if where == "anonymous" else squatter
+    reply = use_link(browser, kept, SQUATTER_PASSWORD)
+    assert reply.status_code == 400
+    account = User.objects.get(username="root")
+    assert account.email == admin_address and account.is_administrator()
+    Client().post("/accounts/password/reset/", {"email": ATTACKER_EMAIL})
+    assert all(message.to != [ATTACKER_EMAIL] for message in mail.outbox[-1:])
+
+
+def test_the_admin_mailbox_cannot_be_tricked_into_joining_someone_elses_account(
+    admin_address,
+):
+    """Trojan identifier: Mallory asks to move her own account to the admin address."""
+    mallory = UserFactory(username="mallory", email=ATTACKER_EMAIL)
+    link = request_email_change(signed_in("mallory"), DEFAULT_PASSWORD, admin_address)
+
+    owner = Client()  # the address's owner follows the link, knowing no password
+    owner.post(link)
+    owner.post(link, {"password": "a guess"})
+
+    mallory.refresh_from_db()
+    assert mallory.email == ATTACKER_EMAIL and not mallory.is_administrator()
+
+
+def test_the_registrant_who_holds_the_mailbox_becomes_administrator_other_sessions_end(
+    admin_address,
+):
+    registrant = register(admin_address, "root", OWNER_NEW_PASSWORD)
+    elsewhere = signed_in("root", OWNER_NEW_PASSWORD)
+    reply = registrant.post(last_link_to(admin_address, "/accounts/confirm/"))
+    assert reply.status_code == 302, reply.content.decode()
+    assert User.objects.get(username="root").is_administrator()
+    assert reaches_admin(registrant)
+    assert not is_signed_in(elsewhere)
+
+
+def test_an_address_registered_by_someone_else_is_recovered_by_a_reset(roles):
+    """Classic pre-hijack: Mallory registers Alice's address first and stays signed in."""
+    squatter = register("alice@example.com", "alice")
+    owner_signup = Client().post(
+        "/accounts/register/",
+        {
+            "email": "alice@example.com",
+            "username": "alice2",
+            "password1": OWNER_NEW_PASSWORD,
+            "password2": OWNER_NEW_PASSWORD,
+        },
+    )
+    assert owner_signup.status_code == 302
+    assert "already has one" in mail.outbox[-1].body
+    reset_password("alice@example.com")
+    account = User.objects.get(email="alice@example.com")
+    assert account.confirmed and account.check_password(OWNER_NEW_PASSWORD)
+    assert not is_signed_in(squatter)

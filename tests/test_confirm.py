@@ -19,24 +19,36 @@ def test_get_does_not_confirm_so_mail_scanners_cannot_use_it_up(client, unconfir
     assert not unconfirmed.confirmed
 
 
-def test_post_confirms_while_signed_out(client, unconfirmed):
-    response = client.post(confirm_path(unconfirmed), follow=True)
+def test_signed_out_the_link_asks_for_the_password_too(client, unconfirmed, password):
+    path = confirm_path(unconfirmed)
+    page = client.get(path).content.decode()
+    assert "Password of the account" in page
+    assert "Set a new password by email" in page
+    for attempt in ({}, {"password": "not the password"}):
+        response = client.post(path, attempt)
+        unconfirmed.refresh_from_db()
+        assert not unconfirmed.confirmed
+    assert response.status_code == 400
+    assert "That password is not the account" in response.content.decode()
+    response = client.post(path, {"password": password}, follow=True)
     assert "Your email address is confirmed" in response.content.decode()
     unconfirmed.refresh_from_db()
     assert unconfirmed.confirmed
 
 
-def test_post_confirms_while_signed_in(client, unconfirmed):
+def test_post_confirms_while_signed_in_without_asking_and_keeps_the_session(client, unconfirmed):
     client.force_login(unconfirmed)
+    assert "Password of the account" not in client.get(confirm_path(unconfirmed)).content.decode()
     client.post(confirm_path(unconfirmed))
     unconfirmed.refresh_from_db()
     assert unconfirmed.confirmed
+    assert client.get("/").context["user"] == unconfirmed
 
 
-def test_reused_token_says_already_confirmed(client, unconfirmed):
+def test_reused_token_says_already_confirmed(client, unconfirmed, password):
     path = confirm_path(unconfirmed)
-    client.post(path)
-    response = client.post(path)
+    client.post(path, {"password": password})
+    response = client.post(path, {"password": password})
     assert response.status_code == 200
     assert "Already confirmed" in response.content.decode()
 
@@ -84,11 +96,13 @@ def test_tampered_token_is_refused_never_a_500(client, unconfirmed, mangle):
     assert not unconfirmed.confirmed
 
 
-def test_another_users_token_confirms_only_that_user(client, unconfirmed, member):
+def test_another_users_token_confirms_only_that_user(client, unconfirmed, member, password):
     member.confirmed = False
     member.save()
     client.force_login(unconfirmed)
-    client.post(confirm_path(member))
+    page = client.get(confirm_path(member)).content.decode()
+    assert "you are signed in to a different account" in page
+    client.post(confirm_path(member), {"password": password})
     member.refresh_from_db()
     unconfirmed.refresh_from_db()
     assert member.confirmed and not unconfirmed.confirmed

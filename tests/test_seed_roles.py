@@ -17,8 +17,10 @@ def seed():
     return out.getvalue()
 
 
-def roleless_users(*emails):
-    users = [User(username=email.split("@")[0], email=email) for email in emails]
+def roleless_users(*emails, confirmed=False):
+    users = [
+        User(username=email.split("@")[0], email=email, confirmed=confirmed) for email in emails
+    ]
     for user in users:
         user.avatar_hash = "x"
     # bulk_create skips save(), as a data import or old rows would.
@@ -145,11 +147,19 @@ def test_gives_roleless_members_the_default_role_set_based(roles):
 
 def test_gives_offbrand_admin_the_administrator_role_in_any_case(roles, settings):
     settings.OFFBRAND_ADMIN = "Boss@Example.com"
-    roleless_users("boss@example.COM", "pleb@example.com")
+    roleless_users("boss@example.COM", "pleb@example.com", confirmed=True)
     output = seed()
     assert User.objects.get(email="boss@example.COM").role.name == "Administrator"
     assert User.objects.get(email="pleb@example.com").role.name == "User"
     assert "gave 1 member(s) the Administrator role" in output
+
+
+def test_an_unconfirmed_offbrand_admin_address_gets_the_default_role(roles, settings):
+    """Registering (or importing) the address proves nothing about its mailbox."""
+    settings.OFFBRAND_ADMIN = "boss@example.com"
+    roleless_users("boss@example.com")
+    seed()
+    assert User.objects.get(email="boss@example.com").role.name == "User"
 
 
 def test_does_not_touch_members_who_have_a_role(moderator, settings):
