@@ -69,9 +69,8 @@ def _holds_account(user: User, *, actor, password: str, request) -> LinkOutcome 
         return None
     if not password:
         return LinkOutcome.PASSWORD_NEEDED
-    refused = request is not None and login_refusal(request, user.username)
-    if refused or not user.check_password(password):
-        login_failed(request, user.username)
+    # On the account's sign-in budget, like every other password check.
+    if account_password_check(request=request, user=user, password=password) != PasswordCheck.RIGHT:
         return LinkOutcome.PASSWORD_WRONG
     return None
 

@@ -16,7 +16,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.contrib.auth.forms import PasswordChangeForm, UserChangeForm
+from django.contrib.auth.forms import UserChangeForm
 from django.db import connection, connections
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -262,7 +262,7 @@ def test_a_reset_during_an_admin_member_edit_stands(server, alice, staff, roles,
 
 
 def test_a_demotion_during_a_password_change_stands(server, alice, staff, roles, monkeypatch):
-    held = Held(monkeypatch, PasswordChangeForm, "clean_old_password")
+    held = Held(monkeypatch, account_forms.PasswordChangeForm, "clean_old_password")
     client = browser(server, "alice")
     path = "/accounts/password/change/"
     new = "alice's own new passphrase 77"
