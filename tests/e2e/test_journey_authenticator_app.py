@@ -10,8 +10,10 @@ import pyotp
 from playwright.sync_api import Page, expect
 
 from accounts.mfa.models import RecoveryCode, TotpDevice
+from accounts.models import Role
 from tests.e2e.helpers import Journey, label, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.mfa import enable_totp
 
 SECURITY = "/accounts/security/"
 
@@ -113,3 +115,24 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
     expect(page.get_by_text("Your authenticator app was removed.")).to_be_visible()
     assert not TotpDevice.objects.exists()
     assert not RecoveryCode.objects.exists()
+
+
+def test_admin_sign_in_asks_for_the_app_code(page: Page, watch):
+    """The Django admin's own sign-in form leads to the same second step."""
+    Role.objects.create_missing()
+    boss = UserFactory(username="ada", email="ada@example.com", role=Role.objects.administrator())
+    app = enable_totp(boss)
+    journey = Journey("admin-second-factor")
+
+    page.goto("/admin/")
+    page.get_by_label(label("Username")).fill("ada")
+    page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    journey.check(page, "second-step")
+    page.goto("/admin/")  # not in yet
+    expect(page.get_by_role("heading", name="Sign in to the administration")).to_be_visible()
+    page.goto("/accounts/2fa/")
+    page.get_by_label(label("Code")).fill(app.now())
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Members and roles")).to_be_visible()
