@@ -8,7 +8,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from accounts import services
 from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
-from accounts.models import USERNAME_TAKEN, User, iexact
+from accounts.models import USERNAME_TAKEN, User
 from accounts.selectors import suspension_message
 
 USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
@@ -32,8 +32,11 @@ class RegistrationForm(auth_forms.SetPasswordMixin, forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if User.objects.filter(iexact("username", username)).exists():
-            raise forms.ValidationError(USERNAME_TAKEN, code="username_taken")
+        email = self.cleaned_data.get("email", "")
+        problem = User.objects.username_problem(username, email=email)
+        if problem:
+            code = "username_taken" if problem == USERNAME_TAKEN else "username_refused"
+            raise forms.ValidationError(problem, code=code)
         return username
 
     def clean(self):
@@ -216,12 +219,7 @@ class MemberAdminForm(forms.ModelForm):
         self.fields["role"].required = True
         self.fields["role"].empty_label = None
 
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        taken = User.objects.filter(iexact("username", username)).exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(USERNAME_TAKEN, code="username_taken")
-        return username
+    # Taken, look-alike and email-shaped usernames: `User.clean`, as in the Django admin.
 
 
 class ModerationForm(forms.Form):

@@ -13,6 +13,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
@@ -23,6 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
+from accounts.usernames import username_key, username_skeleton
 
 
 class Permission(enum.IntFlag):
@@ -246,18 +249,37 @@ class Role(models.Model):
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
-        return self.get(iexact("username", username))
+        return self.get(username_key=username_key(username))
+
+    def username_problem(self, username: str, *, email: str = "", exclude_pk=None) -> str | None:
+        """Why `username` cannot be a member's (`email`: the member's own address).
+
+        The same rules for every path that names a member: registration, the
+        site's member edit, the Django admin (through `User.clean`).
+        """
+        others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
+        if others.filter(username_key=username_key(username)).exists():
+            return USERNAME_TAKEN
+        if others.filter(username_skeleton=username_skeleton(username)).exists():
+            return USERNAME_LOOKALIKE
+        if looks_like_email(username) and username_key(username) != username_key(email):
+            # Any address but one's own: naming another member's address would
+            # shadow it at sign-in, and saying "that is someone's address" would
+            # tell who is registered.
+            return USERNAME_IS_EMAIL
+        return None
 
     def get_by_login(self, identifier: str) -> "User | None":
         """The user whose username or email is `identifier`, in any case."""
         identifier = identifier.strip()
         # Usernames may contain "@" too: an address that is nobody's email is
         # tried as a username.
-        lookups = ["email", "username"] if "@" in identifier else ["username"]
+        lookups = [iexact("email", identifier)] if "@" in identifier else []
+        lookups.append(Q(username_key=username_key(identifier)))
         for lookup in lookups:
             try:
                 # get(), not first(): no ORDER BY to tempt the planner off the index.
-                return self.select_related("role").get(iexact(lookup, identifier))
+                return self.select_related("role").get(lookup)
             except self.model.DoesNotExist:
                 continue
         return None
@@ -293,6 +315,18 @@ def identicon_key(avatar_hash: str) -> str:
 
 
 USERNAME_TAKEN = "A user with that username already exists."
+USERNAME_LOOKALIKE = "That username looks too much like an existing one. Please choose another."
+USERNAME_IS_EMAIL = "A username can't be an email address, other than your own."
+
+
+def looks_like_email(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
 EMAIL_TAKEN = "A user with that email address already exists."
 
 
@@ -312,6 +346,10 @@ class User(AbstractUser):
     about_me = models.TextField("about me", blank=True, max_length=2000)
     last_seen = models.DateTimeField(null=True, blank=True)
     avatar_hash = models.CharField(max_length=64, editable=False)
+    # What "the same username" and "a look-alike" mean (accounts/usernames.py),
+    # computed in Python so SQLite and PostgreSQL agree; kept by save().
+    username_key = models.CharField(max_length=600, unique=True, editable=False)
+    username_skeleton = models.CharField(max_length=600, db_index=True, editable=False)
     avatar = models.FileField(upload_to="avatars/", blank=True, max_length=200)
     avatar_small = models.FileField(upload_to="avatars/", blank=True, max_length=200)
 
@@ -335,13 +373,24 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if self.role_id is None:
             self.role = Role.objects.for_email(self.email)
-        digest = email_hash(self.email)
-        if digest != self.avatar_hash:
-            self.avatar_hash = digest
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "avatar_hash"}
+        derived = {
+            "avatar_hash": email_hash(self.email),
+            "username_key": username_key(self.username),
+            "username_skeleton": username_skeleton(self.username),
+        }
+        changed = {name for name, value in derived.items() if getattr(self, name) != value}
+        for name in changed:
+            setattr(self, name, derived[name])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and changed:
+            kwargs["update_fields"] = {*update_fields, *changed}
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        problem = User.objects.username_problem(self.username, email=self.email, exclude_pk=self.pk)
+        if problem:
+            raise ValidationError({"username": problem})
 
     def _get_session_auth_hash(self, secret=None):
         """Django binds sessions to the password hash; Offbrand also to the

@@ -53,10 +53,10 @@ from accounts.models import (
     ModerationAction,
     Permission,
     User,
-    iexact,
 )
 from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
+from accounts.usernames import username_key
 
 DELAYED = (
     "We couldn't send the email just now; it may be delayed. "
@@ -369,7 +369,7 @@ class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimi
 def get_member(username: str) -> User:
     if "\x00" in username:  # no username has one; PostgreSQL would refuse it
         raise Http404("No such member.")
-    member = User.objects.select_related("role").filter(iexact("username", username)).first()
+    member = User.objects.select_related("role").filter(username_key=username_key(username)).first()
     if member is None:
         raise Http404("No such member.")
     return member

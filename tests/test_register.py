@@ -108,3 +108,66 @@ def test_mass_assignment_is_ignored(client, roles):
     user = User.objects.get(username="carol")
     assert not user.is_staff and not user.is_superuser and not user.confirmed
     assert user.role.name == "User"
+
+
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("alice", "\u0430lice"),  # Cyrillic а
+        ("alice", "aIice"),  # capital i for l
+        ("paypal", "p\u0430yp\u0430l"),
+        ("bob0", "bobO"),
+        ("Emile", "\u0395mile"),  # Greek capital epsilon
+    ],
+)
+def test_a_username_that_looks_like_an_existing_one_is_refused(client, roles, existing, lookalike):
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_case_insensitive_uniqueness_is_unicode_aware_on_every_database(client, roles):
+    """SQLite's lower() is ASCII-only: 'Émile' and 'émile' must still be one name."""
+    UserFactory(username="Émile")
+    response = client.post(URL, form(username="émile"))
+    assert "A user with that username already exists." in response.content.decode()
+    assert User.objects.count() == 1
+    # The database itself refuses it too, whatever path writes.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="ÉMILE")
+    assert client.get("/users/émile/").status_code == 200
+
+
+def test_a_username_may_not_be_another_members_email(client, roles):
+    UserFactory(username="dora", email="dora@example.com")
+    response = client.post(URL, form(username="dora@example.com", email="eve@example.com"))
+    assert "be an email address, other than your own" in response.content.decode()
+    # An unregistered address is refused alike: the answer tells nobody who is registered.
+    response = client.post(URL, form(username="ghost@example.com", email="eve@example.com"))
+    assert "be an email address, other than your own" in response.content.decode()
+    assert not User.objects.filter(email="eve@example.com").exists()
+    # One's own address is fine.
+    client.post(URL, form(username="eve@example.com", email="eve@example.com"))
+    assert User.objects.get(email="eve@example.com").username == "eve@example.com"
+
+
+def test_the_admin_member_edit_refuses_look_alikes_too(client, administrator, roles):
+    UserFactory(username="alice")
+    target = UserFactory(username="zed")
+    client.force_login(administrator)
+    response = client.post(
+        f"/users/{target.username}/edit/",
+        {
+            "username": "\u0430lice",
+            "email": target.email,
+            "role": roles["User"].pk,
+            "confirmed": "on",
+            "is_active": "on",
+        },
+    )
+    assert "looks too much like an existing one" in response.content.decode()
+    target.refresh_from_db()
+    assert target.username == "zed"

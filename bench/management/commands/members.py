@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from accounts.models import Role, User, email_hash
+from accounts.usernames import username_key, username_skeleton
 from social import markup
 from social.models import Comment, Follow, Post
 
@@ -38,7 +39,7 @@ PASSWORD = "synthetic-password"
 # on_delete behaviours the database applies by itself (or that do nothing).
 LEFT_TO_DATABASE = {models.DO_NOTHING, models.DB_CASCADE, models.DB_SET_NULL, models.DB_SET_DEFAULT}
 # The columns that differ from one synthetic member to the next.
-IDENTITY_COLUMNS = ("username", "email", "avatar_hash")
+IDENTITY_COLUMNS = ("username", "email", "avatar_hash", "username_key", "username_skeleton")
 
 
 def positive_int(text: str) -> int:
@@ -63,11 +64,11 @@ def highest_number() -> int:
     return synthetic_members().aggregate(top=Max(number))["top"] or 0
 
 
-def identity(n: int) -> tuple[str, str, str]:
-    """Username, email and avatar hash of synthetic member n."""
+def identity(n: int) -> tuple[str, str, str, str, str]:
+    """Username, email, avatar hash, username key and skeleton of synthetic member n."""
     username = f"{PREFIX}{n}"
     email = f"Synth-{n}@Bench.invalid" if n % 7 == 0 else f"{username}@{DOMAIN}"
-    return username, email, email_hash(email)
+    return username, email, email_hash(email), username_key(username), username_skeleton(username)
 
 
 def shared_values(*, with_role: bool) -> dict[str, object]:

@@ -1,0 +1,69 @@
+"""When two usernames are the same, and when they only look the same.
+
+- `username_key`: NFKC, then `casefold()`, computed here in Python, so SQLite
+  (whose `lower()` is ASCII-only: `Émile` and `émile` differ there) and
+  PostgreSQL agree. It is stored in `User.username_key`, uniquely indexed:
+  the database itself refuses a second `émile`.
+- `username_skeleton`: in the spirit of Unicode TR39's skeleton, every
+  character replaced by one representative of the characters it can be
+  mistaken for (Cyrillic `а` and Latin `a`; `l`, `I` and `1`), from the
+  confusables table of the maintained `confusable-homoglyphs` package. Two
+  usernames with one skeleton look alike: the second is refused.
+"""
+
+import json
+import unicodedata
+from functools import cache
+from importlib import resources
+
+
+def username_key(username: str) -> str:
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """Each confusable character -> the representative of its class.
+
+    The package's table lists, for a character, what it can be confused with;
+    the lists are not symmetric (`l` lists `I`, `I` lists nothing), so the
+    classes are joined (union-find) and each gets one representative: ASCII
+    first, then letters and digits, then the smallest code point.
+    """
+    table = json.loads(
+        resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    )
+    parent: dict[str, str] = {}
+
+    def find(char: str) -> str:
+        parent.setdefault(char, char)
+        while parent[char] != char:
+            parent[char] = parent[parent[char]]
+            char = parent[char]
+        return char
+
+    for char, homoglyphs in table.items():
+        if len(char) != 1:
+            continue
+        for homoglyph in homoglyphs:
+            if len(homoglyph["c"]) == 1:
+                parent[find(homoglyph["c"])] = find(char)
+    classes: dict[str, list[str]] = {}
+    for char in parent:
+        classes.setdefault(find(char), []).append(char)
+    prototypes = {}
+    for members in classes.values():
+        best = min(members, key=lambda c: (not c.isascii(), not c.isalnum(), c))
+        prototypes.update((char, best) for char in members if char != best)
+    return prototypes
+
+
+def _map(text: str) -> str:
+    prototypes = _prototypes()
+    return "".join(prototypes.get(char, char) for char in text)
+
+
+def username_skeleton(username: str) -> str:
+    """Mapped before and after case folding, so `aIice` (capital i) meets `alice`."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", username))
+    return unicodedata.normalize("NFD", _map(_map(decomposed).casefold()))
