@@ -13,11 +13,16 @@ import warnings
 from io import BytesIO
 from typing import IO
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 AVATAR_SIZES: dict[str, int] = {"large": 256, "small": 64}
 MAX_DIMENSION = 4096  # either side, in pixels, refused beyond
+# Pixels decoded at most: a 2048 x 2048 picture (16 MB as RGBA). A JPEG is
+# decoded at a reduced scale (`draft`), so its budget is counted after that.
+MAX_PIXELS = 2048 * 2048
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+# The only decoders Pillow may try on an upload: no exotic parser sees it.
+_OPEN_FORMATS = ["PNG", "JPEG", "GIF", "WEBP"]  # JPEG's decoder also opens MPO
 
 # Pillow reports multi-picture JPEGs (common from phone cameras) as "MPO"; they are JPEGs.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
@@ -28,6 +33,10 @@ _WEBP_QUALITY = 85
 _NOT_AN_IMAGE = "The file is not a valid image, or it is damaged."
 _WRONG_FORMAT = "Upload a PNG, JPEG, GIF or WebP image."
 _TOO_MANY_PIXELS = f"The image is too large: at most {MAX_DIMENSION} × {MAX_DIMENSION} pixels."
+_OVER_PIXEL_BUDGET = (
+    f"The image has too many pixels: at most {MAX_PIXELS // 1_000_000} megapixels "
+    f"(a JPEG may be up to {MAX_DIMENSION} × {MAX_DIMENSION})."
+)
 
 
 class AvatarError(ValueError):
@@ -84,14 +93,18 @@ def _decode(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(BytesIO(data))
+            image = Image.open(BytesIO(data), formats=_OPEN_FORMATS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise AvatarError(_TOO_MANY_PIXELS) from None
+        except UnidentifiedImageError:  # none of the formats we take (text, SVG, BMP, ...)
+            raise AvatarError(_WRONG_FORMAT) from None
         except _BROKEN_IMAGE_ERRORS:
             raise AvatarError(_NOT_AN_IMAGE) from None
         _check_header(image)
         try:
             return _load_upright(image)
+        except AvatarError:
+            raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise AvatarError(_TOO_MANY_PIXELS) from None
         except _BROKEN_IMAGE_ERRORS:
@@ -111,9 +124,17 @@ def _check_header(image: Image.Image) -> None:
 
 
 def _load_upright(image: Image.Image) -> Image.Image:
-    """Decode the first frame, turned the way the camera meant, in a mode WebP can store."""
+    """Decode the first frame, turned the way the camera meant, in a mode WebP can store.
+
+    The pixel budget is checked after `draft` (which only a JPEG honours) and
+    before a single pixel is decoded: a lossless WebP of a few hundred bytes
+    can declare 4096 x 4096 and would cost a second and hundreds of MB.
+    """
     largest = max(AVATAR_SIZES.values())
     image.draft(image.mode, (largest, largest))  # JPEG only: decode at a cheaper scale
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise AvatarError(_OVER_PIXEL_BUDGET)
     image.seek(0)
     image.load()  # raises on truncated or damaged data
     upright = ImageOps.exif_transpose(image)

@@ -397,7 +397,9 @@ class ProfileView(TemplateView):
         )
 
 
-class ProfileEditView(LoginRequiredMixin, FormView):
+class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
+    rate_limits = {"profile_edit_user": "user"}
+    accepts_files = True  # the avatar (offbrand.middleware.FileUploadGuardMiddleware)
     template_name = "accounts/profile_edit.html"
     form_class = ProfileForm
 

@@ -3,7 +3,9 @@
 import logging
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import OperationalError
+from django.http import HttpResponse
 
 from offbrand.views import database_unavailable
 
@@ -47,3 +49,52 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class RefuseFilesHandler(FileUploadHandler):
+    """Stops the parse at the first file part, before a byte of it is stored."""
+
+    def new_file(self, *args, **kwargs):
+        self.request.offbrand_refused_file = True
+        # connection_reset: the rest of the body is not read (nor streamed to disk).
+        raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data, start):
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+class FileUploadGuardMiddleware:
+    """A file sent to a page that takes none is refused at its first byte (413).
+
+    Django would otherwise stream it to memory and then to a temporary file
+    while reading `request.POST`. Views that take files say so with
+    `accepts_files = True` (the class, or the function for function views).
+    Must come before CsrfViewMiddleware, which reads the POST data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or accepts_files(view_func):
+            return None
+        if not request.content_type.startswith("multipart/"):
+            return None
+        request.upload_handlers = [RefuseFilesHandler(request)]
+        _ = request.POST  # parse now, with the guard in place
+        if getattr(request, "offbrand_refused_file", False):
+            return HttpResponse(
+                "This page takes no file upload.", status=413, content_type="text/plain"
+            )
+        return None
+
+
+def accepts_files(view_func) -> bool:
+    view_class = getattr(view_func, "view_class", None)
+    return bool(getattr(view_func, "accepts_files", getattr(view_class, "accepts_files", False)))

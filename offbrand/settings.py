@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "offbrand.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "offbrand.middleware.FileUploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.SignInBudgetMiddleware",
@@ -126,6 +127,10 @@ CACHES = {
 # Sessions live in the database alone: a logout deletes one row, and no
 # cache, however it fails or whatever it returns with, can bring it back.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session without "remember me" ends on the server after this long without
+# activity (its cookie ends with the browser); activity slides it, as the
+# devices list writes the session at most once per OFFBRAND_LAST_SEEN_INTERVAL.
+SESSION_COOKIE_AGE = env.int("OFFBRAND_SESSION_IDLE_SECONDS", default=24 * 3600)
 
 # ---------------------------------------------------------------------------
 # Authentication

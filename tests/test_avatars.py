@@ -8,12 +8,13 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from accounts.avatars import (
     ALLOWED_FORMATS,
     AVATAR_SIZES,
     MAX_DIMENSION,
+    MAX_PIXELS,
     AvatarError,
     identicon,
     render_avatar,
@@ -173,10 +174,11 @@ def test_photo_is_turned_the_way_the_camera_held_it():
     ],
 )
 def test_files_that_are_not_images_are_refused(name, data):
+    """Only the decoders of the formats we take ever see an upload (`formats=`)."""
     with pytest.raises(AvatarError) as refused:
         render_avatar(upload(data, name), max_bytes=MAX_BYTES)
 
-    assert str(refused.value) == NOT_AN_IMAGE
+    assert str(refused.value) == WRONG_FORMAT
 
 
 @pytest.mark.parametrize("image_format", ["BMP", "TIFF", "ICO"])
@@ -354,3 +356,44 @@ def test_identicon_is_left_right_symmetric_on_a_light_background():
 def test_identicon_refuses_a_digest_that_is_not_hex(digest):
     with pytest.raises(ValueError, match="hexadecimal"):
         identicon(digest)
+
+
+def test_a_tiny_lossless_webp_declaring_16_megapixels_is_refused_before_decoding(monkeypatch):
+    """706 bytes on the wire, 4096 x 4096 once decoded: refused from the header alone."""
+    data = encode(Image.new("RGB", (MAX_DIMENSION, MAX_DIMENSION), RED), "WEBP", lossless=True)
+    assert len(data) < 2000
+    decoded = []
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda image: decoded.append(image.size)
+    )  # any decode is recorded, not done
+    with pytest.raises(AvatarError) as refused:
+        render_avatar(upload(data, "bomb.webp"), max_bytes=MAX_BYTES)
+    assert "too many pixels" in str(refused.value)
+    assert decoded == []
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_within_the_budget(monkeypatch):
+    data = encode(Image.new("RGB", (MAX_DIMENSION, MAX_DIMENSION), RED), "JPEG")
+    loaded = []
+    original = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda image: loaded.append(image.size) or original(image)
+    )
+    rendered = render_avatar(upload(data, "photo.jpg"), max_bytes=MAX_BYTES)
+    assert open_bytes(rendered["large"]).size == (256, 256)
+    assert loaded and all(w * h <= MAX_PIXELS for w, h in loaded)
+    assert loaded[0][0] < MAX_DIMENSION  # drafted to 1/8 or so, never 16 megapixels
+
+
+def test_pillow_only_tries_the_decoders_of_the_formats_we_take(monkeypatch):
+    calls = []
+    original = Image.open
+    monkeypatch.setattr(
+        Image,
+        "open",
+        lambda fp, mode="r", formats=None: calls.append(formats) or original(fp, mode, formats),
+    )
+    render_avatar(
+        upload(encode(Image.new("RGB", (20, 20), RED), "PNG"), "a.png"), max_bytes=MAX_BYTES
+    )
+    assert calls and set(calls[0]) == {"PNG", "JPEG", "GIF", "WEBP"}

@@ -7,6 +7,7 @@ token itself, not for a missing cookie.
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -208,3 +209,28 @@ def test_the_error_page_never_shows_a_traceback(db, client, monkeypatch):
     assert "Traceback" not in body
     assert "RuntimeError" not in body
     assert "secret internals" not in body
+
+
+def test_a_file_sent_to_a_page_that_takes_none_is_refused_before_it_is_stored(
+    client, db, monkeypatch
+):
+    """300 MB to the sign-in page would be streamed to a temporary file."""
+    from django.core.files import uploadhandler
+
+    stored = []
+    for handler in (
+        uploadhandler.MemoryFileUploadHandler,
+        uploadhandler.TemporaryFileUploadHandler,
+    ):
+        original = handler.receive_data_chunk
+        monkeypatch.setattr(
+            handler,
+            "receive_data_chunk",
+            lambda self, raw, start, original=original: (
+                stored.append(len(raw)) or original(self, raw, start)
+            ),
+        )
+    big = SimpleUploadedFile("big.bin", b"\0" * (3 * 1024 * 1024))
+    response = client.post("/accounts/login/", {"username": "x", "password": "y", "f": big})
+    assert response.status_code == 413
+    assert stored == []

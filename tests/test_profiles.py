@@ -135,10 +135,14 @@ def test_removing_the_avatar_falls_back_to_the_identicon(
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
-        (b"just some text", "notes.png", "not a valid image"),
+        (b"just some text", "notes.png", "Upload a PNG, JPEG, GIF or WebP image"),
         (image_bytes()[:60], "cut.png", "not a valid image"),
         (image_bytes(fmt="BMP"), "old.bmp", "Upload a PNG, JPEG, GIF or WebP image."),
-        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "x.svg", "not a valid image"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "x.svg",
+            "Upload a PNG, JPEG, GIF or WebP image",
+        ),
     ],
 )
 def test_bad_uploads_get_a_form_error_and_keep_the_old_avatar(
@@ -197,3 +201,15 @@ def test_nul_bytes_in_urls_and_searches_are_harmless(client, moderator):
     client.force_login(moderator)
     assert client.get("/moderate/users/", {"q": "a\x00"}).status_code == 200
     assert client.get("/moderate/users/a%00/suspend/").status_code == 404
+
+
+def test_profile_edits_are_rate_limited_per_member(member_client):
+    from accounts.ratelimits import LIMITS
+
+    limit = LIMITS["profile_edit_user"].count
+    statuses = [
+        member_client.post("/accounts/profile/", {"first_name": f"A{n}"}).status_code
+        for n in range(limit + 1)
+    ]
+    assert 429 not in statuses[:limit]
+    assert statuses[-1] == 429

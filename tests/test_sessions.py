@@ -117,3 +117,30 @@ def test_logout_sticks_while_the_cache_fails_and_after_it_returns(member, passwo
     thief = Client()
     thief.cookies[settings.SESSION_COOKIE_NAME] = stolen
     assert not thief.get("/").context["user"].is_authenticated
+
+
+def test_a_session_without_remember_me_ends_on_the_server_within_a_day_idle(
+    client, member, password
+):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.post("/accounts/login/", {"username": "alice", "password": password})
+    row = Session.objects.get(session_key=client.session.session_key)
+    assert row.expire_date <= timezone.now() + timedelta(days=1, minutes=1)
+    # A day without activity: the row has expired, the cookie is anonymous.
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert "_auth_user_id" not in client.get("/accounts/profile/").wsgi_request.session
+
+
+def test_activity_keeps_a_browser_session_alive(client, member, password, settings):
+    from django.contrib.sessions.models import Session
+
+    settings.OFFBRAND_LAST_SEEN_INTERVAL = 0
+    client.post("/accounts/login/", {"username": "alice", "password": password})
+    key = client.session.session_key
+    before = Session.objects.get(session_key=key).expire_date
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date > before
