@@ -251,6 +251,15 @@ class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
         return self.get(username_key=username_key(username))
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Imports skip save(): the username's key and skeleton are filled here,
+        so the unique key holds for every row, however it was written."""
+        objs = list(objs)
+        for user in objs:
+            user.username_key = username_key(user.username)
+            user.username_skeleton = username_skeleton(user.username)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def username_problem(self, username: str, *, email: str = "", exclude_pk=None) -> str | None:
         """Why `username` cannot be a member's (`email`: the member's own address).
 
