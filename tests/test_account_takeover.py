@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts import tokens
+from accounts.mfa.models import Passkey, RecoveryCode, TotpDevice
 from accounts.models import EmailChangeRequest, Role, User
 from tests.conftest import links_in, path_of
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -322,3 +323,23 @@ def test_an_address_registered_by_someone_else_is_recovered_by_a_reset(roles):
     account = User.objects.get(email="alice@example.com")
     assert account.confirmed and account.check_password(OWNER_NEW_PASSWORD)
     assert not is_signed_in(squatter)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/security/passkeys/add/",
+        "/accounts/security/totp/",
+        "/accounts/security/recovery-codes/",
+    ],
+)
+def test_a_squatter_cannot_plant_a_second_factor_on_an_unconfirmed_account(roles, path):
+    """Trojan identifier: a passkey planted before the owner resets would outlive the reset."""
+    squatter = register("alice@example.com", "alice")
+    for reply in (squatter.get(path), squatter.post(path, {"code": "123456"})):
+        assert reply.status_code == 302
+        assert reply["Location"] == "/accounts/unconfirmed/"
+    owner = {"user__email": "alice@example.com"}
+    assert not Passkey.objects.filter(**owner).exists()
+    assert not TotpDevice.objects.filter(**owner).exists()
+    assert not RecoveryCode.objects.filter(**owner).exists()
