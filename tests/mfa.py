@@ -18,7 +18,7 @@ SECURITY = "/accounts/security/"
 def enable_totp(user) -> pyotp.TOTP:
     """Give `user` an authenticator app; the returned TOTP makes its codes."""
     secret = services.totp_new_secret()
-    TotpDevice.objects.create(user=user, secret=secret)
+    TotpDevice.objects.create(user=user, secret=services.totp_seal(secret))
     return pyotp.TOTP(secret)
 
 

@@ -53,7 +53,8 @@ def test_setup_is_enabled_only_after_a_correct_code(member_client, member):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/security/recovery-codes/"
     device = TotpDevice.objects.get(user=member)
-    assert device.secret == secret
+    assert secret not in device.secret  # sealed at rest
+    assert services.totp_unseal(device.secret) == secret
     assert services.has_factors(member)
     notice = mail.outbox[-1]
     assert notice.to == [member.email]
@@ -209,3 +210,17 @@ def test_only_a_full_sign_in_makes_a_browser_trusted(client, member, password):
     client.post(SECOND_STEP, {"code": totp.now()})
     assert signed_in_as(client) == str(member.pk)
     assert DEVICE_COOKIE in client.cookies
+
+
+def test_the_secret_is_sealed_with_the_secret_key(member, settings):
+    """A copy of the database without SECRET_KEY makes no codes; a rotated key that
+    is kept in SECRET_KEY_FALLBACKS still opens it."""
+    totp = enable_totp(member)
+    sealed = TotpDevice.objects.get(user=member).secret
+    assert totp.secret not in sealed
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another key entirely, 50 characters long or so......"
+    assert services.totp_unseal(sealed) is None
+    assert not services.totp_verify(user=member, code=totp.now())
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert services.totp_verify(user=member, code=totp.now())

@@ -35,7 +35,10 @@ class TotpDevice(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
     )
-    secret = models.CharField(max_length=64)  # base32, as the app was given it
+    # The base32 secret the app was given, sealed with a key derived from
+    # SECRET_KEY (`services.totp_seal`): a copy of the database alone is not
+    # enough to make codes.
+    secret = models.CharField(max_length=255)
     # The 30-second step of the last accepted code: a code of that step or an
     # earlier one is refused, so each code works once.
     last_used_step = models.BigIntegerField(default=0)

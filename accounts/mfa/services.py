@@ -6,6 +6,7 @@ the member a security notice. Other parts of Offbrand ask `has_factors`,
 reads a secret.
 """
 
+import base64
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -322,6 +324,29 @@ def totp_new_secret() -> str:
     return pyotp.random_base32()
 
 
+def _sealer() -> MultiFernet:
+    """Fernet keys from SECRET_KEY, then each of SECRET_KEY_FALLBACKS (for rotation)."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([Fernet(_seal_key(key)) for key in keys])
+
+
+def _seal_key(secret_key: str) -> bytes:
+    digest = salted_hmac("offbrand.mfa.totp-seal", "", secret=secret_key, algorithm="sha256")
+    return base64.urlsafe_b64encode(digest.digest())
+
+
+def totp_seal(secret: str) -> str:
+    return _sealer().encrypt(secret.encode()).decode()
+
+
+def totp_unseal(sealed: str) -> str | None:
+    try:
+        return _sealer().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        logger.error("An authenticator app's secret could not be unsealed (SECRET_KEY changed?)")
+        return None
+
+
 def totp_provisioning_uri(user, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=SITE_NAME)
 
@@ -353,7 +378,7 @@ def totp_enable(*, user, secret: str, code: str, request=None) -> bool:
         return False
     try:
         with transaction.atomic():
-            TotpDevice.objects.create(user=user, secret=secret, last_used_step=step)
+            TotpDevice.objects.create(user=user, secret=totp_seal(secret), last_used_step=step)
     except IntegrityError:
         return False  # set up meanwhile, from another tab
     send_security_notice(user, SecurityEvent.TOTP_ENABLED, request=request)
@@ -365,7 +390,8 @@ def totp_verify(*, user, code: str) -> bool:
     device = TotpDevice.objects.filter(user=user).first()
     if device is None:
         return False
-    step = totp_step_of(device.secret, code)
+    secret = totp_unseal(device.secret)
+    step = totp_step_of(secret, code) if secret else None
     if step is None:
         return False
     # Conditional UPDATE: of two uses of one code, even at once, one succeeds.
