@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 from django.views.static import serve
 
 from accounts.mixins import UnconfirmedAllowedMixin, allow_unconfirmed
-from accounts.models import ROLE_TABLE
+from accounts.models import Role
 from social import selectors
 from social.views import FeedView
 
@@ -24,17 +24,6 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
     """Signed-in members land on their feed; visitors on what Offbrand is, with recent posts."""
 
     template_name = "index.html"
-    # From the role table itself: the landing page costs no query.
-    extra_context = {
-        "roles": [
-            {
-                "name": spec.name,
-                "default": spec.default,
-                "permissions_text": ", ".join(flag.name.lower() for flag in spec.permissions),
-            }
-            for spec in ROLE_TABLE
-        ]
-    }
 
     def get(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.user.confirmed:
@@ -42,7 +31,18 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(recent_posts=selectors.recent_public_posts(), **kwargs)
+        # The roles as the administrators have set them (not the table new sites start with).
+        roles = [
+            {
+                "name": role.name,
+                "default": role.default,
+                "permissions_text": ", ".join(name.lower() for name in role.permission_names),
+            }
+            for role in Role.objects.all()
+        ]
+        return super().get_context_data(
+            recent_posts=selectors.recent_public_posts(), roles=roles, **kwargs
+        )
 
 
 @allow_unconfirmed

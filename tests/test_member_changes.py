@@ -1,10 +1,12 @@
 """Every change of a member's state is recorded: what, who, through which path, why."""
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from accounts.models import ModerationAction, User
-from tests.conftest import image_bytes
+from tests.conftest import image_bytes, links_in, path_of
 from tests.factories import UserFactory
 
 Kind = ModerationAction.Kind
@@ -176,3 +178,47 @@ def test_moderation_pages_accept_only_moderation_actions(client, administrator, 
         assert response.status_code == 404
     assert records(member) == []
     assert User.objects.get(pk=member.pk).is_active
+
+
+def signed_in(password):
+    browser = Client()
+    reply = browser.post("/accounts/login/", {"username": "alice", "password": password})
+    assert reply.status_code == 302
+    return browser
+
+
+def link_mailed_to(address):
+    message = [m for m in mail.outbox if address in m.to][-1]
+    return path_of(links_in(message)[0])
+
+
+def test_own_password_change_is_recorded_as_the_members(member, password):
+    browser = signed_in(password)
+    new = "a brand new passphrase 7"
+    reply = browser.post(
+        "/accounts/password/change/",
+        {"old_password": password, "new_password1": new, "new_password2": new},
+    )
+    assert reply.status_code == 302
+    assert records(member) == [(Kind.PASSWORD, "alice", Via.OWN_PAGES, "", "")]
+
+
+def test_a_password_reset_is_recorded_as_through_an_emailed_link(member):
+    browser = Client()
+    browser.post("/accounts/password/reset/", {"email": member.email})
+    form_page = browser.get(link_mailed_to(member.email), follow=True)
+    new = "a brand new passphrase 7"
+    reply = browser.post(
+        form_page.request["PATH_INFO"], {"new_password1": new, "new_password2": new}
+    )
+    assert reply.status_code == 302
+    assert records(member) == [(Kind.PASSWORD, "alice", Via.EMAIL_LINK, "", "")]
+
+
+def test_a_confirmed_change_of_address_is_recorded_with_the_new_address(member, password):
+    browser = signed_in(password)
+    browser.post(
+        "/accounts/email/change/", {"new_email": "alice@new.example", "password": password}
+    )
+    assert browser.post(link_mailed_to("alice@new.example")).status_code == 302
+    assert records(member) == [(Kind.EMAIL, "alice", Via.EMAIL_LINK, "alice@new.example", "")]

@@ -5,7 +5,7 @@ from django.db import OperationalError
 from offbrand import views
 
 
-def test_landing_page_welcomes_visitors(client, db):
+def test_landing_page_welcomes_visitors(client, roles):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()

@@ -196,3 +196,13 @@ def test_deploy_failure_is_a_clear_command_error(db, monkeypatch):
     monkeypatch.setattr(deploy, "call_command", failing)
     with pytest.raises(CommandError, match="deploy stopped at migrate: could not connect"):
         call_command("deploy", stdout=StringIO())
+
+
+def test_the_landing_page_shows_the_roles_as_administrators_set_them(client, roles):
+    Role.objects.filter(name="Moderator").update(
+        permissions=Permission.FOLLOW | Permission.MODERATE
+    )
+    Role.objects.create(name="Editor", permissions=Permission.WRITE)
+    html = client.get("/").content.decode()
+    assert "follow, moderate" in html
+    assert "Editor" in html
