@@ -246,3 +246,18 @@ def test_sign_in_page_offers_passkeys_in_the_username_field(client, db):
     assert 'autocomplete="username webauthn"' in html
     assert "data-conditional" in html
     assert re.search(r'<script src="/static/js/passkeys.js" defer>', html)
+
+
+def test_settings_page_costs_the_same_for_1_or_12_passkeys(
+    member_client, member, django_assert_num_queries
+):
+    member_client.get("/")  # last-seen is recorded on the first request
+    Passkey.objects.create(user=member, name="Key 0", credential_id="k0", public_key=b"k")
+    # Session, member, passkeys, app, unused recovery codes.
+    with django_assert_num_queries(5):
+        assert member_client.get(SECURITY).status_code == 200
+    for n in range(1, 12):
+        Passkey.objects.create(user=member, name=f"Key {n}", credential_id=f"k{n}", public_key=b"k")
+    with django_assert_num_queries(5):
+        page = member_client.get(SECURITY)
+    assert page_text(page).count('/remove/"') == 12

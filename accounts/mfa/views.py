@@ -236,11 +236,13 @@ class IndexView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        passkeys = list(Passkey.objects.filter(user=user))
+        totp = TotpDevice.objects.filter(user=user).first()
         return super().get_context_data(
-            passkeys=Passkey.objects.filter(user=user),
-            totp=TotpDevice.objects.filter(user=user).first(),
+            passkeys=passkeys,
+            totp=totp,
             recovery_codes_left=services.recovery_codes_left(user),
-            has_factors=services.has_factors(user),
+            has_factors=bool(passkeys) or totp is not None,
             **kwargs,
         )
 
