@@ -10,7 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
@@ -260,7 +260,8 @@ class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectUR
         if outcome == ReauthOutcome.WRONG_PASSWORD:
             form.add_error("password", "That isn't your password.")
             return self.form_invalid(form)
-        return redirect(self.get_success_url())
+        # Not redirect(): a `next` without a slash would be taken for a view name.
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.PasswordChangeView):

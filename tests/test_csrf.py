@@ -234,3 +234,36 @@ def test_a_file_sent_to_a_page_that_takes_none_is_refused_before_it_is_stored(
     response = client.post("/accounts/login/", {"username": "x", "password": "y", "f": big})
     assert response.status_code == 413
     assert stored == []
+
+
+def test_ending_a_session_without_token_is_refused(member, password):
+    from accounts.models import UserSession
+
+    other = Client()
+    other.post("/accounts/login/", {"username": "alice", "password": password})
+    mail.outbox.clear()
+    session = UserSession.objects.get()
+    client = csrf_client(member)
+    assert_refused(client.post(f"/accounts/sessions/{session.pk}/end/"))
+    assert_refused(client.post("/accounts/sessions/end-others/"))
+    assert other.get("/").context["user"] == member
+
+
+def test_deleting_the_account_without_token_is_refused(member):
+    assert_refused(csrf_client(member).post("/accounts/delete/", {"username": "alice"}))
+    assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_reauthenticating_without_token_is_refused(member, password):
+    client = csrf_client(member)
+    assert_refused(client.post("/accounts/reauthenticate/", {"password": password}))
+
+
+def test_removing_a_members_factors_without_token_is_refused(administrator, member):
+    from accounts.mfa.services import has_factors
+    from tests.mfa import enable_totp
+
+    enable_totp(member)
+    response = csrf_client(administrator).post("/users/alice/factors/remove/", {"reason": "x"})
+    assert_refused(response)
+    assert has_factors(member)

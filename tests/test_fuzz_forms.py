@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.utils.http import url_has_allowed_host_and_scheme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,3 +199,39 @@ def test_admin_member_edit_never_errors_and_keeps_members_valid(
             "is_active": is_active,
         }
         post_and_check(make_client(administrator), "/users/alice/edit/", data)
+
+
+SMALL_FUZZ = settings(FUZZ, max_examples=60)
+
+
+@SMALL_FUZZ
+@given(password=PASSWORDS, next_url=TEXT)
+def test_reauthenticate_never_errors(member, password, next_url):
+    with isolated_example():
+        client = make_client(member)
+        response = client.post(
+            "/accounts/reauthenticate/", {"password": password, "next": next_url}
+        )
+        assert response.status_code < 500
+        if response.status_code == 302:
+            location = response["Location"]
+            assert url_has_allowed_host_and_scheme(location, {"testserver"}), location
+
+
+@SMALL_FUZZ
+@given(username=USERNAMES)
+def test_account_delete_never_errors(member, administrator, username):
+    with isolated_example():
+        post_and_check(make_client(member), "/accounts/delete/", {"username": username})
+
+
+@SMALL_FUZZ
+@given(reason=TEXT)
+def test_factor_removal_never_errors(member, administrator, reason):
+    from tests.mfa import enable_totp
+
+    with isolated_example():
+        enable_totp(member)
+        post_and_check(
+            make_client(administrator), "/users/alice/factors/remove/", {"reason": reason}
+        )

@@ -102,3 +102,9 @@ def test_the_decorator_guards_function_views(member, rf: RequestFactory):
     assert view(request)["Location"] == f"{REAUTH}?next=/somewhere/%3Fx%3D1"
     request.session[SESSION_KEY] = int(time.time())
     assert view(request).content == b"done"
+
+
+@pytest.mark.parametrize("target", ["a\x00b", "settings", "/x\r\ny"])
+def test_an_odd_next_is_never_a_server_error(member_client, password, target):
+    response = member_client.post(REAUTH, {"password": password, "next": target})
+    assert response.status_code == 302
