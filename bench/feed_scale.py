@@ -85,6 +85,7 @@ def build(members: int) -> dict:
 
 
 def reader() -> tuple[User, Client]:
+    User.objects.filter(username="bench-reader").delete()
     user = User.objects.create_user(
         username="bench-reader", email="bench-reader@bench.invalid", password=None, confirmed=True
     )
@@ -127,7 +128,7 @@ def sql_ms(sql: str) -> float:
     times = []
     with connection.cursor() as cursor:
         for _ in range(5):
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}")
             times.append(cursor.fetchone()[0][0]["Execution Time"])
     return round(statistics.median(times), 2)
 
@@ -159,8 +160,8 @@ def get(client, path):
     return run
 
 
-def measure(members: int, repeat: int) -> dict:
-    counts = build(members)
+def page_cases(members: int) -> dict:
+    """The timed cases on the current database, whose population has `members` members."""
     user, client = reader()
     anonymous = Client()
     first = client.get("/")
@@ -176,7 +177,7 @@ def measure(members: int, repeat: int) -> dict:
     def posting():
         assert client.post("/posts/new/", {"body": "A benchmark post."}).status_code == 302
 
-    cases = {
+    return {
         f"feed, following {FOLLOWING}": get(client, "/"),
         "feed, older posts": get(client, f"/?before={cursor}"),
         "profile with posts (most followed)": get(anonymous, "/users/synth-1/"),
@@ -186,6 +187,13 @@ def measure(members: int, repeat: int) -> dict:
         "follow + unfollow": follow_unfollow,
         "posting": posting,
     }
+
+
+def measure(members: int, repeat: int) -> dict:
+    counts = build(members)
+    cases = page_cases(members)
+    user = User.objects.get(username="bench-reader")
+    star = User.objects.get(username="synth-1")
     results, plans = {}, []
     for name, run in cases.items():
         runs = repeat * 4 if name.startswith("feed") else repeat
@@ -249,6 +257,48 @@ def fan_out_cost(star: User) -> dict:
     return result
 
 
+def use_database(name: str) -> None:
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def interleaved(small: tuple[str, int], large: tuple[str, int], rounds: int, repeat: int) -> dict:
+    """Time the pages of two populations kept in two databases, alternating round by
+    round, so that a change in the machine's load falls on both sizes alike."""
+    setups = {}
+    for name, members in (small, large):
+        use_database(name)
+        setups[name] = page_cases(members)
+    samples = {name: {case: [] for case in setups[name]} for name in setups}
+    cpu = {name: {case: [] for case in setups[name]} for name in setups}
+    for _ in range(rounds):
+        for name in setups:
+            use_database(name)
+            for case, run in setups[name].items():
+                run()
+                for _ in range(repeat):
+                    start, start_cpu = time.perf_counter(), time.process_time()
+                    run()
+                    samples[name][case].append((time.perf_counter() - start) * 1000)
+                    cpu[name][case].append((time.process_time() - start_cpu) * 1000)
+    report = {}
+    for name, members in (small, large):
+        use_database(name)
+        pages = {}
+        for case, values in samples[name].items():
+            values.sort()
+            pages[case] = {
+                "p50": round(statistics.median(values), 2),
+                "p99": round(values[min(len(values) - 1, int(len(values) * 0.99))], 2),
+                "django_cpu_p50": round(statistics.median(cpu[name][case]), 2),
+                "sql_ms": round(sum(sql_ms(sql) for sql in social_sql(setups[name][case])), 2),
+                "samples": len(values),
+            }
+        report[members] = pages
+    report["load_average"] = os.getloadavg()
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -256,7 +306,34 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--tag", default="", help="Suffix of the result files, e.g. 100k.")
     parser.add_argument("--keep", action="store_true", help="Leave the large population in place.")
+    parser.add_argument(
+        "--interleave",
+        nargs=2,
+        metavar=("SMALL_DB", "LARGE_DB"),
+        help="Populations already built (--keep) in these two databases: only time them, "
+        "alternating between the two, --rounds times.",
+    )
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
+    if args.interleave:
+        report = interleaved(
+            (args.interleave[0], args.baseline),
+            (args.interleave[1], args.members),
+            args.rounds,
+            args.repeat,
+        )
+        stem = f"feed-scale-{args.tag}-interleaved" if args.tag else "feed-scale-interleaved"
+        (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2))
+        small, large = report[args.baseline], report[args.members]
+        print(f"{'page':<36} {args.baseline:>9,} {args.members:>11,}  ratio   p99 large  sql+cpu")
+        for case in large:
+            ratio = large[case]["p50"] / small[case]["p50"]
+            work = large[case]["sql_ms"] + large[case]["django_cpu_p50"]
+            print(
+                f"{case:<36} {small[case]['p50']:>7.2f}ms {large[case]['p50']:>9.2f}ms "
+                f"{ratio:6.2f} {large[case]['p99']:>9.2f}ms {work:8.2f}ms"
+            )
+        return 0
     if connection.vendor != "postgresql":
         print("bench/feed_scale.py needs PostgreSQL", file=sys.stderr)
         return 2
