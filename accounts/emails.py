@@ -5,6 +5,7 @@ Every email `NAME` has three templates under `templates/emails/`:
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.tasks import TaskResultStatus
@@ -43,7 +44,9 @@ def send_email(name: str, *, to: str, context: dict, request=None) -> bool:
     """
     context = {"site_url": site_url(), **context}
     try:
-        result = deliver_email.enqueue(to=[to], **compose_email(name, context))
+        result = deliver_email.enqueue(
+            to=[to], message_key=uuid.uuid4().hex, **compose_email(name, context)
+        )
     except Exception:  # a queue that cannot even take the job
         logger.exception("Could not queue the %s email to %s", name, to)
         return False

@@ -22,12 +22,23 @@ from accounts.selectors import suspension_message
 
 
 def get_user(request):
-    """The signed-in user, or an `AnonymousVisitor` that can do nothing."""
+    """The signed-in user, or an `AnonymousVisitor` that can do nothing.
+
+    Built once per request: when the database fails, the same error is raised
+    again to every later reader (middleware, view, template), without a new
+    connection attempt each time.
+    """
+    if hasattr(request, "_user_error"):
+        raise request._user_error
     if not hasattr(request, "_cached_user"):
-        user = auth.get_user(request)
-        if not user.is_authenticated:
-            sign_out_if_suspended(request)
-            user = AnonymousVisitor()
+        try:
+            user = auth.get_user(request)
+            if not user.is_authenticated:
+                sign_out_if_suspended(request)
+                user = AnonymousVisitor()
+        except DatabaseError as error:
+            request._user_error = error
+            raise
         request._cached_user = user
     return request._cached_user
 

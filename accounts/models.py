@@ -581,3 +581,17 @@ class UserSession(models.Model):
     @property
     def device(self) -> str:
         return describe_user_agent(self.user_agent)
+
+
+class SentMail(models.Model):
+    """A message handed to the mail server, by the key it was queued with.
+
+    Written in the transaction that sends it: a retried task (its worker died,
+    or the queue ran it twice) finds the row and does not send the message again.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.key

@@ -12,6 +12,7 @@ The HTTP client handles cookies by hand: with DEBUG off the session and CSRF
 cookies are `Secure`, and a standard cookie jar would not send them over http.
 """
 
+import asyncio
 import contextlib
 import http.client
 import os
@@ -23,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -213,6 +215,22 @@ class PostgresCluster:
     def is_running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
 
+    def pids(self) -> list[int]:
+        """The postmaster and every backend it forked."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *children_of(postmaster)]
+
+    def freeze(self) -> None:
+        """SIGSTOP every process: alive on the network, silent (the kernel still ACKs)."""
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def createdb(self, name: str) -> None:
         self._run(
             str(PG_BIN / "createdb"),
@@ -283,14 +301,67 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is None:
             return
+        self.thaw()
         stop_process(self.process)
         self.process = None
+
+    def freeze(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
 
     def destroy(self) -> None:
         try:
             self.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def children_of(parent: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+            if int(fields["PPid"]) == parent:
+                found.append(int(fields["Pid"]))
+    return found
+
+
+class Blackhole:
+    """An address where a TCP connect is never answered (as a host gone from the network).
+
+    A listening socket with a full backlog that never accepts: the kernel drops
+    further SYNs, so a client waits for its own connect timeout.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self._fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError, OSError):
+                filler.connect(("127.0.0.1", self.port))
+            self._fillers.append(filler)
+        time.sleep(0.2)
+
+    def close(self) -> None:
+        for filler in self._fillers:
+            filler.close()
+        self.sock.close()
+
+    def __enter__(self) -> "Blackhole":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def stop_process(process: subprocess.Popen, *, group: bool = False, grace: float = 10) -> None:
@@ -434,7 +505,8 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, healthy_within: float = 30) -> None:
+    def start(self, healthy_within: float | None = 30) -> None:
+        """Start; wait until /healthz answers 200 unless `healthy_within` is None."""
         command = [
             GUNICORN,
             "offbrand.wsgi:application",
@@ -463,12 +535,47 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode})")
             return Client(self.url).get("/healthz").status == 200
 
+        if healthy_within is None:
+            return
         if not wait_until(healthy, timeout=healthy_within):
             self.stop()
             raise RuntimeError(f"gunicorn did not become healthy:\n{tail(self.log)}")
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, group=True)
+            self.process = None
+
+
+class TaskWorker:
+    """`manage.py task_worker`, as systemd runs it (kill it, start it again)."""
+
+    def __init__(self, deployment: Deployment, name: str = "worker") -> None:
+        self.deployment = deployment
+        self.log = deployment.root / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [PYTHON, "manage.py", "task_worker", "--no-startup-delay", "--interval", "0.2"],
+                cwd=ROOT,
+                env=self.deployment.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """kill -9: no cleanup, no chance to record anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -530,11 +637,12 @@ class Reply:
 class Client:
     """One browser: keeps its own cookies (Secure ones too), never follows redirects."""
 
-    def __init__(self, base_url: str, timeout: float = 15) -> None:
+    def __init__(self, base_url: str, timeout: float = 15, headers: dict | None = None) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
+        self.headers = headers or {}  # sent with every request (a proxy's, a browser's)
 
     def request(
         self,
@@ -545,7 +653,7 @@ class Client:
         body: str | None = None,
     ) -> Reply:
         """`data` is form-encoded; `body` is sent as it is, with the caller's headers."""
-        headers = {"Host": f"{self.host}:{self.port}", **(headers or {})}
+        headers = {"Host": f"{self.host}:{self.port}", **self.headers, **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if data is not None:
@@ -613,9 +721,20 @@ class SmtpServer:
         from aiosmtpd.controller import Controller  # a test dependency, not the benchmark's
 
         self.messages: list = []
+        self.stall: set[str] = set()  # recipients the server hangs on, until released
+        self.stalled: list[str] = []
+        self.released = threading.Event()
         inbox = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in inbox.stall:
+                    inbox.stalled.append(address)
+                    while not inbox.released.is_set():
+                        await asyncio.sleep(0.05)
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 inbox.messages.append(envelope)
                 return "250 Message accepted for delivery"
@@ -630,9 +749,10 @@ class SmtpServer:
     def start(self) -> None:
         self.controller.start()
 
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.controller.stop()
-
     def recipients(self) -> list[str]:
         return [rcpt for envelope in self.messages for rcpt in envelope.rcpt_tos]
+
+    def stop(self) -> None:
+        self.released.set()
+        with contextlib.suppress(Exception):
+            self.controller.stop()

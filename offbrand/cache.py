@@ -1,4 +1,6 @@
-"""The embedded default's cache: Django's database cache, with an exact `incr`.
+"""Offbrand's cache backends.
+
+`DatabaseCache`, the embedded default: Django's database cache, with an exact `incr`.
 
 Without Redis, rate-limit counters live in a table of the site's own database
 (created by `migrate`, hence by `deploy`), so every worker and every instance
@@ -8,14 +10,28 @@ push the window's expiry back. Here the counter is read and written in one
 transaction that holds the row (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite
 takes its write lock at `BEGIN IMMEDIATE`, see settings), and only the value
 changes.
+
+`RedisCache`: Django's Redis cache, failing fast for a moment once Redis has failed.
+
+Each Redis call is bounded by REDIS_SOCKET_TIMEOUT, but a request may make
+several (a sign-in checks two limits), and every request would wait again.
+After a connection error or a timeout, this process answers every Redis call
+at once with the same error for REDIS_FAIL_FAST seconds, then tries Redis
+again: during an outage a process spends at most one timeout per interval,
+and callers (the rate limiter fails closed) decide what the failure means.
 """
 
 import base64
 import pickle  # nosec B403: values written by this cache only, as Django's own backend
+import threading
+import time
 
+from django.core.cache.backends import redis as django_redis
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router, transaction
 from django.utils.timezone import now
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class DatabaseCache(DjangoDatabaseCache):
@@ -46,3 +62,70 @@ class DatabaseCache(DjangoDatabaseCache):
 
     def decr(self, key, delta=1, version=None):
         return self.incr(key, -delta, version)
+
+
+FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class Breaker:
+    """Per process and server: when the last failure was, and what it was."""
+
+    def __init__(self, fail_fast: float) -> None:
+        self.fail_fast = fail_fast
+        self.open_until = 0.0
+        self.cause: BaseException | None = None
+        self.lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.cause is not None and time.monotonic() < self.open_until:
+            raise RedisConnectionError(
+                f"Redis failed less than {self.fail_fast:g} s ago: {self.cause}"
+            )
+
+    def failed(self, error: BaseException) -> None:
+        with self.lock:
+            self.cause = error
+            self.open_until = time.monotonic() + self.fail_fast
+
+
+BREAKERS: dict[str, Breaker] = {}
+
+
+class GuardedClient:
+    """A redis-py client whose calls go through the breaker."""
+
+    def __init__(self, client, breaker: Breaker) -> None:
+        self._client = client
+        self._breaker = breaker
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+        breaker = self._breaker
+
+        def call(*args, **kwargs):
+            breaker.check()
+            try:
+                return attribute(*args, **kwargs)
+            except FAILURES as error:
+                breaker.failed(error)
+                raise
+
+        return call
+
+
+class RedisCacheClient(django_redis.RedisCacheClient):
+    def __init__(self, servers, fail_fast: float = 1.0, **options):
+        super().__init__(servers, **options)
+        key = ",".join(servers)
+        self._breaker = BREAKERS.setdefault(key, Breaker(fail_fast))
+
+    def get_client(self, key=None, *, write=False):
+        return GuardedClient(super().get_client(key, write=write), self._breaker)
+
+
+class RedisCache(django_redis.RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = RedisCacheClient

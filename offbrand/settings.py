@@ -109,9 +109,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # for it), so concurrent workers queue instead of failing with "database
     # is locked" when a read turns into a write.
     DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
+# Bounded waits on PostgreSQL (README, "Bounded waits"): a connection attempt
+# gives up after DATABASE_CONNECT_TIMEOUT seconds; the server cancels a
+# statement after DATABASE_STATEMENT_TIMEOUT ms; keepalives and
+# tcp_user_timeout notice a peer gone from the network; and the client gives
+# up on any round trip after DATABASE_CLIENT_TIMEOUT seconds, even when the
+# server is alive but does not answer (offbrand/postgresql). 0 turns one off.
+DATABASE_CLIENT_TIMEOUT = env.float("DATABASE_CLIENT_TIMEOUT", default=6.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast while PostgreSQL is down, so pages answer 503 within seconds.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["default"]["ENGINE"] = "offbrand.postgresql"
+    _pg = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5000)
+    _pg["options"] = f"{_pg.get('options', '')} -c statement_timeout={_statement_timeout}".strip()
+    _pg.setdefault("keepalives", 1)
+    _pg.setdefault("keepalives_idle", env.int("DATABASE_KEEPALIVES_IDLE", default=10))
+    _pg.setdefault("keepalives_interval", env.int("DATABASE_KEEPALIVES_INTERVAL", default=5))
+    _pg.setdefault("keepalives_count", env.int("DATABASE_KEEPALIVES_COUNT", default=3))
+    _pg.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=5000))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
@@ -123,6 +138,20 @@ CACHES = {
     if _cache_url
     else {"BACKEND": "offbrand.cache.DatabaseCache", "LOCATION": "offbrand_cache"}
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Bounded waits on Redis, in seconds, tried once (no retry); after a
+    # failure, each process fails fast for REDIS_FAIL_FAST seconds before it
+    # tries Redis again (offbrand/cache.py).
+    CACHES["default"]["BACKEND"] = "offbrand.cache.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+            "retry_on_timeout": False,
+            "retry": None,
+            "fail_fast": env.float("REDIS_FAIL_FAST", default=1.0),
+        }
+    )
 
 # Sessions live in the database alone: a logout deletes one row, and no
 # cache, however it fails or whatever it returns with, can bring it back.
@@ -198,7 +227,7 @@ DEFAULT_FROM_EMAIL = SERVER_EMAIL = OFFBRAND_MAIL_SENDER
 
 # The embedded default sends mail at once, inside the request; production
 # sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs
-# `manage.py db_worker`, so mail survives a restart or an SMTP outage.
+# `manage.py task_worker`, so mail survives a restart or an SMTP outage.
 TASKS = {
     "default": {
         "BACKEND": env.str(
@@ -206,6 +235,13 @@ TASKS = {
         )
     }
 }
+# `manage.py task_worker` returns a task to the queue when its worker has not
+# finished it this many seconds after claiming it (the worker died), and
+# fails it visibly after TASKS_MAX_CLAIMS claims.
+# `/healthz` waits this long (seconds) for PostgreSQL and the cache to answer.
+HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=0.8)
+TASKS_CLAIM_TIMEOUT = env.int("TASKS_CLAIM_TIMEOUT", default=120)
+TASKS_MAX_CLAIMS = env.int("TASKS_MAX_CLAIMS", default=5)
 
 # ---------------------------------------------------------------------------
 # Offbrand
@@ -311,6 +347,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # One line per failure with its cause, repeats held back during an outage.
+    "filters": {"outage": {"()": "offbrand.logfilters.OutageFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["outage"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -4,7 +4,8 @@ import logging
 import sys
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection
+from django.core.cache import caches
+from django.db import OperationalError, close_old_connections, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
@@ -14,6 +15,8 @@ from django.views.static import serve
 
 from accounts.mixins import UnconfirmedAllowedMixin, allow_unconfirmed
 from accounts.models import Role
+from accounts.queue import queue_depth, uses_database_queue
+from offbrand.health import Prober, ask_all
 from social import selectors
 from social.views import FeedView
 
@@ -45,17 +48,58 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
         )
 
 
+def _check_database() -> dict:
+    close_old_connections()  # as at the start of a request: drop a connection gone stale
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return queue_depth() if uses_database_queue() else {"queue": "none (mail sent in the request)"}
+
+
+def _check_cache() -> None:
+    caches["default"].get("offbrand:healthz")
+
+
+def _close_database() -> None:
+    connection.close()
+
+
+def _nothing() -> None:
+    return None
+
+
+PROBERS = [
+    Prober("database", _check_database, cleanup=_close_database),
+    Prober("cache", _check_cache, cleanup=_nothing),
+]
+
+
 @allow_unconfirmed
 @never_cache
 def healthz(request):
-    """200 while the database answers, 503 when it does not (for load balancers)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as error:
-        logger.warning("Health check: database unavailable: %s", error)
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """200 when PostgreSQL and the cache answer in time, else 503; within a second.
+
+    The details name what did not answer ("down" with the cause logged, or
+    "timeout") and, with the database queue, its depth and oldest task's age.
+    """
+    outcomes = ask_all(PROBERS, timeout=settings.HEALTHZ_TIMEOUT)
+    body = {name: state for name, (state, _) in outcomes.items()}
+    for name, (state, detail) in outcomes.items():
+        if state == "down":
+            logger.warning("Health check: %s unavailable: %s", name, detail)
+        elif state == "timeout":
+            logger.warning(
+                "Health check: %s did not answer within %g s",
+                name,
+                settings.HEALTHZ_TIMEOUT,
+                extra={"outage": f"{name} timeout"},
+            )
+    state, detail = outcomes["database"]
+    if state == "ok":
+        body.update(detail)
+    healthy = all(state == "ok" for state, _ in outcomes.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **body}, status=200 if healthy else 503
+    )
 
 
 @allow_unconfirmed

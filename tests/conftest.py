@@ -24,6 +24,16 @@ def fast_hashing_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def health_checks_let_go_of_the_test_database(django_db_setup):
+    """/healthz checks from threads with their own connections: closed before teardown."""
+    yield
+    from offbrand.views import PROBERS
+
+    for prober in PROBERS:
+        prober.release()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploaded files go to a fresh folder per test."""

@@ -19,7 +19,12 @@ def test_landing_page_welcomes_visitors(client, roles):
 def test_healthz_answers_ok_while_the_database_answers(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "queue": "none (mail sent in the request)",
+    }
     assert "no-cache" in response["Cache-Control"]
 
 

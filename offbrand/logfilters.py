@@ -1,0 +1,81 @@
+"""One log line per failure, with its cause, and few of them during an outage.
+
+A dependency that is down (PostgreSQL, Redis, the mail server) makes every
+request fail the same way. Without this filter each failure logs a full
+traceback, several times (Django's request logger, then ours): megabytes in
+seconds that hide everything else. Here a record caused by an unavailable
+dependency becomes one line naming the cause, and the same line (same
+logger, same error) is written at most once per `window` seconds, with the
+count of those left out. Other records join in with `extra={"outage": key}`.
+"""
+
+import logging
+import smtplib
+import threading
+import time
+
+from django.db import InterfaceError, OperationalError
+
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ImportError:  # pragma: no cover - redis is a requirement
+    RedisConnectionError = RedisTimeoutError = OSError
+
+UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    smtplib.SMTPException,
+)
+
+
+def unavailable_error(record: logging.LogRecord) -> BaseException | None:
+    """The outage behind a record: its exception, or an exception among its arguments."""
+    if record.exc_info and isinstance(record.exc_info[1], UNAVAILABLE):
+        return record.exc_info[1]
+    args = record.args if isinstance(record.args, tuple) else ()
+    return next((arg for arg in args if isinstance(arg, UNAVAILABLE)), None)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+class OutageFilter(logging.Filter):
+    def __init__(self, window: float = 10.0) -> None:
+        super().__init__()
+        self.window = window
+        self._seen: dict[tuple, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = unavailable_error(record)
+        answered_503 = record.name == "django.request" and getattr(record, "status_code", 0) == 503
+        if answered_503 and error is None:
+            return False  # a 503 we answered on purpose: its cause has its own line
+        outage = getattr(record, "outage", None)  # extra={"outage": ...}: same rules
+        if error is None and outage is None:
+            return True
+        message = record.getMessage()
+        if record.exc_info and error is not None:
+            message = f"{message}: {type(error).__name__}: {first_line(error)}"
+        cause = (type(error).__name__, first_line(error)) if error is not None else outage
+        key = (record.name, record.levelno, cause)
+        now = time.monotonic()
+        with self._lock:
+            last, left_out = self._seen.get(key, (None, 0))
+            if last is not None and now - last < self.window:
+                self._seen[key] = (last, left_out + 1)
+                return False
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[key] = (now, 0)
+        if left_out:
+            message += f" [and {left_out} more like this in the last {now - last:.0f} s]"
+        record.msg, record.args = message, None
+        record.exc_info = record.exc_text = None
+        return True
