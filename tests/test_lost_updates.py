@@ -17,13 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.forms import UserChangeForm
+from django.core.cache import cache
 from django.db import connection, connections
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts import forms as account_forms
-from accounts.models import ModerationAction, User
-from accounts.tokens import password_reset_tokens
+from accounts.models import EmailChangeRequest, ModerationAction, User
+from accounts.tokens import make_email_change_token, password_reset_tokens
 from tests.conftest import image_bytes
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.servers import CSRF_INPUT, Client
@@ -314,3 +315,56 @@ def test_a_suspension_during_a_django_admin_edit_stands(server, alice, staff, mo
     alice.refresh_from_db()
     assert not alice.is_active, "the admin's save undid the suspension"
     assert alice.first_name == "Alice"
+
+
+# --- A kept link racing the owner's reset --------------------------------------
+
+
+def test_a_kept_email_change_link_racing_the_owners_reset_never_both_win(server, alice):
+    """Mallory (who knew the password) posts her kept link at the moment Alice resets."""
+    rounds = []
+    for round_ in range(5):
+        cache.clear()  # the per-member limits on email changes are not under test
+        member = User.objects.get(pk=alice.pk)
+        member.set_password(DEFAULT_PASSWORD)
+        member.email = "alice@example.com"
+        member.save(update_fields=["password", "email"])
+        mallory = browser(server, "alice")
+        path = "/accounts/email/change/"
+        new_email = f"mallory{round_}@evil.example"
+        data = {"csrfmiddlewaretoken": csrf(mallory, path), "new_email": new_email}
+        assert mallory.post(path, {**data, "password": DEFAULT_PASSWORD}).status == 302
+        change = EmailChangeRequest.objects.get(user=alice)
+        link = f"/accounts/email/confirm/{make_email_change_token(change)}/"
+        anonymous = Client(server.url, timeout=HOLD_SECONDS)
+        link_token = csrf(anonymous, link)
+        member = User.objects.get(pk=alice.pk)
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        owner = Client(server.url, timeout=HOLD_SECONDS)
+        opened = owner.get(
+            f"/accounts/password/reset/{uid}/{password_reset_tokens.make_token(member)}/"
+        )
+        reset_token = csrf(owner, opened.location)
+        barrier = threading.Barrier(2, timeout=HOLD_SECONDS)
+
+        def use_link(link=link, token=link_token, client=anonymous, barrier=barrier):
+            barrier.wait()
+            return client.post(link, {"csrfmiddlewaretoken": token, "password": DEFAULT_PASSWORD})
+
+        def reset(where=opened.location, token=reset_token, client=owner, barrier=barrier):
+            barrier.wait()
+            fresh = {"new_password1": RESET_PASSWORD, "new_password2": RESET_PASSWORD}
+            return client.post(where, {"csrfmiddlewaretoken": token, **fresh})
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            linked, was_reset = pool.submit(use_link), pool.submit(reset)
+            linked, was_reset = linked.result(HOLD_SECONDS), was_reset.result(HOLD_SECONDS)
+        connections.close_all()
+        link_won = linked.status == 302
+        reset_won = was_reset.location == "/accounts/password/reset/complete/"
+        rounds.append((link_won, reset_won))
+        assert not (link_won and reset_won), rounds
+        member = User.objects.get(pk=alice.pk)
+        assert (member.email == new_email) == link_won
+        assert member.check_password(RESET_PASSWORD) == reset_won
+    print("link won, reset won per round:", rounds)
