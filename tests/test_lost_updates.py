@@ -233,7 +233,7 @@ def test_a_password_reset_during_a_slow_profile_save_stands(server, alice, monke
 
 
 def test_a_suspension_during_an_admin_member_edit_stands(server, alice, staff, roles, monkeypatch):
-    held = Held(monkeypatch, account_forms.MemberAdminForm, "clean_username")
+    held = Held(monkeypatch, account_forms.MemberAdminForm, "clean")
     boss = browser(server, "boss")
     path = "/users/alice/edit/"
     data = member_edit_form(alice, first_name="Al", csrfmiddlewaretoken=csrf(boss, path))
@@ -248,7 +248,7 @@ def test_a_suspension_during_an_admin_member_edit_stands(server, alice, staff, r
 
 
 def test_a_reset_during_an_admin_member_edit_stands(server, alice, staff, roles, monkeypatch):
-    held = Held(monkeypatch, account_forms.MemberAdminForm, "clean_username")
+    held = Held(monkeypatch, account_forms.MemberAdminForm, "clean")
     boss = browser(server, "boss")
     path = "/users/alice/edit/"
     data = member_edit_form(alice, role=roles["User"].pk, csrfmiddlewaretoken=csrf(boss, path))
