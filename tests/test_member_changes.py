@@ -3,7 +3,9 @@
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ModerationAction, User
 from tests.conftest import image_bytes, links_in, path_of
@@ -222,3 +224,21 @@ def test_a_confirmed_change_of_address_is_recorded_with_the_new_address(member, 
     )
     assert browser.post(link_mailed_to("alice@new.example")).status_code == 302
     assert records(member) == [(Kind.EMAIL, "alice", Via.EMAIL_LINK, "alice@new.example", "")]
+
+
+def bulk_set_role_queries(client, members, role) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.post(
+            "/admin/accounts/user/",
+            {"action": f"set_role_{role.pk}", "_selected_action": [m.pk for m in members]},
+        )
+    return len(queries)
+
+
+def test_a_bulk_role_change_is_set_based_records_included(client, administrator, roles):
+    client.force_login(administrator)
+    client.get("/admin/accounts/user/")  # last-seen written here, not below
+    ten = bulk_set_role_queries(client, UserFactory.create_batch(10), roles["Moderator"])
+    hundred = bulk_set_role_queries(client, UserFactory.create_batch(100), roles["Moderator"])
+    assert hundred == ten
+    assert ModerationAction.objects.filter(kind=Kind.ROLE, via=Via.ADMIN_BULK).count() == 110
