@@ -38,6 +38,6 @@ def ensure_bench_users() -> None:
 
 def synthetic_count() -> int:
     """How many `manage.py members fill` members the database holds."""
-    from accounts.management.commands.members import synthetic_members
+    from bench.management.commands.members import synthetic_members
 
     return synthetic_members().count()

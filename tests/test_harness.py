@@ -45,3 +45,9 @@ def test_the_benchmark_uses_the_harness_without_pytest():
         cwd=servers.ROOT,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_benchmark_counts_its_synthetic_members(db):
+    from bench import setup_users
+
+    assert setup_users.synthetic_count() == 0
