@@ -19,6 +19,8 @@ from accounts.tokens import (
     password_reset_tokens,
 )
 from offbrand import views as site_views
+from social.models import Comment, Follow, Post
+from tests.factories import CommentFactory, PostFactory, UserFactory
 
 
 def csrf_client(user=None) -> Client:
@@ -267,3 +269,25 @@ def test_removing_a_members_factors_without_token_is_refused(administrator, memb
     response = csrf_client(administrator).post("/users/alice/factors/remove/", {"reason": "x"})
     assert_refused(response)
     assert has_factors(member)
+
+
+def test_social_actions_without_token_are_refused(member, moderator, roles):
+    bob = UserFactory(username="bob")
+    own = PostFactory(author=member, body="mine")
+    theirs = PostFactory(author=bob)
+    comment = CommentFactory(post=own, author=member)
+    client = csrf_client(member)
+    for path, data in [
+        ("/posts/new/", {"body": "forged"}),
+        (f"/posts/{theirs.pk}/", {"body": "forged comment"}),
+        (f"/posts/{own.pk}/edit/", {"body": "forged edit"}),
+        (f"/posts/{own.pk}/delete/", {}),
+        (f"/comments/{comment.pk}/delete/", {}),
+        ("/users/bob/follow/", {}),
+        ("/users/bob/unfollow/", {}),
+    ]:
+        assert_refused(client.post(path, data))
+    assert_refused(csrf_client(moderator).post(f"/moderate/posts/{own.pk}/hide/", {"reason": "x"}))
+    assert Post.objects.count() == 2 and Post.objects.get(pk=own.pk).body == "mine"
+    assert Comment.objects.count() == 1 and not Follow.objects.exists()
+    assert not Post.objects.get(pk=own.pk).hidden

@@ -235,3 +235,26 @@ def test_factor_removal_never_errors(member, administrator, reason):
         post_and_check(
             make_client(administrator), "/users/alice/factors/remove/", {"reason": reason}
         )
+
+
+@FUZZ
+@given(body=TEXT, comment=TEXT, reason=TEXT, cursor=TEXT)
+def test_posts_comments_and_hiding_never_error_and_stay_safe(
+    member, moderator, body, comment, reason, cursor
+):
+    from social.models import Comment, Post
+
+    with isolated_example():
+        writer, mod = make_client(member), make_client(moderator)
+        post_and_check(writer, "/posts/new/", {"body": body})
+        post = Post.objects.filter(author=member).first() or Post.objects.create(
+            author=member, body="seed", body_html="<p>seed</p>"
+        )
+        post_and_check(writer, f"/posts/{post.pk}/", {"body": comment})
+        post_and_check(writer, f"/posts/{post.pk}/edit/", {"body": body})
+        post_and_check(mod, f"/moderate/posts/{post.pk}/hide/", {"reason": reason})
+        for row in (*Post.objects.all(), *Comment.objects.all()):
+            assert 0 < len(row.body) <= (2000 if isinstance(row, Post) else 1000)
+            assert "<script" not in row.body_html
+        for path in ("/", f"/users/alice/?before={cursor}", f"/posts/{post.pk}/"):
+            assert writer.get(path, {"before": cursor}).status_code < 500
