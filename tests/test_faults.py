@@ -17,7 +17,7 @@ from tests.servers import (
     wait_until,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.servers]
 
 # A page must answer within this while a backing service is down.
 PROMPT = 5.0

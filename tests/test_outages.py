@@ -31,7 +31,7 @@ from tests.servers import (
     wait_until,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.servers]
 
 HEALTHZ_WITHIN = 1.0
 CLAIM_TIMEOUT = 3  # seconds before a dead worker's task runs again (120 by default)

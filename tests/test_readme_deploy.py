@@ -36,7 +36,7 @@ from tests.servers import (
     wait_until,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.servers]
 
 HOST = "offbrand.example.com"
 VENV = Path(sys.executable).parent.parent

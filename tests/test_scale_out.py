@@ -16,7 +16,7 @@ from tests.servers import (
     shows_signed_in,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.servers]
 
 
 @pytest.fixture(scope="module")
