@@ -6,6 +6,7 @@ Every email `NAME` has three templates under `templates/emails/`:
 
 import logging
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.tasks import TaskResultStatus
@@ -33,6 +34,40 @@ def compose_email(name: str, context: dict) -> dict:
         "html": render_to_string(f"emails/{name}.html", context),
         "from_email": settings.OFFBRAND_MAIL_SENDER,
     }
+
+
+AFTER_RESPONSE = "offbrand_after_response"
+
+
+def after_response(request, function, /, *args, **kwargs) -> None:
+    """Run `function(*args, **kwargs)` once the response has gone out.
+
+    Flows whose answer must not tell who is registered (sign-up, password
+    reset) send their mail -- or send none -- here: with the embedded default's
+    immediate task backend the mail would otherwise go out inside the request,
+    and how long the request took would tell. `AfterResponseMiddleware` hands
+    the work to the response's `close()`, which the server calls once the
+    body is sent. Without a request (a command), it runs at once.
+    """
+    if request is None:
+        function(*args, **kwargs)
+        return
+    if not hasattr(request, AFTER_RESPONSE):
+        setattr(request, AFTER_RESPONSE, [])
+    getattr(request, AFTER_RESPONSE).append(partial(function, *args, **kwargs))
+
+
+def run_after_response(request, response) -> None:
+    """Attach the request's pending work to `response.close()` (see `after_response`)."""
+    for job in getattr(request, AFTER_RESPONSE, ()):
+
+        def run(job=job):
+            try:
+                job()
+            except Exception:  # the visitor has their answer; the failure is the log's
+                logger.exception("Work after the response failed: %r", job)
+
+        response._resource_closers.append(run)
 
 
 def send_email(name: str, *, to: str, context: dict, request=None) -> bool:

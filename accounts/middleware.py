@@ -15,6 +15,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 from accounts import ratelimits
+from accounts.emails import run_after_response
 from accounts.flows import usersessions
 from accounts.mixins import allows_unconfirmed
 from accounts.models import AnonymousVisitor, User
@@ -164,4 +165,16 @@ class SignInBudgetMiddleware:
         if refusal is not None:
             response = ratelimits.too_many_requests(request, refusal)
         ratelimits.set_device_cookie(request, response)
+        return response
+
+
+class AfterResponseMiddleware:
+    """Work queued with `accounts.emails.after_response` runs once the answer is sent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        run_after_response(request, response)
         return response

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts import ratelimits, tokens
-from accounts.emails import send_email, site_url
+from accounts.emails import after_response, send_email, site_url
 from accounts.flows import usersessions
 from accounts.models import (
     MODERATION_KINDS,
@@ -130,13 +130,15 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
     """Create an unconfirmed member and send the confirmation link.
 
     A taken address creates nothing and mails its owner instead, so the
-    outcome the visitor sees does not reveal who is registered.
+    outcome the visitor sees does not reveal who is registered; nor does the
+    time it takes: the password is hashed either way, and either mail is
+    composed and sent after the response (`emails.after_response`).
     """
     email = User.objects.normalize_email(email.strip())
-    if User.objects.filter(iexact("email", email)).exists():
-        return _registration_on_taken_email(email, request)
     user = User(username=username, email=email, role=Role.objects.default_role())
     user.set_password(password)
+    if User.objects.filter(iexact("email", email)).exists():
+        return _registration_on_taken_email(email, request)
     try:
         with transaction.atomic():
             user.save()
@@ -146,21 +148,27 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
         if User.objects.filter(iexact("email", email)).exists():
             return _registration_on_taken_email(email, request)
         raise UsernameTaken(username)
-    return Registration(user=user, email_sent=send_confirmation_email(user, request=request))
+    after_response(request, send_confirmation_email, user)
+    return Registration(user=user, email_sent=True)
 
 
 def _registration_on_taken_email(email: str, request) -> Registration:
+    after_response(request, registration_notice_send, email=email)
+    return Registration(user=None, email_sent=True)
+
+
+def registration_notice_send(*, email: str) -> None:
+    """Tell the owner of `email` that someone tried to register with it (a few times an hour)."""
     owner = User.objects.filter(iexact("email", email)).first()
+    if owner is None:
+        return
     if not ratelimits.hit("registration_notice_email", owner.email).allowed:
-        # The owner heard of it a moment ago: a few notices an hour, not a flood.
-        return Registration(user=None, email_sent=True)
-    sent = send_email(
+        return  # the owner heard of it a moment ago: a few notices an hour, not a flood
+    send_email(
         "registration_attempt",
         to=owner.email,
         context={"user": owner, "login_url": reverse("accounts:login")},
-        request=request,
     )
-    return Registration(user=None, email_sent=sent)
 
 
 def send_confirmation_email(user: User, *, request=None) -> bool:

@@ -1,6 +1,7 @@
 """Account pages: each view parses the request, calls one service, responds."""
 
 import copy
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +22,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
+from accounts.emails import after_response
 from accounts.flows import factors, leaving, reauthentication, usersessions
 from accounts.flows.reauthentication import ReauthOutcome
 from accounts.forms import (
@@ -302,6 +304,18 @@ class PasswordResetView(RateLimitMixin, auth_views.PasswordResetView):
     token_generator = tokens.password_reset_tokens
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # The same work for every address: looking the address up and mailing
+        # its owner (if any) happen after the response, so its timing tells nothing.
+        after_response(
+            self.request,
+            form.save,
+            domain_override=urlsplit(settings.SITE_URL).netloc,
+            use_https=settings.SITE_URL.startswith("https:"),
+            token_generator=self.token_generator,
+        )
+        return redirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

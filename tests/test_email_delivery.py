@@ -77,8 +77,10 @@ def test_a_refused_connection_loses_nothing_and_send_again_works(
 ):
     settings.MAILERS = smtp_mailer(free_port())  # nobody listens there
     response = client.post("/accounts/register/", REGISTER, follow=True)
+    # The mail goes out after the answer (a taken address must answer alike),
+    # so the page is the usual one; the failure is logged, the account kept.
     assert response.status_code == 200
-    assert "may be delayed" in response.content.decode()
+    assert "Check your inbox" in response.content.decode()
     user = User.objects.get(username="dora")
     assert response.context["user"] == user
     # The mail server is back: "send again" delivers.

@@ -109,3 +109,34 @@ def test_emailed_links_use_site_url_never_the_request_host(client, member, setti
     links = links_in(message)
     assert links and all(link.startswith("https://offbrand.example.com/") for link in links)
     assert "8123" not in message.body and "8123" not in message.alternatives[0].content
+
+
+def test_reset_does_the_same_work_for_any_address_and_mails_after_the_answer(
+    rf, member, django_assert_num_queries
+):
+    """Lookup and mail after the response: a known and an unknown address cost alike."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.models import AnonymousVisitor
+    from accounts.middleware import AfterResponseMiddleware
+    from accounts.views import PasswordResetView
+
+    def reset(email):
+        request = rf.post(RESET, {"email": email})
+        request._dont_enforce_csrf_checks = True
+        request.session = SessionStore()
+        request.user = AnonymousVisitor()
+        mail.outbox.clear()
+        with django_assert_num_queries(0):
+            response = AfterResponseMiddleware(PasswordResetView.as_view())(request)
+        sent_in_request = len(mail.outbox)
+        response.close()  # the server sends the body, then closes the response
+        return response, sent_in_request
+
+    known, known_sent = reset(member.email)
+    assert [m.to for m in mail.outbox] == [[member.email]]  # once answered
+    unknown, unknown_sent = reset("nobody@example.com")
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert known_sent == unknown_sent == 0  # nothing sent inside either request
+    assert mail.outbox == []  # and nothing after it for an unknown address

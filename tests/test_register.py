@@ -171,3 +171,42 @@ def test_the_admin_member_edit_refuses_look_alikes_too(client, administrator, ro
     assert "looks too much like an existing one" in response.content.decode()
     target.refresh_from_db()
     assert target.username == "zed"
+
+
+def test_a_taken_address_costs_the_same_work_and_no_mail_before_the_answer(rf, roles, monkeypatch):
+    """Same hashing, no mail inside the request: the answer's timing tells nothing."""
+    from django.contrib.auth import base_user as hashers
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.middleware import AfterResponseMiddleware
+    from accounts.views import RegisterView
+
+    UserFactory(username="owner", email="taken@example.com")
+    hashes = []
+    original = hashers.make_password
+    monkeypatch.setattr(
+        hashers, "make_password", lambda *a, **k: hashes.append(1) or original(*a, **k)
+    )
+
+    def register(email, username):
+        request = rf.post(URL, form(email=email, username=username))
+        request._dont_enforce_csrf_checks = True
+        request.session = SessionStore()
+        request._messages = FallbackStorage(request)
+        from accounts.models import AnonymousVisitor
+
+        request.user = AnonymousVisitor()
+        hashes.clear()
+        mail.outbox.clear()
+        response = AfterResponseMiddleware(RegisterView.as_view())(request)
+        in_request = (len(hashes), len(mail.outbox))
+        response.close()  # the server sends the body, then closes the response
+        return response, in_request
+
+    taken, taken_work = register("taken@example.com", "someone")
+    assert [m.to for m in mail.outbox] == [["taken@example.com"]]  # once answered
+    new, new_work = register("fresh@example.com", "newcomer")
+    assert [m.to for m in mail.outbox] == [["fresh@example.com"]]
+    assert taken.status_code == new.status_code == 302
+    assert taken_work == new_work == (1, 0)  # one hash each, no mail before the answer
