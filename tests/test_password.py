@@ -117,8 +117,8 @@ def test_reset_does_the_same_work_for_any_address_and_mails_after_the_answer(
     """Lookup and mail after the response: a known and an unknown address cost alike."""
     from django.contrib.sessions.backends.db import SessionStore
 
-    from accounts.models import AnonymousVisitor
     from accounts.middleware import AfterResponseMiddleware
+    from accounts.models import AnonymousVisitor
     from accounts.views import PasswordResetView
 
     def reset(email):
