@@ -535,6 +535,8 @@ def _apply_email_change(change: EmailChangeRequest, *, request) -> LinkOutcome:
         to=old_email,
         details=f"The new address is {user.email}.",
     )
+    # The address is part of the sessions' auth hash: end the ones it voided.
+    usersessions.user_sessions_end_voided(user=user, request=request)
     _grant_site_admin(user)
     return LinkOutcome.DONE
 

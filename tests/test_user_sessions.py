@@ -214,3 +214,13 @@ def test_a_password_reset_deletes_every_session_from_the_store(member, password)
     browser.post(set_url, {"new_password1": new, "new_password2": new})
     assert not in_store(session_key(thief))
     assert not is_signed_in(thief)
+
+
+def test_a_confirmed_change_of_address_ends_the_sessions_it_voided(member, password):
+    thief = signed_in(password, CHROME_ANDROID, "198.51.100.23")
+    owner = signed_in(password)
+    owner.post("/accounts/email/change/", {"new_email": "alice@new.example", "password": password})
+    link = path_of(links_in(mail.outbox[-1])[0])
+    assert owner.post(link).status_code == 302
+    assert not in_store(session_key(thief))
+    assert not UserSession.objects.filter(key_hash=usersessions.key_hash(session_key(thief)))

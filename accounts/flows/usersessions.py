@@ -176,15 +176,9 @@ def _signs_in(data: dict, user: User) -> bool:
     return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
 
 
-def user_sessions_list(*, request) -> list[UserSession]:
-    """The member's live sessions, this one first.
-
-    A row whose session is gone, or no longer signs the member in (voided by
-    a credential change), is ended and dropped.
-    """
-    user = request.user
+def _sort_live(user: User, current: str) -> tuple[list[UserSession], list[UserSession]]:
+    """The rows of `user`'s sessions: those that still sign them in, and the rest."""
     store = session_store()
-    current = current_key_hash(request)
     live, dead = [], []
     for record in UserSession.objects.filter(user=user):
         record.is_current = record.key_hash == current
@@ -197,9 +191,25 @@ def user_sessions_list(*, request) -> list[UserSession]:
             live.append(record)
         else:
             dead.append(record)
+    return live, dead
+
+
+def user_sessions_list(*, request) -> list[UserSession]:
+    """The member's live sessions, this one first.
+
+    A row whose session is gone, or no longer signs the member in (voided by
+    a credential change), is ended and dropped.
+    """
+    live, dead = _sort_live(request.user, current_key_hash(request))
     _end(dead)
     live.sort(key=lambda record: not record.is_current)
     return live
+
+
+def user_sessions_end_voided(*, user: User, request=None) -> int:
+    """After a credential change: end, in the store, the sessions it voided."""
+    current = current_key_hash(request) if request is not None else ""
+    return _end(_sort_live(user, current)[1])
 
 
 def user_session_end(*, request, session_id: int) -> bool:
