@@ -224,3 +224,10 @@ def test_a_confirmed_change_of_address_ends_the_sessions_it_voided(member, passw
     assert owner.post(link).status_code == 302
     assert not in_store(session_key(thief))
     assert not UserSession.objects.filter(key_hash=usersessions.key_hash(session_key(thief)))
+
+
+def test_this_device_is_listed_even_when_its_row_went_missing(member, password):
+    client = signed_in(password)
+    UserSession.objects.all().delete()
+    sessions = client.get(SESSIONS).context["sessions"]
+    assert [(s.device, s.is_current) for s in sessions] == [("Firefox on Windows", True)]

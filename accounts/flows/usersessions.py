@@ -100,14 +100,15 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
     return record
 
 
-def user_session_touch(request) -> None:
-    """Note activity on the current session, at most once per interval.
+def user_session_touch(request, *, force: bool = False) -> None:
+    """Note activity on the current session, at most once per interval (unless `force`).
 
     A session with no row (made before rows were kept, or re-keyed) gets one.
     """
     now = int(time.time())
     seen = request.session.get(SEEN_KEY)
-    if isinstance(seen, int) and 0 <= now - seen < settings.OFFBRAND_LAST_SEEN_INTERVAL:
+    recent = isinstance(seen, int) and 0 <= now - seen < settings.OFFBRAND_LAST_SEEN_INTERVAL
+    if recent and not force:
         return
     session_key = _session_key(request)
     touched = UserSession.objects.filter(key_hash=key_hash(session_key), user=request.user).update(
@@ -200,6 +201,7 @@ def user_sessions_list(*, request) -> list[UserSession]:
     A row whose session is gone, or no longer signs the member in (voided by
     a credential change), is ended and dropped.
     """
+    user_session_touch(request, force=True)  # this device is always on its own list
     live, dead = _sort_live(request.user, current_key_hash(request))
     _end(dead)
     live.sort(key=lambda record: not record.is_current)
