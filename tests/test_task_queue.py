@@ -170,3 +170,15 @@ def test_operators_see_the_queue_depth_and_the_oldest_task(client, transactional
 def test_the_queue_command_says_when_there_is_no_queue(db):
     with pytest.raises(CommandError, match="mail is sent inside the request"):
         call_command("task_queue")
+
+
+def test_old_sent_mail_records_are_pruned_and_recent_ones_kept(transactional_db, settings):
+    settings.TASKS = DB_QUEUE
+    SentMail.objects.create(key="old", sent_at=timezone.now() - timedelta(days=8))
+    SentMail.objects.create(key="recent", sent_at=timezone.now() - timedelta(days=2))
+    out = io.StringIO()
+    call_command("task_queue", "--prune-sent", "7", stdout=out)
+    assert "forgot 1 sent-mail records" in out.getvalue()
+    assert list(SentMail.objects.values_list("key", flat=True)) == ["recent"]
+    with pytest.raises(CommandError, match="7 days or more"):
+        call_command("task_queue", "--prune-sent", "1")
