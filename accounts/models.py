@@ -25,7 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
-from accounts.usernames import username_key, username_skeleton
+from accounts.usernames import username_key, username_skeleton, username_skeletons
 
 
 class Permission(enum.IntFlag):
@@ -269,7 +269,7 @@ class UserManager(DjangoUserManager):
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
             return USERNAME_TAKEN
-        if others.filter(username_skeleton=username_skeleton(username)).exists():
+        if others.filter(username_skeleton__in=username_skeletons(username)).exists():
             return USERNAME_LOOKALIKE
         if looks_like_email(username) and username_key(username) != username_key(email):
             # Any address but one's own: naming another member's address would

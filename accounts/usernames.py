@@ -63,7 +63,20 @@ def _map(text: str) -> str:
     return "".join(prototypes.get(char, char) for char in text)
 
 
+def _without_marks(text: str) -> str:
+    """Decomposed, with the combining marks dropped: `İ`, `i̇` and `í` all read as `i`."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
+
+
 def username_skeleton(username: str) -> str:
-    """Mapped before and after case folding, so `aIice` (capital i) meets `alice`."""
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", username))
-    return unicodedata.normalize("NFD", _map(_map(decomposed).casefold()))
+    """The stored skeleton: of the case-folded name, marks dropped, look-alikes mapped."""
+    return _map(_without_marks(username_key(username)))
+
+
+def username_skeletons(username: str) -> set[str]:
+    """The skeletons a new name is checked against the stored ones with: also one
+    mapped *before* case folding, so `aIice` (capital i, which looks like l)
+    meets `alice`."""
+    as_typed = _map(unicodedata.normalize("NFKC", username)).casefold()
+    return {username_skeleton(username), _map(_without_marks(as_typed))}

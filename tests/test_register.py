@@ -210,3 +210,12 @@ def test_a_taken_address_costs_the_same_work_and_no_mail_before_the_answer(rf, r
     assert [m.to for m in mail.outbox] == [["fresh@example.com"]]
     assert taken.status_code == new.status_code == 302
     assert taken_work == new_work == (1, 0)  # one hash each, no mail before the answer
+
+
+@pytest.mark.parametrize("lookalike", ["F\u0130ONA", "f\u00edona"])
+def test_marks_and_dotted_capitals_do_not_make_a_new_name(client, roles, lookalike):
+    """Found attacking the running site: Turkish `İ` made `FİONA` a new name beside fiona."""
+    UserFactory(username="fiona")
+    response = client.post(URL, form(username=lookalike))
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 1
