@@ -7,6 +7,7 @@ one role. The three roles Offbrand ships are defined once, in `ROLE_TABLE`.
 import enum
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
@@ -19,13 +20,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.usernames import username_key, username_skeleton, username_skeletons
+from offbrand.urlcache import cached_reverse
 
 
 class Permission(enum.IntFlag):
@@ -320,7 +321,15 @@ class UserManager(DjangoUserManager):
 
 def identicon_key(avatar_hash: str) -> str:
     """A keyed digest of the avatar hash: identicon URLs never reveal the email's hash."""
-    return salted_hmac("offbrand.identicon", avatar_hash, algorithm="sha256").hexdigest()[:24]
+    return _identicon_key(avatar_hash, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=16384)
+def _identicon_key(avatar_hash: str, secret: str) -> str:
+    # Remembered per (hash, key): a page of posts shows the same few authors many times.
+    return salted_hmac(
+        "offbrand.identicon", avatar_hash, secret=secret, algorithm="sha256"
+    ).hexdigest()[:24]
 
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -456,7 +465,7 @@ class User(AbstractUser):
         pixels = AVATAR_SIZES[size]
         if settings.OFFBRAND_AVATARS == "gravatar":
             return self.gravatar(size=pixels)
-        return reverse("identicon", args=[identicon_key(self.avatar_hash), pixels])
+        return cached_reverse("identicon", args=[identicon_key(self.avatar_hash), pixels])
 
 
 class AnonymousVisitor(AnonymousUser):

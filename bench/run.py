@@ -30,8 +30,11 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/offbrand_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# BENCH_DATABASE_URL / BENCH_REDIS_URL let several people share the services.
+POSTGRES_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/offbrand_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 WORKERS = 2
 HASH_SAMPLES = 50
 
@@ -60,6 +63,7 @@ class Case:
 CASES = [
     Case("ceiling", "/bench/ceiling", reference=None),
     Case("home (anonymous)", "/", target=0.60),
+    # The signed-in home is the member's feed (bench-member follows a member with posts).
     Case("home (signed in)", "/", who="member", target=0.40),
     Case("profile (anonymous)", f"/users/{MEMBER.username}/", may_be_missing=True),
     Case(
@@ -90,13 +94,16 @@ def choose_backends(mode: str, workdir: Path) -> tuple[str, str]:
 
 
 def ensure_postgres_database() -> None:
-    """Create offbrand_bench on first use (a separate database: runs never touch real data)."""
+    """Create the bench database on first use (a separate database: runs never touch real data)."""
     import psycopg
+    from psycopg import sql
+
+    name = POSTGRES_URL.rsplit("/", 1)[1]
 
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'offbrand_bench'")
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         if not exists.fetchone():
-            conn.execute("CREATE DATABASE offbrand_bench")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def manage(deployment: Deployment, *args: str) -> None:
@@ -222,11 +229,15 @@ class Result:
     worker_cpu_ms_per_request: float = 0.0  # both workers' CPU time / requests served
     machine_cpu_busy: float = 0.0  # share of all cores busy (wrk, database, others too)
     ratio: float | None = None
+    # The ceiling's worker CPU per request / this case's: the ratio that outside load moves least.
+    cpu_ratio: float | None = None
     reference: str | None = None
     target: float | None = None
     passed: bool | None = None
     notes: list[str] = field(default_factory=list)
     rounds_requests_per_second: list[float] = field(default_factory=list)
+    rounds_worker_cpu_ms_per_request: list[float] = field(default_factory=list)
+    tree: str = "this tree"  # or "baseline" (--baseline-tree)
 
     @property
     def errors(self) -> int:
@@ -246,12 +257,20 @@ def login_form(username: str, token: str) -> str:
 
 
 def sign_in(url: str, username: str) -> str:
-    """The session cookie of a fresh sign-in."""
+    """The cookies of a fresh sign-in, as a browser sends them afterwards.
+
+    A browser returns the CSRF cookie it was given with every request, so a
+    signed-in page with a form (the sign-out button) reuses that secret
+    instead of minting and setting a new one each time.
+    """
     browser = Client(url, timeout=30)
     reply = browser.sign_in(username, PASSWORD)
     if reply.status != 302 or "sessionid" not in browser.cookies:
         raise RuntimeError(f"signing in as {username} gave {reply.status}, no session")
-    return browser.cookies["sessionid"]
+    browser.get("/")  # the page after sign-in sets the CSRF cookie if the form did not
+    if "csrftoken" not in browser.cookies:
+        raise RuntimeError(f"signed in as {username} but was never given a CSRF cookie")
+    return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
 def load_for(case: Case, url: str, sessions: dict[str, str]) -> Load:
@@ -259,7 +278,7 @@ def load_for(case: Case, url: str, sessions: dict[str, str]) -> Load:
         cookie, token = Client(url, timeout=30).csrf_pair()
         return Load({"Cookie": f"csrftoken={cookie}"}, login_form(MEMBER.username, token))
     if case.who:
-        return Load({"Cookie": f"sessionid={sessions[case.who]}"})
+        return Load({"Cookie": sessions[case.who]})
     return Load({})
 
 
@@ -340,6 +359,10 @@ def combine(runs: list[Result]) -> Result:
     ranked = sorted(runs, key=lambda run: run.requests_per_second)
     median = ranked[len(ranked) // 2]
     median.rounds_requests_per_second = [run.requests_per_second for run in runs]
+    # Worker CPU per request: the median of the rounds, on its own.
+    cpus = sorted(run.worker_cpu_ms_per_request for run in runs)
+    median.worker_cpu_ms_per_request = cpus[len(cpus) // 2]
+    median.rounds_worker_cpu_ms_per_request = [run.worker_cpu_ms_per_request for run in runs]
     median.unexpected_status = sum(run.unexpected_status for run in runs)
     median.socket_errors = sum(run.socket_errors for run in runs)
     median.notes = sorted({note for run in runs for note in run.notes})
@@ -410,29 +433,39 @@ def form_type(load: Load) -> dict[str, str]:
 
 def judge(results: list[Result], hashing: Hashing) -> None:
     """Ratio to the reference, and pass only with zero errors and the target met."""
-    ceiling = next(r for r in results if r.case == "ceiling").requests_per_second
+    for tree in dict.fromkeys(r.tree for r in results):
+        judge_tree([r for r in results if r.tree == tree], hashing)
+
+
+def judge_tree(results: list[Result], hashing: Hashing) -> None:
+    ceiling_result = next(r for r in results if r.case == "ceiling")
+    ceiling = ceiling_result.requests_per_second
+    ceiling_cpu = ceiling_result.worker_cpu_ms_per_request
     references = {"ceiling": ceiling, "hashing": hashing.limit_per_second}
     for result in results:
         if result.status != "measured":
             continue
         base = references[result.reference]
         result.ratio = result.requests_per_second / base if base else None
+        if result.reference == "ceiling" and result.worker_cpu_ms_per_request:
+            result.cpu_ratio = ceiling_cpu / result.worker_cpu_ms_per_request
         met = result.target is None or (result.ratio or 0) >= result.target
         result.passed = met and result.errors == 0 and not result.notes
 
 
-COLUMNS = ("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "result")
-COLUMNS += ("worker cpu ms/req", "machine busy")
+COLUMNS = ("case", "tree", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "result")
+COLUMNS += ("worker cpu ms/req", "cpu ratio to ceiling", "machine busy")
 
 
 def row(r: Result) -> tuple[str, ...]:
     if r.status != "measured":
-        return (r.case, *"-" * 6, r.status, "-", "-")
+        return (r.case, r.tree, *"-" * 6, r.status, "-", "-", "-")
     ratio = f"{r.ratio:.1%} {r.reference}" if r.ratio is not None else "-"
     target = f">= {r.target:.0%}" if r.target else "errors = 0"
     verdict = "pass" if r.passed else "FAIL" + (f" ({'; '.join(r.notes)})" if r.notes else "")
     return (
         r.case,
+        r.tree,
         f"{r.requests_per_second:.1f}",
         f"{r.p50_ms:.1f}",
         f"{r.p99_ms:.1f}",
@@ -441,6 +474,7 @@ def row(r: Result) -> tuple[str, ...]:
         target,
         verdict,
         f"{r.worker_cpu_ms_per_request:.2f}",
+        f"{r.cpu_ratio:.1%}" if r.cpu_ratio is not None else "-",
         f"{r.machine_cpu_busy:.0%}",
     )
 
@@ -460,12 +494,12 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def commit() -> str:
+def commit(tree: Path = ROOT) -> str:
     """The tree measured: its commit, and whether it had uncommitted changes."""
 
     def git(*args):
         return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+            ["git", *args], cwd=tree, capture_output=True, text=True, check=False
         ).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
@@ -480,8 +514,10 @@ def markdown_report(results: list[Result], data: dict, hashing) -> str:
         f"{data['workers']} gunicorn workers, {data['connections']} wrk connections, "
         f"{data['duration_s']} s per case, {data['rounds']} round(s), "
         f"{data['synthetic_members']:,} synthetic members; "
-        f"load average {data['load_average_at_start']:.1f} at the start "
-        f"({os.cpu_count()} cores).\n\n"
+        f"load average {data['load_average_at_start']:.1f} at the start, "
+        f"{data['load_average_at_end']:.1f} at the end ({os.cpu_count()} cores)"
+        + (f"; baseline: {data['baseline_tree']}" if data.get("baseline_tree") else "")
+        + ".\n\n"
         f"{markdown_table(results)}\n\n"
         f"Password hashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per hash, "
         f"limit {hashing.limit_per_second:.1f}/s on {hashing.cores} cores. Worker peak RSS: "
@@ -534,6 +570,12 @@ def parse_args() -> argparse.Namespace:
         "--only", help="comma-separated case names to run (the ceiling always runs)"
     )
     parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another checkout (e.g. a worktree of main): served by a second gunicorn on the "
+        "same database, every case measured on both, interleaved, to compare before/after",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="sample the workers with py-spy during each case"
     )
     args = parser.parse_args()
@@ -563,6 +605,8 @@ def main() -> int:
         sys.exit("wrk is not installed (apt-get install wrk).")
     RESULTS.mkdir(exist_ok=True)
     meta = {"load_average_at_start": os.getloadavg()[0]}
+    if args.baseline_tree:
+        meta["baseline_tree"] = f"{args.baseline_tree} at {commit(args.baseline_tree.resolve())}"
     if meta["load_average_at_start"] > 1:
         print(f"warning: load average {meta['load_average_at_start']:.1f}: figures will be low")
     workdir = Path(tempfile.mkdtemp(prefix="offbrand-bench-"))
@@ -575,21 +619,42 @@ def main() -> int:
         hashing = time_hashing()
         log = RESULTS / "gunicorn.log"
         log.unlink(missing_ok=True)
-        server = Gunicorn(deployment, workers=WORKERS, log=log)
-        server.start()
+        servers = {"this tree": Gunicorn(deployment, workers=WORKERS, log=log)}
+        if args.baseline_tree:
+            servers["baseline"] = Gunicorn(
+                deployment,
+                workers=WORKERS,
+                log=RESULTS / "gunicorn-baseline.log",
+                extra_args=("--chdir", str(args.baseline_tree.resolve())),
+            )
         try:
-            sessions = {"member": sign_in(server.url, MEMBER.username)}
-            sessions["moderator"] = sign_in(server.url, MODERATOR.username)
+            for server in servers.values():
+                server.start()
+            sessions = {
+                tree: {
+                    "member": sign_in(server.url, MEMBER.username),
+                    "moderator": sign_in(server.url, MODERATOR.username),
+                }
+                for tree, server in servers.items()
+            }
             rounds = []
             for number in range(1, args.rounds + 1):
                 print(f"-- round {number} of {args.rounds}", flush=True)
-                rounds.append([measure(case, server, sessions, args) for case in cases])
+                measured = []
+                for case in cases:
+                    for tree, server in servers.items():
+                        result = measure(case, server, sessions[tree], args)
+                        result.tree = tree
+                        measured.append(result)
+                rounds.append(measured)
             results = [combine(list(runs)) for runs in zip(*rounds, strict=True)]
-            rss = worker_peak_rss(server.process.pid)
+            rss = worker_peak_rss(servers["this tree"].process.pid)
         finally:
-            server.stop()
+            for server in servers.values():
+                server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    meta["load_average_at_end"] = os.getloadavg()[0]
     judge(results, hashing)
     data = report(results, hashing, rss, meta, args)
     print()

@@ -34,6 +34,26 @@ def ensure_bench_users() -> None:
         user.confirmed = user.is_active = True
         user.set_password(PASSWORD)
         user.save()
+    ensure_feed()
+
+
+FEED_POSTS = 10
+
+
+def ensure_feed() -> None:
+    """The member follows the moderator, who has written a page of posts: the
+    signed-in home (the feed) shows real posts, not the empty-feed message."""
+    from accounts.models import User
+    from social import services
+    from social.models import Post
+
+    member = User.objects.get(username=MEMBER.username)
+    moderator = User.objects.get(username=MODERATOR.username)
+    services.follow_create(follower=member, followed=moderator)
+    for number in range(Post.objects.filter(author=moderator).count(), FEED_POSTS):
+        services.post_create(
+            author=moderator, body=f"Bench post {number}: *some* Markdown and a [link](/)."
+        )
 
 
 def synthetic_count() -> int:

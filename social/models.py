@@ -8,11 +8,11 @@ with `id`, and no page ever counts or skips rows.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Permission
+from offbrand.urlcache import cached_reverse
 
 POST_MAX_LENGTH = 2000
 COMMENT_MAX_LENGTH = 1000
@@ -114,7 +114,7 @@ class Post(Hideable):
         return f"Post {self.pk} by {self.author_id}"
 
     def get_absolute_url(self):
-        return reverse("social:post", args=[self.pk])
+        return cached_reverse("social:post", args=[self.pk])
 
 
 class Comment(Hideable):
