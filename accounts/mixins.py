@@ -77,6 +77,19 @@ class RateLimitMixin:
                 return ratelimits.too_many_requests(request, refusal)
         return super().dispatch(request, *args, **kwargs)
 
+    @classmethod
+    def refusal_before_body(cls, request):
+        """The 429 of a limit already used up, known before the body is read
+        (`FileUploadGuardMiddleware` asks, so a refused upload costs nothing)."""
+        if not request.user.is_authenticated:
+            return None
+        refusal = ratelimits.first_refusal(
+            ratelimits.peek(name, f"user:{request.user.pk}")
+            for name, scope in cls.rate_limits.items()
+            if scope == "user"
+        )
+        return ratelimits.too_many_requests(request, refusal) if refusal else None
+
     def rate_limit_key(self, scope: str) -> str:
         if scope == "ip":
             return ratelimits.client_key(self.request)

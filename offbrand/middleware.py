@@ -66,6 +66,9 @@ class RefuseFilesHandler(FileUploadHandler):
         return None
 
 
+FORM_ALLOWANCE = 64 * 1024  # the fields beside the file, and multipart framing
+
+
 class FileUploadGuardMiddleware:
     """A file sent to a page that takes none is refused at its first byte (413).
 
@@ -82,8 +85,26 @@ class FileUploadGuardMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "POST" or accepts_files(view_func):
+        if request.method != "POST":
             return None
+        if accepts_files(view_func):
+            # A body larger than the largest file the view takes, plus its form,
+            # is refused from its Content-Length, before a byte of it is read.
+            limit = settings.OFFBRAND_AVATAR_MAX_BYTES + FORM_ALLOWANCE
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > limit:
+                return HttpResponse(
+                    f"The upload is larger than {limit // 1024} KB.",
+                    status=413,
+                    content_type="text/plain",
+                )
+            # A limit already used up answers before the body is read, too.
+            view_class = getattr(view_func, "view_class", None)
+            refusal = getattr(view_class, "refusal_before_body", None)
+            return refusal(request) if refusal else None
         if not request.content_type.startswith("multipart/"):
             return None
         request.upload_handlers = [RefuseFilesHandler(request)]

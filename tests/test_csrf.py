@@ -291,3 +291,10 @@ def test_social_actions_without_token_are_refused(member, moderator, roles):
     assert Post.objects.count() == 2 and Post.objects.get(pk=own.pk).body == "mine"
     assert Comment.objects.count() == 1 and not Follow.objects.exists()
     assert not Post.objects.get(pk=own.pk).hidden
+
+
+def test_an_upload_declared_larger_than_the_limit_is_refused_unread(member_client, settings):
+    settings.OFFBRAND_AVATAR_MAX_BYTES = 100 * 1024
+    big = SimpleUploadedFile("big.jpg", b"\xff" * (300 * 1024), content_type="image/jpeg")
+    response = member_client.post("/accounts/profile/", {"avatar_upload": big})
+    assert response.status_code == 413

@@ -213,3 +213,26 @@ def test_profile_edits_are_rate_limited_per_member(member_client):
     ]
     assert 429 not in statuses[:limit]
     assert statuses[-1] == 429
+
+
+def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
+    member_client, monkeypatch
+):
+    """Two upload loops from one member must not keep the workers busy reading files."""
+    from django.core.files import uploadhandler
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.ratelimits import LIMITS
+
+    for n in range(LIMITS["profile_edit_user"].count):
+        member_client.post("/accounts/profile/", {"first_name": f"A{n}"})
+    read = []
+    monkeypatch.setattr(
+        uploadhandler.MemoryFileUploadHandler,
+        "receive_data_chunk",
+        lambda self, raw, start: read.append(len(raw)),
+    )
+    picture = SimpleUploadedFile("a.png", image_bytes(), content_type="image/png")
+    response = member_client.post("/accounts/profile/", {"avatar_upload": picture})
+    assert response.status_code == 429
+    assert read == []
