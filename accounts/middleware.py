@@ -48,6 +48,10 @@ def sign_out_if_suspended(request) -> None:
     """End the session of a member suspended since signing in, and say why."""
     user_id = request.session.get(auth.SESSION_KEY)
     if user_id is None:
+        # A session the suspension already deleted from the store: its marker says who.
+        suspended = usersessions.session_ended_by_suspension(request)
+        if suspended is not None:
+            messages.error(request, suspension_message(suspended, "you have been signed out"))
         return
     suspended = User.objects.filter(pk=user_id, is_active=False).first()
     request.session.flush()

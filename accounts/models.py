@@ -580,6 +580,12 @@ class UserSession(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_activity = models.DateTimeField(default=timezone.now)
+    suspended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when a suspension ended this session: the row is then only a marker, "
+        "so the next request carrying its cookie is told why it was signed out.",
+    )
 
     class Meta:
         ordering = ["-last_activity", "-pk"]

@@ -341,7 +341,9 @@ def member_save_fields(
         if "is_active" in fields and not member.is_active:
             # A suspension ends every session now, in the store: none can come back
             # on reinstatement.
-            transaction.on_commit(lambda: usersessions.user_sessions_end_all(user=member))
+            transaction.on_commit(
+                lambda: usersessions.user_sessions_end_all(user=member, suspended=True)
+            )
     for record in records:
         logger.info(
             "%s: %s by %s via %s (%s)", member, record.kind, actor, via, reason or "no reason"

@@ -1,6 +1,7 @@
 """Moderator tools: the member list, suspend and reinstate, clearing content, the record."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -67,13 +68,16 @@ def test_suspend_asks_for_confirmation_first(mod_client, member):
 
 
 def test_suspend_signs_the_member_out_of_an_open_session_and_says_why(
-    mod_client, moderator, member, password
+    mod_client, moderator, member, password, django_capture_on_commit_callbacks
 ):
     browser = Client()
     browser.post("/accounts/login/", {"username": "alice", "password": password})
     assert browser.get("/").context["user"] == member
-    response = act(mod_client, member, "suspend", "Spam links")
+    # As in production: the suspension's commit deletes her session from the store.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(mod_client, member, "suspend", "Spam links")
     assert response["Location"] == LIST
+    assert not Session.objects.filter(session_key=browser.session.session_key).exists()
     landed = browser.get("/", follow=True)
     assert not landed.context["user"].is_authenticated
     html = landed.content.decode()
@@ -176,3 +180,47 @@ def test_list_offers_actions_only_on_members_the_moderator_may_act_on(
     assert f"/moderate/users/{member.username}/suspend/" in html
     assert f"/moderate/users/{administrator.username}/suspend/" not in html
     assert f"/moderate/users/{moderator.username}/suspend/" not in html
+
+
+def test_suspension_message_shows_once_and_ordinary_requests_pay_nothing(
+    mod_client, member, password, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    browser = Client()
+    browser.post("/accounts/login/", {"username": "alice", "password": password})
+    with django_capture_on_commit_callbacks(execute=True):
+        act(mod_client, member, "suspend", "Spam links")
+    # Her device list no longer shows the ended session, nor does her data export.
+    assert not member.user_sessions.filter(suspended_at=None).exists()
+    first = browser.get("/", follow=True).content.decode()
+    assert "Reason: Spam links" in first
+    # Told once: the marker is gone, the next page is an ordinary anonymous one.
+    assert not member.user_sessions.exists()
+    assert "suspended" not in browser.get("/").content.decode()
+    # A stranger with no cookie costs no marker lookup.
+    with django_assert_num_queries(0):
+        Client().get("/accounts/login/")
+
+
+def test_bulk_suspension_also_says_why(member, password, django_capture_on_commit_callbacks):
+    from accounts.models import User
+    from accounts.services import members_update
+
+    browser = Client()
+    browser.post("/accounts/login/", {"username": "alice", "password": password})
+    with django_capture_on_commit_callbacks(execute=True):
+        members_update(
+            members=User.objects.filter(pk=member.pk), actor=None, via="admin_bulk", is_active=False
+        )
+    html = browser.get("/", follow=True).content.decode()
+    assert "Your account has been suspended, so you have been signed out." in html
+
+
+def test_reinstated_member_is_not_told_of_an_old_suspension(
+    mod_client, member, password, django_capture_on_commit_callbacks
+):
+    browser = Client()
+    browser.post("/accounts/login/", {"username": "alice", "password": password})
+    with django_capture_on_commit_callbacks(execute=True):
+        act(mod_client, member, "suspend", "Spam links")
+        act(mod_client, member, "reinstate")
+    assert "suspended" not in browser.get("/", follow=True).content.decode()

@@ -201,7 +201,9 @@ def test_a_suspension_deletes_every_session_from_the_store(
     with django_capture_on_commit_callbacks(execute=True):
         services.member_moderate(actor=moderator, member=member, kind=ModerationAction.Kind.SUSPEND)
     assert not any(in_store(key) for key in keys)
-    assert not UserSession.objects.exists()
+    # No device row is left, only markers (no key kept) saying why, for the next request.
+    assert not UserSession.objects.filter(suspended_at=None).exists()
+    assert list(UserSession.objects.values_list("sealed_key", flat=True)) == ["", ""]
 
 
 def test_a_password_reset_deletes_every_session_from_the_store(member, password):

@@ -83,7 +83,7 @@ def user_data_export(*, user: User, request=None) -> dict:
                 "last_activity": session.last_activity,
                 "this_device": session.key_hash == current,
             }
-            for session in user.user_sessions.all()
+            for session in user.user_sessions.filter(suspended_at=None)
         ],
         "second_factors": _factors(user),
         "moderation_records": [

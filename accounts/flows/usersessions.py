@@ -150,17 +150,52 @@ def current_key_hash(request) -> str:
     return key_hash(key) if key else ""
 
 
-def _end(records) -> int:
-    """Delete each session from the store, then its row."""
+def _end(records, *, suspended: bool = False) -> int:
+    """Delete each session from the store, then its row.
+
+    For a suspension the row stays as a marker instead (no key, `suspended_at`
+    set): the next request carrying that session's cookie finds it and is
+    told why it was signed out (`session_ended_by_suspension`).
+    """
     store = session_store()
     ended = 0
     for record in records:
-        session_key = unseal_key(record.sealed_key)
+        session_key = unseal_key(record.sealed_key) if record.sealed_key else None
         if session_key:
             store(session_key=session_key).delete()
-        UserSession.objects.filter(pk=record.pk).delete()
+        if suspended:
+            UserSession.objects.filter(pk=record.pk).update(
+                sealed_key="", suspended_at=timezone.now()
+            )
+        else:
+            UserSession.objects.filter(pk=record.pk).delete()
         ended += 1
+    if suspended:
+        # Markers outlive no cookie: drop those older than the longest session.
+        UserSession.objects.filter(suspended_at__lt=_stale_before()).delete()
     return ended
+
+
+def session_ended_by_suspension(request) -> User | None:
+    """The suspended member whose session this request's cookie carried, if any.
+
+    Only asked when the cookie named a session the store no longer has (one
+    indexed query, never on an ordinary request). The marker is used once.
+    """
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not cookie or request.session.session_key is not None:
+        return None
+    marker = (
+        UserSession.objects.filter(
+            key_hash=key_hash(cookie), suspended_at__isnull=False, user__is_active=False
+        )
+        .select_related("user")
+        .first()
+    )
+    if marker is None:
+        return None
+    UserSession.objects.filter(pk=marker.pk).delete()
+    return marker.user
 
 
 def _stale_before():
@@ -181,7 +216,7 @@ def _sort_live(user: User, current: str) -> tuple[list[UserSession], list[UserSe
     """The rows of `user`'s sessions: those that still sign them in, and the rest."""
     store = session_store()
     live, dead = [], []
-    for record in UserSession.objects.filter(user=user):
+    for record in UserSession.objects.filter(user=user, suspended_at=None):
         record.is_current = record.key_hash == current
         if record.is_current:
             live.append(record)
@@ -216,15 +251,15 @@ def user_sessions_end_voided(*, user: User, request=None) -> int:
 
 def user_session_end(*, request, session_id: int) -> bool:
     """End one of the member's own sessions (not this one: that is signing out)."""
-    records = UserSession.objects.filter(pk=session_id, user=request.user).exclude(
-        key_hash=current_key_hash(request)
-    )
+    records = UserSession.objects.filter(
+        pk=session_id, user=request.user, suspended_at=None
+    ).exclude(key_hash=current_key_hash(request))
     return _end(list(records)) > 0
 
 
 def user_sessions_end_others(*, request) -> int:
     """End every session of the member except the one making the request."""
-    records = UserSession.objects.filter(user=request.user).exclude(
+    records = UserSession.objects.filter(user=request.user, suspended_at=None).exclude(
         key_hash=current_key_hash(request)
     )
     return _end(list(records))
@@ -232,13 +267,15 @@ def user_sessions_end_others(*, request) -> int:
 
 def user_sessions_end_for(*, user_ids) -> int:
     """End every recorded session of these members (a bulk suspension)."""
-    return _end(list(UserSession.objects.filter(user_id__in=user_ids)))
+    records = UserSession.objects.filter(user_id__in=user_ids, suspended_at=None)
+    return _end(list(records), suspended=True)
 
 
-def user_sessions_end_all(*, user: User, request=None) -> int:
+def user_sessions_end_all(*, user: User, request=None, suspended: bool = False) -> int:
     """End every recorded session of `user` (account deletion, suspension, reset),
-    except the one making `request`, which its own response is about to save."""
-    records = UserSession.objects.filter(user=user)
+    except the one making `request`, which its own response is about to save.
+    A suspension leaves markers behind (see `_end`)."""
+    records = UserSession.objects.filter(user=user, suspended_at=None)
     if request is not None and request.session.session_key:
         records = records.exclude(key_hash=current_key_hash(request))
-    return _end(list(records))
+    return _end(list(records), suspended=suspended)

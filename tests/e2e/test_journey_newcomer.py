@@ -102,8 +102,11 @@ def test_newcomer(page: Page, inbox, tmp_path):
     assert avatar.evaluate("image => image.naturalHeight") == 256
     journey.check(page, "profile")
 
-    # Change the password.
-    nav.get_by_role("link", name="Password", exact=True).click()
+    # Change the password: reached through the account settings.
+    nav.get_by_role("link", name="Settings", exact=True).click()
+    expect(page.get_by_role("heading", name="Account settings", level=1)).to_be_visible()
+    page.get_by_role("main").get_by_role("link", name="Password", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/accounts/password/change/$"))
     journey.check(page, "password-change")
     page.get_by_label(label("Old password")).fill(FIRST_PASSWORD)
     page.get_by_label(label("New password")).fill(SECOND_PASSWORD)
