@@ -114,6 +114,9 @@ class AdminMemberChangeForm(UserChangeForm):
 
 
 class ModerationActionInline(admin.TabularInline):
+    """Shown with the site's own record table (one format for dates and names)."""
+
+    template = "admin/accounts/moderation_record_inline.html"
     model = ModerationAction
     fk_name = "member"
     fields = ["created_at", "kind", "detail", "actor", "via", "reason"]

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.forms.utils import pretty_name
 
 from accounts import services
 from accounts.avatars import AvatarError, render_avatar
@@ -12,9 +13,63 @@ from accounts.models import USERNAME_TAKEN, User
 from accounts.selectors import suspension_message
 
 USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
+PASSWORD_HINT = (
+    "At least 8 characters. A few unrelated words are easy to remember and hard to guess."
+)
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com."
 
 
-class RegistrationForm(auth_forms.SetPasswordMixin, forms.Form):
+class UsernameCharactersValidator(UnicodeUsernameValidator):
+    message = "A username can only use letters, digits and @ . + - _ (no spaces)."
+
+
+class HumanErrorsMixin:
+    """Error messages written for people, naming the field (the GOV.UK way).
+
+    "Enter your email address" rather than "This field is required.", and a
+    length limit in words. A form for someone else's account says `whose =
+    "the"`. Messages a form sets itself are kept.
+    """
+
+    whose = "your"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        defaults = forms.Field.default_error_messages
+        for name, field in self.fields.items():
+            label = str(field.label or pretty_name(name))
+            noun = label[0].lower() + label[1:]
+            messages = dict(field.error_messages)
+            if messages.get("required") == defaults["required"]:
+                if isinstance(field, forms.BooleanField):
+                    messages["required"] = f"Tick “{label}” to go on."
+                elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+                    messages["required"] = f"Choose {self.whose} {noun}."
+                elif isinstance(field, forms.FileField):
+                    messages["required"] = f"Choose a file for {self.whose} {noun}."
+                else:
+                    messages["required"] = f"Enter {self.whose} {noun}."
+            if getattr(field, "max_length", None) and "max_length" not in messages:
+                messages["max_length"] = (
+                    f"{label} can be at most {field.max_length} characters long "
+                    "(this one has %(show_value)d)."
+                )
+            if isinstance(field, forms.EmailField):
+                messages["invalid"] = EMAIL_FORMAT
+            field.error_messages = messages
+
+
+def password_field(label: str = "Password", autocomplete: str = "new-password"):
+    """One password field with one short hint; the page adds a show-password toggle."""
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        help_text=PASSWORD_HINT if autocomplete == "new-password" else "",
+    )
+
+
+class RegistrationForm(HumanErrorsMixin, auth_forms.SetPasswordMixin, forms.Form):
     """Sign up. A taken email address is not an error here, by design."""
 
     email = forms.EmailField(
@@ -24,11 +79,11 @@ class RegistrationForm(auth_forms.SetPasswordMixin, forms.Form):
     )
     username = auth_forms.UsernameField(
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
+        validators=[UsernameCharactersValidator()],
         help_text=USERNAME_HELP,
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
-    password1, password2 = auth_forms.SetPasswordMixin.create_password_fields()
+    password1 = password_field()
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -40,20 +95,20 @@ class RegistrationForm(auth_forms.SetPasswordMixin, forms.Form):
         return username
 
     def clean(self):
-        self.validate_passwords()
         candidate = User(
             username=self.cleaned_data.get("username", ""),
             email=self.cleaned_data.get("email", ""),
         )
-        self.validate_password_for_user(candidate)
+        # The error sits under the password field, the one it is about.
+        self.validate_password_for_user(candidate, password_field_name="password1")
         return self.cleaned_data
 
 
-class LoginForm(auth_forms.AuthenticationForm):
+class LoginForm(HumanErrorsMixin, auth_forms.AuthenticationForm):
     """Sign in with a username or an email address."""
 
     username = auth_forms.UsernameField(
-        label="Username or email",
+        label="Username or email address",
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True}),
     )
@@ -64,14 +119,15 @@ class LoginForm(auth_forms.AuthenticationForm):
     )
     error_messages = {
         **auth_forms.AuthenticationForm.error_messages,
-        "invalid_login": "That username or email and password don't match an account. "
-        "Both are case-insensitive except the password.",
+        "invalid_login": "That username or email address and password don't match an "
+        "account. Check them and try again: capital letters matter in the password only.",
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # "webauthn": the browser may offer passkeys among the field's suggestions.
         self.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
     def confirm_login_allowed(self, user):
         if not user.is_active:
@@ -80,8 +136,14 @@ class LoginForm(auth_forms.AuthenticationForm):
             )
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(HumanErrorsMixin, auth_forms.PasswordResetForm):
     """Django's reset form, sending through Offbrand's email pipeline."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
     def send_mail(
         self,
@@ -99,7 +161,41 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return super().save(*args, request=request, **kwargs)
 
 
-class EmailChangeForm(forms.Form):
+class SetPasswordForm(HumanErrorsMixin, auth_forms.SetPasswordForm):
+    """A new password in one field, its errors under it."""
+
+    new_password1 = password_field("New password")
+    new_password2 = None
+
+    def clean(self):
+        self.validate_password_for_user(self.user, "new_password1")
+        return self.cleaned_data
+
+
+class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
+    """The current password (on the sign-in budget), then the new one in one field."""
+
+    error_messages = {
+        **auth_forms.PasswordChangeForm.error_messages,
+        "password_incorrect": "That isn't your current password. Check it and try again.",
+    }
+    old_password = password_field("Current password", autocomplete="current-password")
+    field_order = ["old_password", "new_password1"]
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not current_password_is_right(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class EmailChangeForm(HumanErrorsMixin, forms.Form):
     new_email = forms.EmailField(
         label="New email address",
         max_length=254,
@@ -129,7 +225,8 @@ class EmailChangeForm(forms.Form):
         password = self.cleaned_data["password"]
         if not current_password_is_right(self.request, self.user, password):
             raise forms.ValidationError(
-                "Your password was entered incorrectly.", code="password_incorrect"
+                "That isn't your current password. Check it and try again.",
+                code="password_incorrect",
             )
         return password
 
@@ -141,38 +238,37 @@ def current_password_is_right(request, user, password: str) -> bool:
     return checked == services.PasswordCheck.RIGHT
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    def __init__(self, user, *args, request=None, **kwargs):
-        self.request = request
-        super().__init__(user, *args, **kwargs)
-
-    def clean_old_password(self):
-        old_password = self.cleaned_data["old_password"]
-        if not current_password_is_right(self.request, self.user, old_password):
-            raise forms.ValidationError(
-                self.error_messages["password_incorrect"], code="password_incorrect"
-            )
-        return old_password
-
-
-class ProfileForm(forms.ModelForm):
+class ProfileForm(HumanErrorsMixin, forms.ModelForm):
     """What a member may change about themselves: name, about me, avatar. Nothing else."""
 
     avatar_upload = forms.FileField(
-        label="Avatar",
+        label="Upload a photo",
         required=False,
-        help_text="A PNG, JPEG, GIF or WebP picture; it is cropped to a square.",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
-        ),
+        help_text="A PNG, JPEG, GIF or WebP picture up to 2 MB; it is cropped to a square.",
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
     )
-    remove_avatar = forms.BooleanField(label="Remove my avatar", required=False)
+    remove_avatar = forms.BooleanField(
+        label="Remove my photo",
+        required=False,
+        help_text="You get a generated picture instead.",
+    )
 
     class Meta:
         model = User
         fields = ["first_name", "last_name", "about_me"]
         widgets = {"about_me": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"about_me": "Up to 2,000 characters. Line breaks are kept."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.avatar:  # nothing uploaded, nothing to remove
+            del self.fields["remove_avatar"]
+        size_mb = settings.OFFBRAND_AVATAR_MAX_BYTES / (1024 * 1024)
+        self.fields[
+            "avatar_upload"
+        ].help_text = (
+            f"A PNG, JPEG, GIF or WebP picture up to {size_mb:g} MB; it is cropped to a square."
+        )
 
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
@@ -184,8 +280,10 @@ class ProfileForm(forms.ModelForm):
             raise forms.ValidationError(str(error), code="bad_avatar") from error
 
 
-class MemberAdminForm(forms.ModelForm):
+class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
     """An administrator's edit of a member, validated like every other form."""
+
+    whose = "the"
 
     class Meta:
         model = User
@@ -218,11 +316,15 @@ class MemberAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True
         self.fields["role"].empty_label = None
+        self.fields["username"].validators = [
+            UsernameCharactersValidator() if isinstance(v, UnicodeUsernameValidator) else v
+            for v in self.fields["username"].validators
+        ]
 
     # Taken, look-alike and email-shaped usernames: `User.clean`, as in the Django admin.
 
 
-class ModerationForm(forms.Form):
+class ModerationForm(HumanErrorsMixin, forms.Form):
     reason = forms.CharField(
         label="Reason (optional)",
         required=False,
@@ -232,7 +334,7 @@ class ModerationForm(forms.Form):
     )
 
 
-class ReauthenticateForm(forms.Form):
+class ReauthenticateForm(HumanErrorsMixin, forms.Form):
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -240,10 +342,11 @@ class ReauthenticateForm(forms.Form):
     )
 
 
-class AccountDeleteForm(forms.Form):
+class AccountDeleteForm(HumanErrorsMixin, forms.Form):
     username = forms.CharField(
         label="Type your username to confirm",
         help_text="Deleting cannot be undone.",
+        error_messages={"required": "Type your username to confirm."},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

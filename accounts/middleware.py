@@ -9,7 +9,9 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.middleware import AuthenticationMiddleware as BaseMiddleware
 from django.db import DatabaseError
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
@@ -17,7 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from accounts import ratelimits
 from accounts.emails import run_after_response
 from accounts.flows import usersessions
-from accounts.mixins import allows_unconfirmed
+from accounts.mixins import RetryNotice, allows_unconfirmed
 from accounts.models import AnonymousVisitor, User
 from accounts.selectors import suspension_message
 
@@ -167,7 +169,7 @@ class SignInBudgetMiddleware:
         response = self.get_response(request)
         refusal = ratelimits.signin_refusal(request)
         if refusal is not None:
-            response = ratelimits.too_many_requests(request, refusal)
+            response = refused_page_again(request, response, refusal)
         ratelimits.set_device_cookie(request, response)
         return response
 
@@ -182,3 +184,26 @@ class AfterResponseMiddleware:
         response = self.get_response(request)
         run_after_response(request, response)
         return response
+
+
+SIGN_IN_PAUSED = "Too many wrong passwords have been tried."
+
+
+def refused_page_again(request, response, refusal):
+    """The sign-in 429 as the page the member was on: its form as they filled it
+    in, with no verdict on a password that was never checked, and when they can
+    try again. A page without a form gets the plain 429 page."""
+    context = getattr(response, "context_data", None) or {}
+    form = context.get("form")
+    if form is None or not getattr(response, "template_name", None):
+        return ratelimits.too_many_requests(request, refusal)
+    form._errors = ErrorDict()  # the attempt was refused before any check
+    notice = RetryNotice.from_verdict(refusal, SIGN_IN_PAUSED)
+    page = TemplateResponse(
+        request,
+        response.template_name,
+        {**context, "form": form, "rate_limit": notice, "last_attempt_warning": None},
+        status=429,
+    ).render()
+    page["Retry-After"] = str(refusal.retry_after)
+    return page

@@ -5,13 +5,19 @@ without the permission get the 403 page. Both come from Django's own
 `AccessMixin` and `user_passes_test`: only the check is ours.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth import mixins
 from django.contrib.auth.decorators import user_passes_test
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import ratelimits
 from accounts.flows.reauthentication import reauth_is_recent
@@ -55,27 +61,78 @@ def admin_required(view):
     return permission_required(Permission.ADMIN)(view)
 
 
+@dataclass(frozen=True)
+class RetryNotice:
+    """What a refused member reads: when they can try again, never a dead end."""
+
+    seconds: int
+    at: datetime
+    unavailable: bool = False
+    reason: str = ""
+
+    @classmethod
+    def from_verdict(cls, verdict: ratelimits.Verdict, reason: str = "") -> "RetryNotice":
+        seconds = max(1, verdict.retry_after)
+        at = timezone.localtime() + timedelta(seconds=seconds)
+        return cls(seconds=seconds, at=at, unavailable=verdict.unavailable, reason=reason)
+
+    @property
+    def text(self) -> str:
+        """The notice in one sentence, for a message."""
+        if self.unavailable:
+            return f"We can't check this request safely right now. Try again in {self.wait}."
+        return f"{self.reason} You can try again in {self.wait}, at {self.at:%H:%M}.".strip()
+
+    @property
+    def wait(self) -> str:
+        """ "3 minutes", "45 seconds": the page's countdown takes over from this text."""
+        if self.seconds < 60:
+            return f"{self.seconds} second{'s' if self.seconds != 1 else ''}"
+        minutes = -(-self.seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` the page posted, if it is a path on this site; else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 class RateLimitMixin:
-    """Count each POST against `rate_limits`, answering 429 once one is used up.
+    """Count each POST against `rate_limits`; once one is used up, say when to come back.
 
     `rate_limits` maps a limit name (see `accounts.ratelimits.LIMITS`) to its
     key: "ip", "user", or the name of a posted field (e.g. "email").
+
+    Never a dead end: a refused form page is shown again, as the member filled
+    it in (nothing validated or counted), with a notice saying when they can
+    try again and a countdown (a 429 with Retry-After); a refused action
+    without a form (follow, send again) goes back to the page it was pressed
+    on, with that notice as a message. `rate_limit_reason` is its first words.
     """
 
     rate_limits: dict[str, str] = {}
+    rate_limit_reason = "You've tried this too many times."
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST":
-            refusal = ratelimits.first_refusal(
-                ratelimits.hit(name, self.rate_limit_key(scope))
-                for name, scope in self.rate_limits.items()
-                # A member-keyed limit means nothing for a visitor (every one
-                # would share "user:None"); the view's own guard turns them away.
-                if scope != "user" or request.user.is_authenticated
-            )
+            refusal = self.rate_limit_refusal()
             if refusal:
-                return ratelimits.too_many_requests(request, refusal)
+                return self.rate_limited(RetryNotice.from_verdict(refusal, self.rate_limit_reason))
         return super().dispatch(request, *args, **kwargs)
+
+    def rate_limit_refusal(self) -> ratelimits.Verdict | None:
+        return ratelimits.first_refusal(
+            ratelimits.hit(name, self.rate_limit_key(scope))
+            for name, scope in self.rate_limits.items()
+            # A member-keyed limit means nothing for a visitor (every one
+            # would share "user:None"); the view's own guard turns them away.
+            if scope != "user" or self.request.user.is_authenticated
+        )
 
     @classmethod
     def refusal_before_body(cls, request):
@@ -96,6 +153,42 @@ class RateLimitMixin:
         if scope == "user":
             return f"user:{self.request.user.pk}"
         return self.request.POST.get(scope, "").strip()
+
+    def rate_limited(self, notice: RetryNotice):
+        if hasattr(self, "get_form_class"):
+            return refused_form_page(self, notice)
+        return back_with_notice(self.request, notice)
+
+
+def back_with_notice(request, notice: RetryNotice):
+    """Back to the page the action was pressed on (`next`, else the referring page
+    on this site), with the notice as a message."""
+    messages.error(request, notice.text)
+    referer = request.headers.get("referer", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(safe_next(request, referer if same_site else "/"))
+
+
+def refused_form_page(view, notice: RetryNotice):
+    """A form view's page again, with an unbound form holding what was typed
+    (passwords aside): nothing is validated or counted. A 429 with Retry-After."""
+    kwargs = view.get_form_kwargs()
+    kwargs.pop("data", None)
+    kwargs.pop("files", None)
+    typed = {
+        name: value
+        for name, value in view.request.POST.items()
+        if "password" not in name and name != "csrfmiddlewaretoken"
+    }
+    kwargs["initial"] = {**kwargs.get("initial", {}), **typed}
+    form = view.get_form_class()(**kwargs)
+    response = view.render_to_response(
+        view.get_context_data(form=form, rate_limit=notice), status=429
+    )
+    response["Retry-After"] = str(notice.seconds)
+    return response
 
 
 def redirect_to_reauthenticate(request):

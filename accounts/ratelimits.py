@@ -96,6 +96,7 @@ class Verdict:
     allowed: bool
     retry_after: int = 0  # seconds to wait, at most
     unavailable: bool = False  # the cache could not be asked
+    remaining: int | None = None  # attempts still allowed after this one
 
 
 def client_ip(request) -> str:
@@ -161,7 +162,7 @@ def hit(name: str, key: str) -> Verdict:
         return Verdict(allowed=False, retry_after=60, unavailable=True)
     if used > LIMITS[name].count:
         return Verdict(allowed=False, retry_after=retry_after)
-    return Verdict(allowed=True)
+    return Verdict(allowed=True, remaining=LIMITS[name].count - used)
 
 
 def give_back(name: str, key: str) -> None:
@@ -205,6 +206,7 @@ DEVICE_SALT = "offbrand.ratelimits.device"
 DEVICE_MAX_AGE = 365 * 24 * 3600
 DEVICE_ACCOUNTS = 5  # accounts one browser is remembered for
 REFUSAL_ATTRIBUTE = "offbrand_signin_refusal"
+REMAINING_ATTRIBUTE = "offbrand_signin_remaining"
 DEVICE_ATTRIBUTE = "offbrand_device_cookie"
 
 
@@ -291,6 +293,7 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
     else:
         checks.append(("signin_account", account_key))
     attempt = Attempt(verdict=Verdict(allowed=True))
+    remaining = []
     for name, key in checks:
         verdict = hit(name, key)
         attempt.counted.append((name, key))
@@ -299,8 +302,18 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
             if request is not None:
                 setattr(request, REFUSAL_ATTRIBUTE, verdict)
             break
+        if verdict.remaining is not None:
+            remaining.append(verdict.remaining)
+    if request is not None and attempt.allowed and remaining:
+        setattr(request, REMAINING_ATTRIBUTE, min(remaining))
     return attempt
 
 
 def signin_refusal(request) -> Verdict | None:
     return getattr(request, REFUSAL_ATTRIBUTE, None)
+
+
+def signin_remaining(request) -> int | None:
+    """Guesses this browser may still make after the one just counted (a page
+    warns before the last one); None when no guess was counted."""
+    return getattr(request, REMAINING_ATTRIBUTE, None)

@@ -489,6 +489,11 @@ def email_change_check(token: str) -> LinkResult:
     return LinkResult(outcome, change.user if change else None)
 
 
+def email_change_pending(token: str) -> EmailChangeRequest | None:
+    """The change a working link would make, so its page can name the new address."""
+    return _email_change_target(token)[1]
+
+
 def user_confirm_email_change(
     *, token: str, actor=None, password: str = "", request=None
 ) -> LinkResult:

@@ -1,69 +1,45 @@
-"""The admin site: open to members whose role has ADMIN."""
+"""The admin site: open to members whose role has ADMIN.
 
-from django import forms
+It has no sign-in page of its own: the site's (with its limits and wording)
+signs administrators in. A signed-in member without ADMIN gets the site's
+403 page, not Django's "authenticated as … but not authorized".
+"""
+
+from functools import update_wrapper
+
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.contrib.auth import views as auth_views
-from django.http import HttpResponseRedirect
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
-
-from accounts.mfa import flows as mfa_flows
-from accounts.mfa import services as mfa_services
-
-
-class AdministratorAuthenticationForm(AdminAuthenticationForm):
-    """Admit active members whose role has ADMIN; say nothing more to anyone else."""
-
-    def confirm_login_allowed(self, user):
-        if not user.is_active or not user.is_administrator():
-            raise forms.ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )
-
-
-class AdminLoginView(auth_views.LoginView):
-    """Django's admin sign-in, with the site's second-factor step after the password."""
-
-    def form_valid(self, form):
-        user = form.get_user()
-        if mfa_services.has_factors(user):
-            mfa_flows.login_begin(
-                self.request, user, remember=False, next_url=self.get_success_url()
-            )
-            return redirect("mfa:authenticate")
-        return super().form_valid(form)
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class OffbrandAdminSite(admin.AdminSite):
     site_header = "Offbrand administration"
     site_title = "Offbrand admin"
     index_title = "Members and roles"
-    login_form = AdministratorAuthenticationForm
+
+    def has_permission(self, request):
+        return request.user.is_active and request.user.is_administrator()
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def refuse_members(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied("The administration is for administrators.")
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(refuse_members, inner)
 
     def login(self, request, extra_context=None):
-        """Django's `AdminSite.login`, through `AdminLoginView`."""
-        redirect_url = auth_views.LoginView().get_redirect_url(request) or reverse(
-            "admin:index", current_app=self.name
-        )
-        if request.method == "GET" and self.has_permission(request):
-            return HttpResponseRedirect(redirect_url)
-        context = {
-            **self.each_context(request),
-            "title": _("Log in"),
-            "subtitle": None,
-            "app_path": request.get_full_path(),
-            "username": request.user.get_username(),
-            REDIRECT_FIELD_NAME: redirect_url,
-            **(extra_context or {}),
-        }
-        request.current_app = self.name
-        return AdminLoginView.as_view(
-            extra_context=context,
-            authentication_form=self.login_form,
-            template_name=self.login_template or "admin/login.html",
-        )(request)
+        index = reverse("admin:index", current_app=self.name)
+        target = request.GET.get("next", index)
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = index
+        if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect(target)
+            raise PermissionDenied("The administration is for administrators.")
+        return redirect_to_login(target, reverse("accounts:login"))

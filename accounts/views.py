@@ -14,8 +14,11 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, ListView, TemplateView
@@ -37,6 +40,7 @@ from accounts.forms import (
     ProfileForm,
     ReauthenticateForm,
     RegistrationForm,
+    SetPasswordForm,
 )
 from accounts.mfa import flows as mfa_flows
 from accounts.mfa import services as mfa_services
@@ -46,8 +50,10 @@ from accounts.mixins import (
     PermissionRequiredMixin,
     RateLimitMixin,
     RecentAuthRequiredMixin,
+    RetryNotice,
     UnconfirmedAllowedMixin,
     allow_unconfirmed,
+    safe_next,
 )
 from accounts.models import (
     MODERATION_KINDS,
@@ -66,6 +72,14 @@ DELAYED = (
 )
 
 
+CONFIRMATION_SENT_AT = "confirmation_sent_at"
+
+
+def remember_confirmation_sent(request) -> None:
+    """When the last confirmation link went out, for "we sent a link at 17:21"."""
+    request.session[CONFIRMATION_SENT_AT] = timezone.now().isoformat()
+
+
 def report_email(request, sent: bool, success: str) -> None:
     """Tell the member an email is on its way, or that it may be delayed."""
     if sent:
@@ -76,6 +90,7 @@ def report_email(request, sent: bool, success: str) -> None:
 
 class RegisterView(RateLimitMixin, FormView):
     rate_limits = {"signup_ip": "ip"}
+    rate_limit_reason = "Too many accounts have been created from your network."
     template_name = "accounts/register.html"
     form_class = RegistrationForm
     success_url = reverse_lazy("accounts:register_done")
@@ -95,6 +110,7 @@ class RegisterView(RateLimitMixin, FormView):
             self.request.offbrand_first_sign_in = True  # no "new device" notice
             login(self.request, registration.user, backend=settings.AUTHENTICATION_BACKENDS[0])
         self.request.session["registered_email"] = form.cleaned_data["email"]
+        remember_confirmation_sent(self.request)
         if not registration.email_sent:
             messages.warning(self.request, DELAYED)
         return super().form_valid(form)
@@ -153,8 +169,14 @@ class EmailLinkView(UnconfirmedAllowedMixin, View):
             "needs_password": not self.signed_in_as(user),
             "password_wrong": outcome == LinkOutcome.PASSWORD_WRONG,
         }
+        if outcome in ok:
+            context.update(self.link_context(token))
         status = 200 if outcome in ok else 400
         return render(self.request, self.template_name, context, status=status)
+
+    def link_context(self, token) -> dict:
+        """What the page says about the link's effect (e.g. the new address)."""
+        return {}
 
 
 class ConfirmEmailView(EmailLinkView):
@@ -177,6 +199,10 @@ class EmailChangeConfirmView(EmailLinkView):
     def check(self, token):
         return services.email_change_check(token)
 
+    def link_context(self, token):
+        change = services.email_change_pending(token)
+        return {"change": change} if change else {}
+
     def act(self, token, password):
         return services.user_confirm_email_change(
             token=token, actor=self.request.user, password=password, request=self.request
@@ -194,18 +220,35 @@ class UnconfirmedView(UnconfirmedAllowedMixin, LoginRequiredMixin, TemplateView)
 
 
 class ResendConfirmationView(UnconfirmedAllowedMixin, LoginRequiredMixin, RateLimitMixin, View):
+    """ "Send again", from the banner on any page: the member stays on that page."""
+
     rate_limits = {"confirm_resend_ip": "ip", "confirm_resend_user": "user"}
     http_method_names = ["post"]
 
-    def post(self, request):
+    def post(self, request, *args, **kwargs):
         if request.user.confirmed:
             messages.info(request, "Your email address is already confirmed.")
             return redirect("index")
         sent = services.send_confirmation_email(request.user, request=request)
+        remember_confirmation_sent(request)
         report_email(
             request, sent, f"A new confirmation link is on its way to {request.user.email}."
         )
-        return redirect("accounts:unconfirmed")
+        return redirect(safe_next(request, reverse("accounts:unconfirmed")))
+
+    def rate_limited(self, notice: RetryNotice):
+        sent_at = parse_datetime(self.request.session.get(CONFIRMATION_SENT_AT, "") or "")
+        sent = (
+            f"We sent a link to {self.request.user.email} at {timezone.localtime(sent_at):%H:%M}"
+            if sent_at
+            else f"We sent a link to {self.request.user.email} recently"
+        )
+        messages.error(
+            self.request,
+            f"{sent}; you can ask again in {notice.wait}, at {notice.at:%H:%M}. "
+            "Check your spam folder meanwhile.",
+        )
+        return redirect(safe_next(self.request, reverse("accounts:unconfirmed")))
 
 
 class LoginView(auth_views.LoginView):
@@ -215,6 +258,19 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         options, token = mfa_services.passkey_authentication_options()
         return super().get_context_data(passkey_options=options, passkey_token=token, **kwargs)
+
+    def form_invalid(self, form):
+        # Warned before the last try the budget allows, not surprised by the pause.
+        if ratelimits.signin_remaining(self.request) == 1:
+            minutes = ratelimits.SIGN_IN_WINDOW // 60
+            return self.render_to_response(
+                self.get_context_data(
+                    form=form,
+                    last_attempt_warning=f"If it is wrong again, signing in from this browser "
+                    f"pauses for {minutes} minutes. Not sure? Reset your password instead.",
+                )
+            )
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         user, remember = form.get_user(), bool(form.cleaned_data.get("remember"))
@@ -268,9 +324,10 @@ class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectUR
 
 class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.PasswordChangeView):
     rate_limits = {"password_change_ip": "ip", "password_change_user": "user"}
-    template_name = "accounts/password_change.html"
+    rate_limit_reason = "Too many attempts to change your password."
     form_class = PasswordChangeForm
-    success_url = reverse_lazy("index")
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change")
 
     def get_form_kwargs(self):
         return {"request": self.request, **super().get_form_kwargs()}
@@ -300,6 +357,7 @@ class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.Pas
 
 class PasswordResetView(RateLimitMixin, auth_views.PasswordResetView):
     rate_limits = {"password_reset_ip": "ip", "password_reset_email": "email"}
+    rate_limit_reason = "Too many reset links have been asked for."
     form_class = PasswordResetForm
     token_generator = tokens.password_reset_tokens
     template_name = "accounts/password_reset.html"
@@ -323,6 +381,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     token_generator = tokens.password_reset_tokens
     success_url = reverse_lazy("accounts:password_reset_complete")
@@ -359,6 +418,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"email_change_ip": "ip", "email_change_user": "user"}
+    rate_limit_reason = "Too many changes of address have been asked for."
     template_name = "accounts/email_change.html"
     form_class = EmailChangeForm
 
@@ -375,7 +435,7 @@ class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimi
             sent,
             f"We sent a link to {new_email}. Your address changes when you follow it.",
         )
-        return redirect(reverse("index"))
+        return redirect("accounts:email_change")
 
 
 # --- Profiles ----------------------------------------------------------------
@@ -401,6 +461,9 @@ class ProfileView(TemplateView):
     def get_context_data(self, **kwargs):
         member = get_member(self.kwargs["username"])
         viewer = self.request.user
+        if not member.is_active and not viewer.can(Permission.MODERATE):
+            # A suspended member's page is for moderators and administrators only.
+            raise Http404("No such member.")
         return super().get_context_data(
             member=member,
             is_owner=viewer.is_authenticated and viewer.pk == member.pk,
@@ -423,8 +486,14 @@ class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
 
     def form_valid(self, form):
         user = services.profile_update(form=form)
-        messages.success(self.request, "Your profile has been updated.")
-        return redirect("profile", username=user.username)
+        messages.success(
+            self.request,
+            format_html(
+                'Your profile has been updated. <a href="{}">See your public profile</a>',
+                reverse("profile", args=[user.username]),
+            ),
+        )
+        return redirect("accounts:profile_edit")
 
 
 class MemberEditView(AdminRequiredMixin, FormView):
@@ -524,12 +593,59 @@ class ModerationListView(PermissionRequiredMixin, ListView):
         return context
 
 
+# What each moderation action says: its button, what it does, the reason's help,
+# and what the moderator reads afterwards. Destructive ones are red.
+MODERATION_WORDS = {
+    ModerationAction.Kind.SUSPEND: {
+        "button": "Suspend {name}",
+        "effect": "{name} will be signed out everywhere at once and unable to sign in "
+        "until reinstated. Their profile is hidden from members.",
+        "reason_help": "Shown to {name} when they try to sign in, with how to appeal.",
+        "done": "{name} is suspended and signed out.",
+        "danger": True,
+    },
+    ModerationAction.Kind.REINSTATE: {
+        "button": "Reinstate {name}",
+        "effect": "{name} will be able to sign in again, and their profile is shown again.",
+        "reason_help": "Kept in the moderation record; {name} does not see it.",
+        "done": "{name} is reinstated and can sign in again.",
+        "danger": False,
+    },
+    ModerationAction.Kind.CLEAR_ABOUT: {
+        "button": "Clear the about-me of {name}",
+        "effect": "The about-me text of {name} will be deleted for good; they can write a new one.",
+        "reason_help": "Kept in the moderation record; {name} does not see it.",
+        "done": "The about-me of {name} is cleared.",
+        "danger": True,
+    },
+    ModerationAction.Kind.CLEAR_AVATAR: {
+        "button": "Remove the photo of {name}",
+        "effect": "The photo {name} uploaded will be deleted for good; they get a generated "
+        "picture and can upload another.",
+        "reason_help": "Kept in the moderation record; {name} does not see it.",
+        "done": "The photo of {name} is removed.",
+        "danger": True,
+    },
+}
+
+
 class ModerateMemberView(PermissionRequiredMixin, FormView):
     """Ask for confirmation (GET), then act and record it (POST)."""
 
     permission_required = Permission.MODERATE
     template_name = "accounts/moderate_confirm.html"
     form_class = ModerationForm
+
+    def words(self) -> dict:
+        return {
+            key: value.format(name=self.member.username) if isinstance(value, str) else value
+            for key, value in MODERATION_WORDS[self.kind].items()
+        }
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["reason"].help_text = self.words()["reason_help"]
+        return form
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -545,7 +661,13 @@ class ModerateMemberView(PermissionRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(member=self.member, kind=self.kind, **kwargs)
+        return super().get_context_data(
+            member=self.member,
+            kind=self.kind,
+            words=self.words(),
+            back=safe_next(self.request, reverse("moderation")),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         services.member_moderate(
@@ -554,8 +676,25 @@ class ModerateMemberView(PermissionRequiredMixin, FormView):
             kind=self.kind,
             reason=form.cleaned_data["reason"],
         )
-        messages.success(self.request, f"{self.kind.label}: {self.member.username}.")
-        return redirect("moderation")
+        back = safe_next(self.request, reverse("moderation"))
+        undo = {
+            ModerationAction.Kind.SUSPEND: ModerationAction.Kind.REINSTATE,
+        }.get(self.kind)
+        # The message offers Undo as a button posting the opposite action at once.
+        messages.success(
+            self.request,
+            render_to_string(
+                "accounts/includes/moderation_done.html",
+                {
+                    "done": self.words()["done"],
+                    "member": self.member,
+                    "undo": undo,
+                    "back": back,
+                },
+                request=self.request,
+            ),
+        )
+        return redirect(back)
 
 
 # --- Account settings and signed-in devices ------------------------------------------

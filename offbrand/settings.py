@@ -7,6 +7,7 @@ cache, email printed to the console and DEBUG on. `.env.example` documents
 every variable.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "anymail",
     "django_tasks_db",
     "accounts.apps.AccountsConfig",
@@ -100,6 +102,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form's fields render through templates/includes/field.html.
+FORM_RENDERER = "offbrand.forms.FormRenderer"
 
 # ---------------------------------------------------------------------------
 # Database, cache and sessions
@@ -250,6 +255,10 @@ TASKS_MAX_CLAIMS = env.int("TASKS_MAX_CLAIMS", default=5)
 # Offbrand
 # ---------------------------------------------------------------------------
 OFFBRAND_ADMIN = env.str("OFFBRAND_ADMIN", default="")
+# Where a suspended member writes to appeal; said in every suspension message.
+OFFBRAND_APPEALS_EMAIL = env.str(
+    "OFFBRAND_APPEALS_EMAIL", default=parseaddr(OFFBRAND_MAIL_SENDER)[1]
+)
 OFFBRAND_CONFIRM_MAX_AGE = env.int("OFFBRAND_CONFIRM_MAX_AGE", default=3600)
 OFFBRAND_REMEMBER_DAYS = env.int("OFFBRAND_REMEMBER_DAYS", default=30)
 OFFBRAND_AVATAR_MAX_BYTES = env.int("OFFBRAND_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
@@ -290,6 +299,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates read the same on every page and in the admin: offbrand/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["offbrand.formats"]
 
 # ---------------------------------------------------------------------------
 # Security

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts import ratelimits
-from accounts.mixins import PermissionRequiredMixin, RateLimitMixin
+from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice
 from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member
@@ -107,9 +107,14 @@ class PostDetailView(View):
         if not request.user.can(Permission.COMMENT):
             raise PermissionDenied("Your role does not allow you to comment.")
         verdict = ratelimits.hit("comment_create_user", f"user:{request.user.pk}")
-        if not verdict.allowed:
-            return ratelimits.too_many_requests(request, verdict)
         post = get_post(pk, request.user)
+        if not verdict.allowed:
+            # The same page, the comment as typed, and when it can be sent.
+            notice = RetryNotice.from_verdict(verdict, "You've commented a lot in a short time.")
+            form = CommentForm(initial={"body": request.POST.get("body", "")})
+            response = self.render(post, form, status=429, rate_limit=notice)
+            response["Retry-After"] = str(notice.seconds)
+            return response
         form = CommentForm(request.POST)
         if form.is_valid():
             try:
@@ -123,7 +128,7 @@ class PostDetailView(View):
                 return redirect(comment.get_absolute_url())
         return self.render(post, form, status=400)
 
-    def render(self, post, form, status=200):
+    def render(self, post, form, status=200, rate_limit=None):
         viewer = self.request.user
         comments = selectors.post_comments(post=post, viewer=viewer)
         for comment in comments:
@@ -134,6 +139,7 @@ class PostDetailView(View):
             "comments": comments,
             "form": form,
             "can_moderate_post": services.can_moderate_content(viewer, post),
+            "rate_limit": rate_limit,
         }
         return render(self.request, self.template_name, context, status=status)
 
@@ -204,6 +210,7 @@ class CommentDeleteView(LoginRequiredMixin, View):
 class FollowView(PermissionRequiredMixin, RateLimitMixin, View):
     permission_required = Permission.FOLLOW
     rate_limits = {"follow_user": "user"}
+    rate_limit_reason = "You've followed and unfollowed a lot in a short time."
     http_method_names = ["post"]
     follow = True
 

@@ -86,14 +86,17 @@ def administrators_only() -> dict[str, Expect]:
     return row(TO_LOGIN, TO_UNCONFIRMED, FORBIDDEN, FORBIDDEN, OK)
 
 
+def admin_site(
+    administrator=WITHIN_ADMIN, anonymous=TO_ADMIN_LOGIN, members=FORBIDDEN
+) -> dict[str, Expect]:
+    """The Django admin: administrators only; a visitor is asked to sign in (on the
+    site's page, through the admin's), a member without ADMIN gets the site's 403."""
+    return row(anonymous, TO_UNCONFIRMED, members, members, administrator)
+
+
 def post_only() -> dict[str, Expect]:
     """An action: visitors are asked to sign in; members may only POST to it."""
     return row(TO_LOGIN, TO_UNCONFIRMED, GET_NOT_ALLOWED, GET_NOT_ALLOWED, GET_NOT_ALLOWED)
-
-
-def admin_site(administrator=WITHIN_ADMIN, others=TO_ADMIN_LOGIN) -> dict[str, Expect]:
-    """The Django admin: administrators only; everyone else is asked to sign in there."""
-    return row(others, TO_UNCONFIRMED, others, others, administrator)
 
 
 # Explicit rows, keyed by URL name (unnamed patterns by their route).
@@ -184,10 +187,10 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
 
 # The admin's own exceptions to the prefix rule.
 ADMIN_EXCEPTIONS: dict[str, dict[str, Expect]] = {
-    # The sign-in form is shown to anyone not yet admitted; an administrator moves on.
-    "admin:login": admin_site(administrator=TO_ADMIN_INDEX, others=OK),
-    # Signing out is POST-only; the admin sends non-administrators to its index.
-    "admin:logout": admin_site(administrator=GET_NOT_ALLOWED, others=TO_ADMIN_INDEX),
+    # The admin signs in on the site's page; an administrator moves on.
+    "admin:login": admin_site(administrator=TO_ADMIN_INDEX, anonymous=TO_LOGIN),
+    # Signing out is POST-only; the admin sends visitors to its index.
+    "admin:logout": admin_site(administrator=GET_NOT_ALLOWED, anonymous=TO_ADMIN_INDEX),
     # Autocomplete without its query parameters is refused even to administrators.
     "admin:autocomplete": admin_site(administrator=FORBIDDEN),
     # A member has no public page on this site, so "view on site" finds nothing.

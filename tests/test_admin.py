@@ -1,5 +1,7 @@
 """The Django admin: who may enter, and what the role and user pages do."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from accounts.models import Permission, Role, User
@@ -23,21 +25,46 @@ def test_admin_index_is_open_only_to_the_admin_role(client, roles, role_name, al
         assert response.status_code == 200
         assert b"Members and roles" in response.content
     else:
-        assert response.status_code == 302
-        assert response["Location"].startswith("/admin/login/")
+        # The site's own 403 page, not Django's "authenticated as ... but not authorized".
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert "You can't open this page" in html
+        assert "not authorized" not in html
 
 
-def test_admin_login_form_admits_an_administrator_only(client, administrator, member, password):
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": member.username, "password": password}
+def test_admin_signs_in_on_the_site_sign_in_page(client, administrator, member, password):
+    first = client.get("/admin/", follow=True)
+    assert first.redirect_chain[-1][0] == "/accounts/login/?next=/admin/"
+    assert "<h1>Sign in</h1>" in first.content.decode()
+    signed_in = client.post(
+        "/accounts/login/?next=/admin/",
+        {"username": administrator.username, "password": password, "next": "/admin/"},
+        follow=True,
     )
-    assert response.status_code == 200
-    assert b"Please enter the correct" in response.content
+    assert signed_in.redirect_chain[-1][0] == "/admin/"
+    assert b"Members and roles" in signed_in.content
+
+
+def test_a_member_signing_in_for_the_admin_gets_the_site_403(client, member, password):
     response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": administrator.username, "password": password},
+        "/accounts/login/?next=/admin/",
+        {"username": member.username, "password": password, "next": "/admin/"},
+        follow=True,
     )
-    assert response.status_code == 302
+    assert response.status_code == 403
+    assert "You can't open this page" in response.content.decode()
+    assert client.get("/admin/login/").status_code == 403
+
+
+def test_admin_pages_use_the_site_colours_and_its_date_format(client, administrator):
+    administrator.date_joined = datetime(2026, 3, 7, 17, 21, tzinfo=UTC)
+    administrator.save(update_fields=["date_joined"])
+    client.force_login(administrator)
+    html = client.get(f"/admin/accounts/user/{administrator.pk}/change/").content.decode()
+    assert "/static/css/palette.css" in html and "/static/css/admin.css" in html
+    # One format everywhere: the admin's read-only date and the profile page agree.
+    assert "7 March 2026, 17:21" in html
+    assert "7 March 2026" in client.get(f"/users/{administrator.username}/").content.decode()
 
 
 def test_role_admin_shows_permissions_as_checkboxes(admin_client, roles):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail, signing
+from django.test import Client
 
 from accounts import tokens
 from tests.conftest import links_in, path_of
@@ -122,3 +123,13 @@ def test_resend_is_post_only(client, unconfirmed):
     client.force_login(unconfirmed)
     assert client.get("/accounts/confirm/resend/").status_code == 405
     assert mail.outbox == []
+
+
+def test_confirming_in_the_signed_in_browser_keeps_that_session_only(unconfirmed, password):
+    here, elsewhere = Client(), Client()
+    for browser in (here, elsewhere):
+        browser.post("/accounts/login/", {"username": "newbie", "password": password})
+    response = here.post(confirm_path(unconfirmed), follow=True)
+    assert "Your email address is confirmed" in response.content.decode()
+    assert here.get("/").context["user"] == unconfirmed  # still signed in here
+    assert not elsewhere.get("/").context["user"].is_authenticated

@@ -1,5 +1,7 @@
 """Moderator tools: the member list, suspend and reinstate, clearing content, the record."""
 
+import re
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -224,3 +226,63 @@ def test_reinstated_member_is_not_told_of_an_old_suspension(
         act(mod_client, member, "suspend", "Spam links")
         act(mod_client, member, "reinstate")
     assert "suspended" not in browser.get("/", follow=True).content.decode()
+
+
+def test_the_confirmation_says_exactly_what_it_does_and_destructive_buttons_are_red(
+    mod_client, member
+):
+    html = mod_client.get(f"/moderate/users/{member.username}/suspend/").content.decode()
+    assert '<button type="submit" class="danger">Suspend alice</button>' in html
+    assert "signed out everywhere at once" in html
+    assert "Shown to alice when they try to sign in, with how to appeal." in html
+    reinstate = mod_client.get(f"/moderate/users/{member.username}/reinstate/").content.decode()
+    assert '<button type="submit">Reinstate alice</button>' in reinstate
+    assert "Kept in the moderation record; alice does not see it." in reinstate
+
+
+def test_a_suspension_says_what_happened_and_undo_reinstates_at_once(mod_client, member):
+    done = mod_client.post(
+        "/moderate/users/alice/suspend/", {"reason": "", "next": LIST + "?q=al"}, follow=True
+    )
+    assert done.redirect_chain == [(LIST + "?q=al", 302)]  # back to the same search
+    html = done.content.decode()
+    assert "alice is suspended and signed out." in html
+    undo = re.search(r'<form method="post" action="(/moderate/users/alice/reinstate/)">', html)
+    assert undo and "Undo: reinstate" in html
+    mod_client.post(undo.group(1), {"reason": "Undone at once", "next": LIST})
+    member.refresh_from_db()
+    assert member.is_active
+
+
+def test_a_suspended_members_profile_is_hidden_from_all_but_moderators(
+    client, member, moderator, administrator
+):
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert client.get("/users/alice/").status_code == 404
+    client.force_login(UserFactory(username="zoe"))
+    assert client.get("/users/alice/").status_code == 404
+    for staff in (moderator, administrator):
+        client.force_login(staff)
+        page = client.get("/users/alice/")
+        assert page.status_code == 200
+        assert '<span class="badge badge-suspended">Suspended</span>' in page.content.decode()
+
+
+def test_the_suspension_message_says_how_to_appeal(client, mod_client, member, password, settings):
+    settings.OFFBRAND_APPEALS_EMAIL = "appeals@offbrand.example"
+    act(mod_client, member, "suspend", "Spam links")
+    html = client.post("/accounts/login/", {"username": "alice", "password": password}).content
+    assert (
+        "Reason: Spam links. If you think this is a mistake, write to "
+        "appeals@offbrand.example to appeal."
+    ) in html.decode()
+
+
+def test_the_list_shows_each_member_as_a_card_with_a_status_badge(mod_client, member):
+    UserFactory(username="zed", is_active=False)
+    html = mod_client.get(LIST).content.decode()
+    assert html.count('<li class="member-card">') == 3  # alice, mod, zed
+    assert '<span class="badge badge-suspended">Suspended</span>' in html
+    assert '<span class="badge badge-active">Active</span>' in html
+    assert 'class="button danger" href="/moderate/users/alice/suspend/?next=' in html

@@ -32,7 +32,10 @@ def test_change_keeps_this_session_ends_others_and_notifies(client, member, pass
 def test_change_with_a_wrong_old_password_is_refused(member_client, member, password):
     response = change(member_client, "wrong old password")
     assert response.status_code == 200
-    assert "Your old password was entered incorrectly" in response.content.decode()
+    assert (
+        "That isn&#x27;t your current password. Check it and try again."
+        in response.content.decode()
+    )
     member.refresh_from_db()
     assert member.check_password(password)
 

@@ -175,7 +175,7 @@ def test_staff_and_superuser_follow_the_admin_flag(roles, role_name, admin):
 def test_a_role_given_admin_makes_its_members_administrators(client, roles):
     user = UserFactory(role=roles["Moderator"])
     client.force_login(user)
-    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 403
     Role.objects.filter(name="Moderator").update(permissions=Permission.all())
     user.refresh_from_db()
     assert user.is_superuser and user.is_staff

@@ -56,9 +56,10 @@ def edit(client, **data):
     return client.post(EDIT, {"first_name": "", "last_name": "", "about_me": "", **data})
 
 
-def test_edit_changes_name_and_about_me(member_client, member):
+def test_edit_changes_name_and_about_me_and_stays_in_settings(member_client, member):
     response = edit(member_client, first_name="Al", about_me="New bio")
-    assert response["Location"] == "/users/alice/"
+    assert response["Location"] == EDIT  # back where the member was, with a message
+    assert "Your profile has been updated." in member_client.get(EDIT).content.decode()
     member.refresh_from_db()
     assert (member.first_name, member.about_me) == ("Al", "New bio")
 
@@ -67,7 +68,8 @@ def test_about_me_past_the_limit_gets_a_clear_message(member_client, member):
     response = edit(member_client, about_me="x" * 2001)
     assert response.status_code == 200
     assert (
-        "Ensure this value has at most 2000 characters (it has 2001)." in response.content.decode()
+        "About me can be at most 2000 characters long (this one has 2001)."
+        in response.content.decode()
     )
 
 
@@ -236,3 +238,30 @@ def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
     response = member_client.post("/accounts/profile/", {"avatar_upload": picture})
     assert response.status_code == 429
     assert read == []
+
+
+def test_the_owner_is_told_only_they_see_their_address(client, member, administrator):
+    client.force_login(member)
+    assert 'alice@example.com <span class="muted">(only you can see this)</span>' in (
+        client.get("/users/alice/").content.decode()
+    )
+    client.force_login(administrator)
+    assert "(only administrators can see this)" in client.get("/users/alice/").content.decode()
+
+
+def test_remove_is_offered_only_once_a_photo_was_uploaded(member_client, member):
+    assert "Remove my photo" not in member_client.get(EDIT).content.decode()
+    edit(member_client, avatar_upload=upload())
+    html = member_client.get(EDIT).content.decode()
+    assert "Remove my photo" in html
+    assert "data-avatar-preview=" in html  # the preview beside the upload button
+
+
+def test_an_empty_profile_invites_a_photo_and_a_bio(client, member):
+    client.force_login(member)
+    html = client.get("/users/alice/").content.decode()
+    assert "Add a photo and a few words about yourself" in html
+    client.force_login(UserFactory(username="visitor"))
+    html = client.get("/users/alice/").content.decode()
+    assert "Add a photo" not in html
+    assert "alice hasn't written anything about themselves yet." in html

@@ -101,8 +101,12 @@ def test_a_locked_account_answers_exactly_like_a_locked_address(member, roles):
     )
     assert locked_account.status_code == locked_address.status_code == 429
     assert locked_account["Retry-After"] == locked_address["Retry-After"]
+    # The page echoes the name each visitor typed, and nothing else differs.
     strip = lambda response: re.sub(  # noqa: E731
-        r'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"', "", response.content.decode()
+        r'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"|name="username" value="[^"]+"'
+        r'|<time datetime="[^"]+">[^<]+</time>|"challenge": "[^"]+"|name="token" value="[^"]+"',
+        "",
+        response.content.decode(),
     )
     assert strip(locked_account) == strip(locked_address)
 
@@ -152,15 +156,15 @@ def test_trusted_proxy_count_takes_the_client_from_forwarded_for(rf, settings):
     assert ratelimits.client_ip(request) == "203.0.113.5"
 
 
-def test_the_admin_sign_in_draws_on_the_same_budget(administrator, password):
-    for n in range(5):
-        Client().post(
-            "/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR=f"10.1.0.{n}"
-        )
-    stranger(5, "boss@example.com")
-    response = Client().post("/admin/login/", {"username": "boss", "password": password})
+def test_the_admin_signs_in_on_the_site_page_so_the_same_budget_covers_it(administrator, password):
+    # The admin has no password form of its own to guess against.
+    client = Client()
+    response = client.post("/admin/login/", {"username": "boss", "password": password})
+    assert response["Location"] == "/accounts/login/?next=/admin/"
+    assert "_auth_user_id" not in client.session
+    stranger(10, "boss@example.com")
+    response = client.post(LOGIN + "?next=/admin/", {"username": "boss", "password": password})
     assert response.status_code == 429
-    assert Client().post(LOGIN, {"username": "boss", "password": password}).status_code == 429
 
 
 @pytest.mark.parametrize(
@@ -258,7 +262,11 @@ def test_requests_past_the_limit_get_429(client, member, url, data, limit):
 def test_resend_and_email_change_are_limited_per_member(client, unconfirmed, member, password):
     client.force_login(unconfirmed)
     assert client.post("/accounts/confirm/resend/").status_code == 302
-    assert client.post("/accounts/confirm/resend/").status_code == 429
+    assert len(mail.outbox) == 1
+    again = client.post("/accounts/confirm/resend/", {"next": "/"}, follow=True)
+    assert again.redirect_chain == [("/", 302)]  # back on the page, not a dead end
+    assert "you can ask again in 3 minutes" in again.content.decode()
+    assert len(mail.outbox) == 1
     client.force_login(member)
     statuses = [
         client.post(
@@ -290,6 +298,43 @@ def test_unicode_look_alikes_of_a_name_share_its_lock(member, password):
     # "ａlice" (full-width a) is "alice" once normalised, as the form does.
     response = Client().post(LOGIN, {"username": "\uff41lice", "password": password})
     assert response.status_code == 429
+
+
+def test_a_refused_form_stays_on_its_page_with_what_was_typed_and_when_to_retry(client, roles):
+    data = {"email": "x@example.com", "username": "xavier", "password1": "a sturdy passphrase"}
+    for _ in range(20):
+        client.post("/accounts/register/", {"email": "bad"})
+    response = client.post("/accounts/register/", data)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    html = response.content.decode()
+    assert "<h1>Create your account</h1>" in html  # the same page, not a dead end
+    assert 'value="x@example.com"' in html and 'value="xavier"' in html
+    assert "a sturdy passphrase" not in html
+    assert 'data-retry-after="60"' in html
+    assert "You can try again in <strong data-countdown>1 minute</strong>, at" in html
+    assert "data-error-summary" not in html  # nothing was checked
+
+
+def test_a_locked_sign_in_stays_on_the_form_and_offers_the_reset(member, password):
+    stranger(10)
+    response = Client().post(LOGIN, {"username": "alice", "password": password})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "<h1>Sign in</h1>" in html
+    assert 'name="username" value="alice"' in html
+    assert 'href="/accounts/password/reset/">reset your password</a>' in html
+    assert "You can try again in <strong data-countdown>15 minutes</strong>" in html
+    assert "don&#x27;t match" not in html  # the password was not even checked
+
+
+def test_sign_in_warns_before_the_last_allowed_attempt(member):
+    browser = Client()
+    for n in range(8):
+        page = browser.post(LOGIN, {"username": "alice", "password": f"wrong {n}"})
+        assert "One more try" not in page.content.decode()
+    page = browser.post(LOGIN, {"username": "alice", "password": "wrong 9"})
+    assert "One more try" in page.content.decode()  # the tenth is the last
 
 
 # --- The embedded default: two gunicorn workers, one SQLite file ------------------

@@ -70,7 +70,7 @@ def test_the_list_shows_each_device_and_marks_this_one(member, password):
     ]
     assert "This device" in html
     assert "Sign out all other devices" in html
-    assert "Back to account settings" in html
+    assert '<a href="/accounts/sessions/" aria-current="page">Devices</a>' in html  # in settings
 
 
 def test_a_stolen_session_signed_out_from_the_list_stops_working(member, password):

@@ -21,6 +21,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 BLOCKING_IMPACTS = {"serious", "critical"}
+ALL_IMPACTS = {"minor", "moderate", "serious", "critical"}
 
 _axe = Axe()
 
@@ -138,13 +139,25 @@ def save_screenshots(page: Page, name: str) -> None:
     page.set_viewport_size(original)
 
 
-def check_accessibility(page: Page, name: str, ignore_rules: frozenset[str] = frozenset()) -> None:
+def run_axe(page: Page) -> list[dict]:
+    """axe-core's violations on the page; the script is injected once per document."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe.axe_script)
+    return page.evaluate('axe.run(document, {resultTypes: ["violations"]})')["violations"]
+
+
+def check_accessibility(
+    page: Page,
+    name: str,
+    ignore_rules: frozenset[str] = frozenset(),
+    blocking_impacts: set[str] = BLOCKING_IMPACTS,
+) -> None:
     """Run axe; log every violation, fail on serious or critical ones.
 
     `ignore_rules` is only for markup the site cannot change (Django admin's
     own templates): the caller says why next to the list.
     """
-    violations = _axe.run(page).response["violations"]
+    violations = run_axe(page)
     ARTIFACTS.mkdir(exist_ok=True)
     with AXE_LOG.open("a") as log:
         for violation in violations:
@@ -161,7 +174,7 @@ def check_accessibility(page: Page, name: str, ignore_rules: frozenset[str] = fr
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "
         + ", ".join(str(node["target"]) for node in violation["nodes"])
         for violation in violations
-        if violation["impact"] in BLOCKING_IMPACTS and violation["id"] not in ignore_rules
+        if violation["impact"] in blocking_impacts and violation["id"] not in ignore_rules
     ]
     assert not blocking, f"axe on {name} ({page.url}):\n" + "\n".join(blocking)
 
@@ -201,8 +214,94 @@ def label(text: str) -> re.Pattern:
 def sign_in(page: Page, login: str, password: str, *, remember: bool = False) -> None:
     """Sign in through the form, as a person would, from any page of the site."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
-    page.get_by_label(label("Username or email")).fill(login)
+    page.get_by_label(label("Username or email address")).fill(login)
     page.get_by_label(label("Password")).fill(password)
     if remember:
         page.get_by_label(label("Remember me")).check()
     page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def open_account_menu(page: Page) -> None:
+    """The avatar menu in the top bar (behind Menu on a phone)."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    menu = page.locator("details.account-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+
+
+def sign_out(page: Page) -> None:
+    open_account_menu(page)
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+
+
+def go_to_settings(page: Page) -> None:
+    open_account_menu(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+
+
+# --- Every page, every way it is seen ---------------------------------------------
+# The issue's proof: each page at 1280 and 390 px, light and dark; axe with no
+# violation of any impact; nothing wider than a phone; a visible focus ring.
+
+PAGES = SCREENSHOTS / "pages"
+MODES = [(DESKTOP, "light"), (DESKTOP, "dark"), (PHONE, "light"), (PHONE, "dark")]
+FOCUS_RING_CONTRAST = 3.0
+MAX_TABS = 16
+
+_FOCUSED_RING = (Path(__file__).parent / "focus_ring.js").read_text()
+
+_WIDER_THAN_THE_PAGE = (Path(__file__).parent / "wider_than_the_page.js").read_text()
+
+
+def assert_no_horizontal_overflow(page: Page, name: str) -> None:
+    wide = page.evaluate(_WIDER_THAN_THE_PAGE)
+    assert not wide, f"{name}: wider than the screen at {page.viewport_size['width']} px: {wide}"
+
+
+def assert_focus_rings(page: Page, name: str) -> None:
+    """Tab through the page; every element that takes focus shows a ring of 3:1 or more."""
+    # Start from the top of the page, as a fresh visit would.
+    page.evaluate(
+        """() => {
+            document.body.setAttribute("tabindex", "-1");
+            document.body.focus();
+            document.body.removeAttribute("tabindex");
+            window.scrollTo(0, 0);
+        }"""
+    )
+    seen, faint = 0, []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(_FOCUSED_RING)
+        if ring is None:
+            break
+        seen += 1
+        if ring["best"] < FOCUS_RING_CONTRAST:
+            faint.append(f"{ring['element']}: {ring['best']:.2f}:1")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    assert seen, f"{name}: nothing takes keyboard focus"
+    assert not faint, f"{name}: focus ring under {FOCUS_RING_CONTRAST}:1 on " + "; ".join(faint)
+
+
+def check_everywhere(page: Page, name: str, *, focus: bool = True) -> None:
+    """The page as it is now, at both widths in both schemes: screenshots, axe with no
+    violation of any impact, no sideways scrolling on a phone, focus rings."""
+    page.wait_for_load_state()
+    PAGES.mkdir(parents=True, exist_ok=True)
+    assert_images_loaded(page)
+    try:
+        for size, scheme in MODES:
+            page.set_viewport_size(size)
+            page.emulate_media(color_scheme=scheme)
+            label = f"{name}-{size['width']}-{scheme}"
+            page.screenshot(path=PAGES / f"{label}.png", full_page=True)
+            check_accessibility(page, label, blocking_impacts=ALL_IMPACTS)
+            if size is PHONE:
+                assert_no_horizontal_overflow(page, label)
+            elif focus:
+                assert_focus_rings(page, label)
+    finally:
+        page.set_viewport_size(DESKTOP)
+        page.emulate_media(color_scheme="light")

@@ -32,11 +32,13 @@ def test_administrator_grants_moderation(page: Page, open_page, watch):
     expect(member_page.get_by_role("heading", name="Your feed")).to_be_visible()
 
     # The administrator ticks Moderate on the User role.
-    page.goto("/admin/login/")
+    # The admin signs in on the site's own sign-in page.
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/admin/$"))
     journey.check(page, "admin-login")
-    page.get_by_label(label("Username")).fill("ada")
+    page.get_by_label(label("Username or email address")).fill("ada")
     page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Members and roles")).to_be_visible()
     journey.check(page, "admin-index")
     page.get_by_role("link", name="Roles", exact=True).click()

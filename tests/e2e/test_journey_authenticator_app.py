@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.mfa.models import RecoveryCode, TotpDevice
 from accounts.models import Role
-from tests.e2e.helpers import Journey, label, sign_in
+from tests.e2e.helpers import Journey, label, open_account_menu, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.mfa import enable_totp
 
@@ -19,6 +19,7 @@ SECURITY = "/accounts/security/"
 
 
 def sign_out(page: Page) -> None:
+    open_account_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have been signed out.")).to_be_visible()
 
@@ -49,7 +50,7 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
     watch.expect_status(400, "/accounts/2fa/")
     page.get_by_label(label("Code from the app")).fill("000000" if app.now() != "000000" else "1")
     page.get_by_role("button", name="Turn on").click()
-    expect(page.get_by_text("That code isn't right")).to_be_visible()
+    expect(page.locator("#id_code_error").get_by_text("That code isn't right")).to_be_visible()
     assert not TotpDevice.objects.exists()
 
     setup_code = app.now()
@@ -83,7 +84,7 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
 
     # The set-up code was spent; the app's next code signs in.
     second_step(page, setup_code)
-    expect(page.get_by_text("already used")).to_be_visible()
+    expect(page.locator("#id_code_error").get_by_text("already used")).to_be_visible()
     journey.check(page, "second-step-refused")
     page.get_by_label(label("Code")).fill(app.at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -98,7 +99,7 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
     assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 1
     sign_out(page)
     second_step(page, codes[0])
-    expect(page.get_by_text("already used")).to_be_visible()
+    expect(page.locator("#id_code_error").get_by_text("already used")).to_be_visible()
 
     # Cancel, sign in with the next code, and remove the app.
     page.get_by_role("button", name="Cancel and sign in again").click()
@@ -111,7 +112,7 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
     heading = page.get_by_role("heading", name="Remove your authenticator app?")
     expect(heading).to_be_visible()
     journey.check(page, "remove-app")
-    page.get_by_role("button", name="Yes, remove it").click()
+    page.get_by_role("button", name="Remove your authenticator app").click()
     expect(page.get_by_text("Your authenticator app was removed.")).to_be_visible()
     assert not TotpDevice.objects.exists()
     assert not RecoveryCode.objects.exists()

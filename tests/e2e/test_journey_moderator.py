@@ -9,7 +9,7 @@ from tests.e2e.helpers import Journey, label, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 REASON = "Spam links"
-SIGNED_OUT = f"Your account has been suspended, so you have been signed out. Reason: {REASON}"
+SIGNED_OUT = f"Your account has been suspended, so you can't sign in. Reason: {REASON}."
 
 
 def test_moderator_suspends_member(page: Page, open_page, watch):
@@ -32,12 +32,12 @@ def test_moderator_suspends_member(page: Page, open_page, watch):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Moderate").click()
     expect(page.get_by_role("heading", name="Moderate members")).to_be_visible()
     journey.check(page, "moderation")
-    page.get_by_label(label("Username or email starts with")).fill("sam")
+    page.get_by_label(label("Username or email address starts with")).fill("sam")
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"/moderate/users/\?q=sam"))
-    rows = page.get_by_role("table").get_by_role("row")
-    expect(rows).to_have_count(2)  # the heading and sam
-    expect(rows.nth(1).get_by_role("cell", name="Active")).to_be_visible()
+    cards = page.get_by_role("list", name="Members").get_by_role("listitem")
+    expect(cards).to_have_count(1)
+    expect(cards.first.get_by_text("Active", exact=True)).to_be_visible()
     journey.check(page, "moderation-search")
 
     # Suspend, with a reason.
@@ -45,19 +45,21 @@ def test_moderator_suspends_member(page: Page, open_page, watch):
     expect(page.get_by_role("heading", name="Suspend sam?")).to_be_visible()
     journey.check(page, "suspend-confirm")
     page.get_by_label(label("Reason (optional)")).fill(REASON)
-    page.get_by_role("button", name="Yes, suspended").click()
-    expect(page).to_have_url(re.compile(r"/moderate/users/$"))
-    expect(page.get_by_text("Suspended: sam.")).to_be_visible()
-    sam_row = page.get_by_role("row").filter(has=page.get_by_role("link", name="sam", exact=True))
-    expect(sam_row.get_by_role("cell", name="Suspended")).to_be_visible()
-    expect(sam_row.get_by_role("link", name="Reinstate sam")).to_be_visible()
+    page.get_by_role("button", name="Suspend sam").click()
+    expect(page).to_have_url(re.compile(r"/moderate/users/\?q=sam"))
+    expect(page.get_by_text("sam is suspended and signed out.")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo: reinstate sam")).to_be_visible()
+    expect(cards.first.get_by_text("Suspended", exact=True)).to_be_visible()
+    expect(cards.first.get_by_role("link", name="Reinstate sam")).to_be_visible()
     journey.check(page, "suspended")
 
-    # The member's next page finds her signed out, and tells her why.
+    # The member's next page finds her signed out; signing in again says why, and how
+    # to appeal.
     member_page.reload()
-    expect(member_page.get_by_role("status").get_by_text(SIGNED_OUT)).to_be_visible()
     member_nav = member_page.get_by_role("navigation", name="Main")
     expect(member_nav.get_by_role("link", name="Sign in")).to_be_visible()
+    sign_in(member_page, "sam", DEFAULT_PASSWORD)
+    expect(member_page.locator("[data-error-summary]").get_by_text(SIGNED_OUT)).to_be_visible()
     expect(member_nav.get_by_role("link", name="sam")).to_have_count(0)
     journey.check(member_page, "member-signed-out")
 

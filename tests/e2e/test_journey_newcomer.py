@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import Journey, label
+from tests.e2e.helpers import Journey, go_to_settings, label, sign_out
 
 EMAIL = "nora@example.com"
 USERNAME = "nora"
@@ -49,7 +49,6 @@ def test_newcomer(page: Page, inbox, tmp_path):
     page.get_by_label(label("Email address")).fill(EMAIL)
     page.get_by_label(label("Username")).fill(USERNAME)
     page.get_by_label(label("Password")).fill(FIRST_PASSWORD)
-    page.get_by_label(label("Password confirmation")).fill(FIRST_PASSWORD)
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     journey.check(page, "register-done")
@@ -61,13 +60,13 @@ def test_newcomer(page: Page, inbox, tmp_path):
     expect(page.get_by_text("Your email address is confirmed")).to_be_visible()
     journey.check(page, "confirmed")
 
-    nav.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     expect(page.get_by_text("You have been signed out.")).to_be_visible()
 
     # Sign in by email address, in another case, and stay signed in.
     nav.get_by_role("link", name="Sign in").click()
     journey.check(page, "sign-in")
-    page.get_by_label(label("Username or email")).fill(EMAIL.upper())
+    page.get_by_label(label("Username or email address")).fill(EMAIL.upper())
     page.get_by_label(label("Password")).fill(FIRST_PASSWORD)
     page.get_by_label(label("Remember me")).check()
     page.get_by_role("button", name="Sign in", exact=True).click()
@@ -80,15 +79,19 @@ def test_newcomer(page: Page, inbox, tmp_path):
     expect(page.get_by_text(f"Welcome back, {USERNAME}.")).to_have_count(0)
 
     # Fill in the profile, with a picture, and see it on the public page.
-    nav.get_by_role("link", name="Edit profile").click()
-    expect(page.get_by_role("heading", name="Edit your profile")).to_be_visible()
+    go_to_settings(page)
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Profile").click()
+    expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
     journey.check(page, "profile-edit")
     page.get_by_label(label("First name")).fill(FIRST_NAME)
     page.get_by_label(label("About me")).fill("\n".join(ABOUT_ME))
-    page.get_by_label(label("Avatar")).set_input_files(avatar_picture(tmp_path))
-    page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(re.compile(f"/users/{USERNAME}/$"))
+    page.get_by_label(label("Upload a photo")).set_input_files(avatar_picture(tmp_path))
+    page.get_by_role("button", name="Save profile").click()
+    expect(page).to_have_url(re.compile("/accounts/profile/$"))
     expect(page.get_by_text("Your profile has been updated.")).to_be_visible()
+    page.get_by_role("link", name="See your public profile").click()
+    expect(page).to_have_url(re.compile(f"/users/{USERNAME}/$"))
     expect(page.get_by_role("heading", name=USERNAME, exact=True)).to_be_visible()
     expect(page.get_by_text(FIRST_NAME, exact=True)).to_be_visible()
     # The line break is kept: the text renders on two lines.
@@ -102,26 +105,23 @@ def test_newcomer(page: Page, inbox, tmp_path):
     assert avatar.evaluate("image => image.naturalHeight") == 256
     journey.check(page, "profile")
 
-    # Change the password: reached through the account settings.
-    nav.get_by_role("link", name="Settings", exact=True).click()
-    expect(page.get_by_role("heading", name="Account settings", level=1)).to_be_visible()
-    page.get_by_role("main").get_by_role("link", name="Password", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/accounts/password/change/$"))
+    # Change the password.
+    go_to_settings(page)
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Password").click()
     journey.check(page, "password-change")
-    page.get_by_label(label("Old password")).fill(FIRST_PASSWORD)
+    page.get_by_label(label("Current password")).fill(FIRST_PASSWORD)
     page.get_by_label(label("New password")).fill(SECOND_PASSWORD)
-    page.get_by_label(label("New password confirmation")).fill(SECOND_PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("Your password has been changed.")).to_be_visible()
     journey.check(page, "password-changed")
     assert inbox.next_email(EMAIL, "Your password was changed")
-    nav.get_by_role("button", name="Sign out").click()
+    sign_out(page)
 
     # Forget it, and set a new one from the emailed link.
     nav.get_by_role("link", name="Sign in").click()
     page.get_by_role("link", name="Forgot your password?").click()
     journey.check(page, "password-reset")
-    page.get_by_label(label("Email")).fill(EMAIL)
+    page.get_by_label(label("Email address")).fill(EMAIL)
     page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     journey.check(page, "password-reset-sent")
@@ -129,7 +129,6 @@ def test_newcomer(page: Page, inbox, tmp_path):
     expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
     journey.check(page, "password-reset-confirm")
     page.get_by_label(label("New password")).fill(THIRD_PASSWORD)
-    page.get_by_label(label("New password confirmation")).fill(THIRD_PASSWORD)
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_role("heading", name="Your password has been set")).to_be_visible()
     journey.check(page, "password-reset-complete")
@@ -137,13 +136,16 @@ def test_newcomer(page: Page, inbox, tmp_path):
     # Sign in with the new password, by keyboard alone.
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
     expect(page).to_have_url(re.compile("/accounts/login/"))
-    login = page.get_by_label(label("Username or email"))
+    login = page.get_by_label(label("Username or email address"))
     expect(login).to_be_focused()  # autofocus
     page.keyboard.type(USERNAME)
     assert focus_is_visible(page)
     page.keyboard.press("Tab")
     expect(page.get_by_label(label("Password"))).to_be_focused()
     page.keyboard.type(THIRD_PASSWORD)
+    assert focus_is_visible(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Show password")).to_be_focused()
     assert focus_is_visible(page)
     page.keyboard.press("Tab")
     expect(page.get_by_label(label("Remember me"))).to_be_focused()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.mfa.models import Passkey
-from tests.e2e.helpers import Journey, label, sign_in
+from tests.e2e.helpers import Journey, label, open_account_menu, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SECURITY = "/accounts/security/"
@@ -49,6 +49,7 @@ def credentials(authenticator: dict) -> list[dict]:
 
 
 def sign_out(page: Page) -> None:
+    open_account_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have been signed out.")).to_be_visible()
 
@@ -95,7 +96,7 @@ def test_passkey_journey(page: Page, watch, site_url):
     # A browser without conditional UI: the button does it.
     page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = async () => false")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
-    expect(page.get_by_label(label("Username or email"))).to_have_attribute(
+    expect(page.get_by_label(label("Username or email address"))).to_have_attribute(
         "autocomplete", "username webauthn"
     )
     journey.check(page, "sign-in")
@@ -116,7 +117,7 @@ def test_passkey_journey(page: Page, watch, site_url):
     page.get_by_role("link", name="Remove This laptop").click()
     expect(page.get_by_role("heading", name="Remove the passkey “This laptop”?")).to_be_visible()
     journey.check(page, "remove")
-    page.get_by_role("button", name="Yes, remove it").click()
+    page.get_by_role("button", name="Remove the passkey “This laptop”").click()
     expect(page.get_by_text("Passkey “This laptop” removed.")).to_be_visible()
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
     assert not Passkey.objects.exists()

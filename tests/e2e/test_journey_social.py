@@ -81,7 +81,7 @@ def test_follow_write_comment_and_a_moderator_hides_a_comment(page: Page, open_p
     expect(moderator.get_by_role("heading", name="Hide this comment by finn?")).to_be_visible()
     journey.check(moderator, "hide-confirm")
     moderator.get_by_label(label("Reason")).fill(REASON)
-    moderator.get_by_role("button", name="Yes, hide").click()
+    moderator.get_by_role("button", name="Hide the comment by finn").click()
     expect(moderator.get_by_text("Hidden: the comment.")).to_be_visible()
     journey.check(moderator, "comment-hidden")
     moderator.goto("/moderate/record/")
@@ -131,10 +131,10 @@ def test_administrator_takes_write_away_and_gives_it_back(page: Page, open_page,
         page.get_by_role("button", name="Save", exact=True).click()
         expect(page.get_by_text("was changed successfully")).to_be_visible()
 
-    page.goto("/admin/login/")
-    page.get_by_label(label("Username")).fill("ada")
+    page.goto("/admin/")  # the admin signs in on the site's sign-in page
+    page.get_by_label(label("Username or email address")).fill("ada")
     page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     set_write_on_user_role(False)
     assert Role.objects.get(name="User").permission_summary == "FOLLOW, COMMENT"
 

@@ -34,7 +34,7 @@ def test_unconfirmed_member(page: Page, inbox):
     expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
     journey.check(page, "unconfirmed")
 
-    page.get_by_role("button", name="Send again").click()
+    page.get_by_role("main").get_by_role("button", name="Send again").click()
     expect(
         page.get_by_text(f"A new confirmation link is on its way to {member.email}.")
     ).to_be_visible()

@@ -1,0 +1,167 @@
+"""Forms with GOV.UK-grade errors: a summary on top, each error under its field, human words."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from accounts import tokens
+from accounts.models import EmailChangeRequest
+from tests.conftest import links_in, path_of
+from tests.factories import UserFactory
+
+REGISTER = "/accounts/register/"
+
+
+def field_group(html: str, field_id: str) -> str:
+    """The markup of the field group (`div.field`) holding the input with this id."""
+    form = html.split("<form", 1)[1]
+    groups = [
+        chunk for chunk in form.split('<div class="field">')[1:] if f'id="{field_id}"' in chunk
+    ]
+    assert len(groups) == 1, f"no single field group holds #{field_id}"
+    return groups[0]
+
+
+def input_tag(html: str, field_id: str) -> str:
+    return re.search(rf'<input[^>]*id="{field_id}"[^>]*>', html).group(0)
+
+
+def test_errors_are_summarised_on_top_with_a_link_to_each_field(client, roles):
+    response = client.post(REGISTER, {"email": "nope", "username": "", "password1": "x" * 12})
+    html = response.content.decode()
+    assert re.search(r"<title>Error: Register · Offbrand</title>", html)
+    summary = html.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "There is a problem" in summary
+    assert '<a href="#id_email">Enter an email address in the correct format' in summary
+    assert '<a href="#id_username">Enter your username.</a>' in summary
+    # The summary comes before the heading, and the script that focuses it is a static file.
+    assert html.index("data-error-summary") < html.index("<h1>")
+    assert '<script src="/static/js/offbrand.js" defer>' in html
+
+
+def test_a_page_without_errors_has_no_summary_and_a_plain_title(client, roles):
+    html = client.get(REGISTER).content.decode()
+    assert "data-error-summary" not in html
+    assert "<title>Register · Offbrand</title>" in html
+
+
+def test_a_password_like_the_address_is_refused_under_the_password_field(client, roles):
+    response = client.post(
+        REGISTER,
+        {
+            "email": "carolsmith99@example.com",
+            "username": "carol",
+            "password1": "carolsmith99@example",
+        },
+    )
+    html = response.content.decode()
+    group = field_group(html, "id_password1")
+    assert "too similar to the email address" in group
+    assert "too similar" not in field_group(html, "id_email")
+    # Screen readers hear it with the field.
+    assert "id_password1_error" in input_tag(html, "id_password1")
+
+
+def test_an_unrelated_error_keeps_everything_typed_but_the_one_password(client, roles):
+    UserFactory(username="quinn")
+    response = client.post(
+        REGISTER,
+        {"email": "someone@example.com", "username": "QUINN", "password1": "a sturdy passphrase"},
+    )
+    html = response.content.decode()
+    assert 'value="someone@example.com"' in html
+    assert 'value="QUINN"' in html
+    assert html.count('type="password"') == 1  # one field to type again, not two
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "signed_in"),
+    [
+        (REGISTER, {}, False),
+        ("/accounts/login/", {}, False),
+        ("/accounts/password/reset/", {}, False),
+        ("/accounts/password/change/", {}, True),
+        ("/accounts/email/change/", {}, True),
+    ],
+)
+def test_empty_forms_say_what_to_enter_in_words_for_people(client, member, url, data, signed_in):
+    if signed_in:
+        client.force_login(member)
+    html = client.post(url, data).content.decode()
+    assert "This field is required." not in html
+    assert "data-error-summary" in html
+    assert re.search(r"Enter your [a-z ]+\.", html)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        REGISTER,
+        "/accounts/login/",
+        "/accounts/password/reset/",
+        "/accounts/password/change/",
+        "/accounts/email/change/",
+        "/accounts/profile/",
+        "/moderate/users/bob/suspend/",
+        "/users/bob/edit/",
+    ],
+)
+def test_no_label_ends_with_a_colon(client, administrator, url):
+    UserFactory(username="bob")
+    client.force_login(administrator)
+    if url in (REGISTER, "/accounts/login/", "/accounts/password/reset/"):
+        client.logout()
+    html = client.get(url).content.decode()
+    labels = re.findall(r"<label[^>]*>(.*?)</label>", html, re.S)
+    assert labels, url
+    assert not [label for label in labels if label.strip().endswith(":")]
+
+
+def test_the_sign_in_refusal_is_written_for_people(client, member):
+    html = client.post("/accounts/login/", {"username": "alice", "password": "nope"}).content
+    text = html.decode()
+    assert "Both are case-insensitive" not in text
+    assert "capital letters matter in the password only" in text
+    assert "Username or email address" in text
+
+
+def test_password_pages_have_one_password_field_with_one_short_hint(client, member, password):
+    client.force_login(member)
+    html = client.get("/accounts/password/change/").content.decode()
+    assert html.count('type="password"') == 2  # the current one and the new one
+    assert "data-password-input" in html  # the show-password toggle's place
+    assert "<li>Your password can’t be too similar" not in html  # Django's long list
+
+
+def test_password_reset_pages_lead_back_to_sign_in(client, member):
+    assert (
+        'href="/accounts/login/">Back to sign in'
+        in client.get("/accounts/password/reset/").content.decode()
+    )
+    client.post("/accounts/password/reset/", {"email": member.email})
+    link = path_of(links_in(mail.outbox[0])[0])
+    page = client.get(link, follow=True).content.decode()
+    assert 'href="/accounts/login/">Back to sign in' in page
+    junk = client.get("/accounts/password/reset/MQ/junk-token/").content.decode()
+    assert 'href="/accounts/login/">Back to sign in' in junk
+
+
+def test_the_email_change_link_page_names_the_address_it_switches_to(client, member, password):
+    client.force_login(member)
+    client.post("/accounts/email/change/", {"new_email": "alice@new.example", "password": password})
+    token = tokens.make_email_change_token(EmailChangeRequest.objects.get(user=member))
+    html = client.get(f"/accounts/email/confirm/{token}/").content.decode()
+    assert "will change to <strong>alice@new.example</strong>" in html
+    assert "Change my address to alice@new.example" in html
+
+
+def test_wording_is_email_address_everywhere(client, member, moderator):
+    client.force_login(moderator)
+    assert (
+        "Username or email address starts with" in client.get("/moderate/users/").content.decode()
+    )
+    client.force_login(member)
+    profile = client.get("/users/alice/").content.decode()
+    assert "<dt>Email address</dt>" in profile
+    assert ">Email<" not in profile
