@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.flows.reauthentication import SESSION_KEY
 from accounts.models import User
-from tests.e2e.helpers import Journey, label, sign_in
+from tests.e2e.helpers import Journey, go_to_settings, label, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
@@ -27,14 +27,15 @@ def test_settings_devices_reauthentication_and_leaving(page: Page, open_page, wa
     page.goto("/")
     sign_in(page, "alice", DEFAULT_PASSWORD)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
-    expect(page.get_by_role("heading", name="Account settings", level=1)).to_be_visible()
-    for section in ("Profile", "Email", "Password", "Passkeys and two-factor", "Devices"):
-        expect(page.get_by_role("link", name=section, exact=True)).to_be_visible()
+    go_to_settings(page)
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    side_list = page.get_by_role("navigation", name="Settings")
+    for section in ("Profile", "Email address", "Password", "Passkeys and two-factor", "Devices"):
+        expect(side_list.get_by_role("link", name=section, exact=True)).to_be_visible()
     journey.check(page, "settings")
 
-    page.get_by_role("link", name="Devices", exact=True).click()
-    expect(page.get_by_role("heading", name="Signed-in devices")).to_be_visible()
+    side_list.get_by_role("link", name="Devices", exact=True).click()
+    expect(page.get_by_role("heading", name="Devices", level=1)).to_be_visible()
     expect(page.get_by_role("row")).to_have_count(3)  # the header and two devices
     expect(page.get_by_text("This device")).to_be_visible()
     journey.check(page, "devices")
@@ -44,21 +45,19 @@ def test_settings_devices_reauthentication_and_leaving(page: Page, open_page, wa
     thief.reload()
     thief_nav = thief.get_by_role("navigation", name="Main")
     expect(thief_nav.get_by_role("link", name="Sign in")).to_be_visible()
-    page.get_by_role("link", name="Back to account settings").click()
 
     # Ten minutes later, a password change asks for the password first.
     session = SessionStore(session_key_of(page))
     session[SESSION_KEY] = int(time.time()) - 3600
     session.save()
-    page.get_by_role("link", name="Password", exact=True).click()
+    side_list.get_by_role("link", name="Password", exact=True).click()
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     journey.check(page, "reauthenticate")
     page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
-    page.get_by_role("link", name="Back to account settings").click()
 
-    page.get_by_role("link", name="Delete account").click()
+    side_list.get_by_role("link", name="Delete account").click()
     expect(page.get_by_role("heading", name="Delete your account")).to_be_visible()
     journey.check(page, "delete")
     page.get_by_label(label("Type your username to confirm")).fill("alice")

@@ -119,20 +119,20 @@ def test_authenticator_app_and_recovery_codes(page: Page, watch, inbox):
 
 
 def test_admin_sign_in_asks_for_the_app_code(page: Page, watch):
-    """The Django admin's own sign-in form leads to the same second step."""
+    """The Django admin signs in on the site's page, so the same second step follows."""
     Role.objects.create_missing()
     boss = UserFactory(username="ada", email="ada@example.com", role=Role.objects.administrator())
     app = enable_totp(boss)
     journey = Journey("admin-second-factor")
 
     page.goto("/admin/")
-    page.get_by_label(label("Username")).fill("ada")
+    page.get_by_label(label("Username or email address")).fill("ada")
     page.get_by_label(label("Password")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     journey.check(page, "second-step")
     page.goto("/admin/")  # not in yet
-    expect(page.get_by_role("heading", name="Sign in to the administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     page.goto("/accounts/2fa/")
     page.get_by_label(label("Code")).fill(app.now())
     page.get_by_role("button", name="Verify").click()
