@@ -170,6 +170,7 @@ def test_mail_of_a_worker_killed_mid_send_is_sent_once_by_the_next(healthy):
     stack.smtp.released.clear()
     stack.sign_up("dee")
     assert wait_until(lambda: stack.smtp.stalled, 20), "the worker never reached the server"
+    claimed = time.monotonic()  # the claim is at least this old when the next worker looks
     stack.worker.kill()  # kill -9 while it waits for the server's answer to RCPT
     stack.smtp.stall = set()
     stack.smtp.released.set()
@@ -177,9 +178,10 @@ def test_mail_of_a_worker_killed_mid_send_is_sent_once_by_the_next(healthy):
     assert (report["running"], report["queued"]) == (1, 0)  # claimed by a dead worker
 
     stack.worker.start()  # as systemd's Restart=always does
-    started = time.monotonic()
     assert wait_until(lambda: stack.mail_to("dee") >= 1, CLAIM_TIMEOUT + 20)
-    resent_after = time.monotonic() - started
+    # Measured from the claim, not from the restart: under load the restart
+    # itself can come seconds after the claim, and the timeout runs from it.
+    resent_after = time.monotonic() - claimed
     figure(
         f"worker killed: mail sent by the next worker (claim timeout {CLAIM_TIMEOUT} s)",
         resent_after,

@@ -79,10 +79,12 @@ class BrowserWatch:
             self.problems.append(f"request to another host: {request.method} {request.url}")
 
     def _on_request_failed(self, request: Request) -> None:
-        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
-            # Leaving a page cancels what it was still loading; a resource that
-            # really fails on a checked page shows as a broken image or a
-            # console error instead.
+        if request.failure == "net::ERR_ABORTED":
+            # Leaving a page cancels what it was still loading, and a newer
+            # navigation cancels an older one still in flight (a redirect to
+            # the home page overtaken by the journey's next step). A request
+            # the server really fails still shows as an error response, a
+            # broken image or a console error.
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
