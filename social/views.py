@@ -10,12 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts import ratelimits
-from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice
+from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice, safe_next
 from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member
@@ -26,15 +25,6 @@ from social.models import Comment, Post
 
 def first_error(error: ValidationError) -> str:
     return error.messages[0]
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 # --- The home feed -----------------------------------------------------------
