@@ -169,7 +169,8 @@ class EmailLinkView(UnconfirmedAllowedMixin, View):
             "needs_password": not self.signed_in_as(user),
             "password_wrong": outcome == LinkOutcome.PASSWORD_WRONG,
         }
-        if outcome in ok:
+        if outcome in ok or outcome == LinkOutcome.PASSWORD_WRONG:
+            # A wrong password leaves the link as it was: the page still says what it does.
             context.update(self.link_context(token))
         status = 200 if outcome in ok else 400
         return render(self.request, self.template_name, context, status=status)
