@@ -82,12 +82,18 @@ def make_email_change_token(change) -> str:
 
 
 class PasswordResetTokens(PasswordResetTokenGenerator):
-    """Django's reset tokens, also voided by a suspension and by a confirmation."""
+    """Django's reset tokens, also voided by a suspension and by a confirmation.
+
+    Not bound to the last sign-in, as Django's are: whoever squats an address
+    could otherwise void every link its owner asks for just by signing in. The
+    password hash still makes a link single-use.
+    """
 
     key_salt = "offbrand.accounts.tokens.PasswordResetTokens"
 
     def _make_hash_value(self, user, timestamp):
-        return f"{super()._make_hash_value(user, timestamp)}{user.is_active}{user.confirmed}"
+        email = getattr(user, user.get_email_field_name(), "") or ""
+        return f"{user.pk}{user.password}{timestamp}{email}{user.is_active}{user.confirmed}"
 
 
 password_reset_tokens = PasswordResetTokens()

@@ -325,6 +325,24 @@ def test_an_address_registered_by_someone_else_is_recovered_by_a_reset(roles):
     assert not is_signed_in(squatter)
 
 
+def test_a_squatter_signing_in_again_does_not_void_the_owners_reset_link(roles):
+    """Found attacking the running site: reset links were bound to the last sign-in,
+    so a squatter who kept signing in voided every link the mailbox owner asked for."""
+    register("alice@example.com", "alice")
+    link = request_reset_link("alice@example.com")
+    signed_in("alice", SQUATTER_PASSWORD)  # before the owner opens the link
+    browser = Client()
+    opened = browser.get(link, follow=True)
+    set_url = opened.redirect_chain[-1][0]
+    signed_in("alice", SQUATTER_PASSWORD)  # and again while the form is open
+    done = browser.post(
+        set_url, {"new_password1": OWNER_NEW_PASSWORD, "new_password2": OWNER_NEW_PASSWORD}
+    )
+    assert done["Location"] == "/accounts/password/reset/complete/"
+    account = User.objects.get(email="alice@example.com")
+    assert account.confirmed and account.check_password(OWNER_NEW_PASSWORD)
+
+
 @pytest.mark.parametrize(
     "path",
     [
