@@ -11,7 +11,8 @@ transaction that holds the row (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite
 takes its write lock at `BEGIN IMMEDIATE`, see settings), and only the value
 changes.
 
-`RedisCache`: Django's Redis cache, failing fast for a moment once Redis has failed.
+`RedisCache`: Django's Redis cache, failing fast for a moment once Redis has failed,
+with one client per connection pool and `incr`/`decr` in one round trip.
 
 Each Redis call is bounded by REDIS_SOCKET_TIMEOUT, but a request may make
 several (a sign-in checks two limits), and every request would wait again.
@@ -115,14 +116,40 @@ class GuardedClient:
         return call
 
 
+# INCRBY on a key that exists, in one round trip: Django's `incr` asks EXISTS
+# first, and a key that expires between the two would come back from INCRBY
+# without an expiry (a rate-limit counter that never ends).
+INCR_EXISTING = """
+if redis.call('exists', KEYS[1]) == 1 then
+  return redis.call('incrby', KEYS[1], ARGV[1])
+end
+return false
+"""
+
+
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, servers, fail_fast: float = 1.0, **options):
         super().__init__(servers, **options)
         key = ",".join(servers)
         self._breaker = BREAKERS.setdefault(key, Breaker(fail_fast))
+        self._clients: dict[int, GuardedClient] = {}
 
     def get_client(self, key=None, *, write=False):
-        return GuardedClient(super().get_client(key, write=write), self._breaker)
+        """One client per connection pool, made once: Django makes a `redis.Redis`
+        per call, and building one (its table of reply parsers) costs more CPU
+        than the round trip it is made for."""
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = GuardedClient(self._client(connection_pool=pool), self._breaker)
+            self._clients[id(pool)] = client
+        return client
+
+    def incr(self, key, delta):
+        value = self.get_client(key, write=True).eval(INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
 
 class RedisCache(django_redis.RedisCache):

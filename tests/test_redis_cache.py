@@ -1,0 +1,68 @@
+"""The Redis cache backend (offbrand/cache.py): one client per pool, `incr` in one round trip."""
+
+import os
+import time
+
+import pytest
+from redis.connection import AbstractConnection
+
+from offbrand.cache import RedisCache
+from tests.servers import in_ci
+
+
+@pytest.fixture
+def redis_cache():
+    """The suite's Redis (REDIS_URL), as the site's cache backend builds it."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if in_ci():
+            pytest.fail("CI=true and REDIS_URL is not set for the Redis cache tests")
+        pytest.skip("REDIS_URL is not set: the suite runs on the local-memory cache")
+    cache = RedisCache(url, {"KEY_PREFIX": "test-redis-cache", "OPTIONS": {"fail_fast": 1}})
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    def counted(connection, *args, **kwargs):
+        sent.append(args)
+        return original(connection, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return sent
+
+
+def test_the_client_is_made_once_per_connection_pool():
+    cache = RedisCache("redis://127.0.0.1:6379/0", {})
+    assert cache._cache.get_client(write=True) is cache._cache.get_client(write=False)
+
+
+def test_incr_and_decr_are_one_round_trip_each(redis_cache, round_trips):
+    redis_cache.set("counter", 5, 60)
+    round_trips.clear()
+    assert redis_cache.incr("counter") == 6
+    assert redis_cache.decr("counter", 2) == 4
+    assert len(round_trips) == 2
+
+
+def test_incr_of_a_missing_or_expired_key_raises_and_creates_nothing(redis_cache):
+    with pytest.raises(ValueError, match="not found"):
+        redis_cache.incr("missing")
+    redis_cache.set("short", 1, 1)
+    time.sleep(1.1)
+    with pytest.raises(ValueError, match="not found"):
+        redis_cache.decr("short")
+    assert redis_cache.get("short") is None
+    assert not redis_cache.has_key("short")
+
+
+def test_incr_keeps_the_expiry_of_the_counter(redis_cache):
+    redis_cache.add("window", 0, 60)
+    redis_cache.incr("window")
+    client = redis_cache._cache.get_client(write=True)
+    assert 0 < client.ttl(redis_cache.make_key("window")) <= 60
