@@ -93,12 +93,12 @@ def choose_backends(mode: str, workdir: Path) -> tuple[str, str]:
     return database, REDIS_URL if use_redis else ""
 
 
-def ensure_postgres_database() -> None:
+def ensure_postgres_database(url: str = POSTGRES_URL) -> None:
     """Create the bench database on first use (a separate database: runs never touch real data)."""
     import psycopg
     from psycopg import sql
 
-    name = POSTGRES_URL.rsplit("/", 1)[1]
+    name = url.rsplit("/", 1)[1]
 
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
@@ -252,11 +252,27 @@ class Load:
     body: str | None = None
 
 
-def login_form(username: str, token: str) -> str:
-    return urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+@dataclass(frozen=True)
+class SignInForm:
+    """What a site calls its sign-in form's username field and its two cookies.
+
+    Offbrand's defaults; bench/peer.py passes django-allauth's (`login`) and
+    cookiecutter-django's production cookie names (`__Secure-…`).
+    """
+
+    field: str = "username"
+    session_cookie: str = "sessionid"
+    csrf_cookie: str = "csrftoken"
 
 
-def sign_in(url: str, username: str) -> str:
+OFFBRAND_FORM = SignInForm()
+
+
+def login_form(username: str, token: str, form: SignInForm = OFFBRAND_FORM) -> str:
+    return urlencode({form.field: username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+
+
+def sign_in(url: str, username: str, form: SignInForm = OFFBRAND_FORM) -> str:
     """The cookies of a fresh sign-in, as a browser sends them afterwards.
 
     A browser returns the CSRF cookie it was given with every request, so a
@@ -264,19 +280,22 @@ def sign_in(url: str, username: str) -> str:
     instead of minting and setting a new one each time.
     """
     browser = Client(url, timeout=30)
-    reply = browser.sign_in(username, PASSWORD)
-    if reply.status != 302 or "sessionid" not in browser.cookies:
+    reply = browser.sign_in(username, PASSWORD, field=form.field)
+    if reply.status != 302 or form.session_cookie not in browser.cookies:
         raise RuntimeError(f"signing in as {username} gave {reply.status}, no session")
     browser.get("/")  # the page after sign-in sets the CSRF cookie if the form did not
-    if "csrftoken" not in browser.cookies:
+    if form.csrf_cookie not in browser.cookies:
         raise RuntimeError(f"signed in as {username} but was never given a CSRF cookie")
     return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
-def load_for(case: Case, url: str, sessions: dict[str, str]) -> Load:
+def load_for(
+    case: Case, url: str, sessions: dict[str, str], form: SignInForm = OFFBRAND_FORM
+) -> Load:
     if case.login:
-        cookie, token = Client(url, timeout=30).csrf_pair()
-        return Load({"Cookie": f"csrftoken={cookie}"}, login_form(MEMBER.username, token))
+        cookie, token = Client(url, timeout=30).csrf_pair(cookie=form.csrf_cookie)
+        body = login_form(MEMBER.username, token, form)
+        return Load({"Cookie": f"{form.csrf_cookie}={cookie}"}, body)
     if case.who:
         return Load({"Cookie": sessions[case.who]})
     return Load({})
@@ -318,9 +337,11 @@ def parse_wrk(output: str, result: Result) -> None:
     result.socket_errors = sum(map(int, sockets.groups())) if sockets else 0
 
 
-def measure(case: Case, server: Gunicorn, sessions: dict, args) -> Result:
+def measure(
+    case: Case, server: Gunicorn, sessions: dict, args, form: SignInForm = OFFBRAND_FORM
+) -> Result:
     """Probe the URL once (a 404 may mean the page is not built yet), then load it."""
-    load = load_for(case, server.url, sessions)
+    load = load_for(case, server.url, sessions, form)
     method = "POST" if case.login else "GET"
     print(f"   {case.name}: {method} {case.path}", flush=True)
     result = Result(

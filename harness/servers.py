@@ -482,7 +482,12 @@ class Deployment:
 
 
 class Gunicorn:
-    """`gunicorn offbrand.wsgi:application` on a free port, in its own process group."""
+    """`gunicorn offbrand.wsgi:application` on a free port, in its own process group.
+
+    `app`, `cwd`, `executable` and `health_path` serve another project the same
+    way (bench/peer.py serves a peer project next to Offbrand); `deployment` is
+    then anything with `env` and `root`.
+    """
 
     def __init__(
         self,
@@ -492,13 +497,20 @@ class Gunicorn:
         log: Path | None = None,
         timeout: int = 30,
         extra_args: tuple[str, ...] = (),
+        app: str = "offbrand.wsgi:application",
+        cwd: Path = ROOT,
+        executable: str = GUNICORN,
+        port: int | None = None,
+        health_path: str = "/healthz",
     ) -> None:
         self.deployment = deployment
         self.workers = workers
-        self.port = free_port()
+        self.port = port or free_port()
         self.log = log or deployment.root / f"gunicorn-{self.port}.log"
         self.timeout = timeout
         self.extra_args = extra_args
+        self.app, self.cwd, self.executable = app, cwd, executable
+        self.health_path = health_path
         self.process: subprocess.Popen | None = None
 
     @property
@@ -506,10 +518,10 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, healthy_within: float | None = 30) -> None:
-        """Start; wait until /healthz answers 200 unless `healthy_within` is None."""
+        """Start; wait until `health_path` answers 200 unless `healthy_within` is None."""
         command = [
-            GUNICORN,
-            "offbrand.wsgi:application",
+            self.executable,
+            self.app,
             "--workers",
             str(self.workers),
             "--bind",
@@ -523,7 +535,7 @@ class Gunicorn:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.deployment.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -533,7 +545,7 @@ class Gunicorn:
         def healthy() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode})")
-            return Client(self.url).get("/healthz").status == 200
+            return Client(self.url).get(self.health_path).status == 200
 
         if healthy_within is None:
             return
@@ -694,16 +706,19 @@ class Client:
             raise AssertionError(f"no CSRF token on {form_path or path} ({page.status})")
         return self.post(path, {"csrfmiddlewaretoken": found.group(1), **data})
 
-    def sign_in(self, username: str, password: str) -> Reply:
-        return self.submit("/accounts/login/", {"username": username, "password": password})
+    def sign_in(self, username: str, password: str, field: str = "username") -> Reply:
+        """`field` names the form's username input (django-allauth calls it `login`)."""
+        return self.submit("/accounts/login/", {field: username, "password": password})
 
-    def csrf_pair(self, path: str = "/accounts/login/") -> tuple[str, str]:
-        """The CSRF cookie and the form token that goes with it, from a form page."""
+    def csrf_pair(
+        self, path: str = "/accounts/login/", cookie: str = "csrftoken"
+    ) -> tuple[str, str]:
+        """The CSRF cookie (named `cookie`) and the form token that goes with it."""
         page = self.get(path)
         found = CSRF_INPUT.search(page.text)
-        if page.status != 200 or "csrftoken" not in self.cookies or found is None:
+        if page.status != 200 or cookie not in self.cookies or found is None:
             raise RuntimeError(f"GET {path} gave {page.status} without a CSRF cookie and token")
-        return self.cookies["csrftoken"], found.group(1)
+        return self.cookies[cookie], found.group(1)
 
 
 def shows_signed_in(reply: Reply, username: str) -> bool:

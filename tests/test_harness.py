@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -51,3 +52,50 @@ def test_the_benchmark_counts_its_synthetic_members(db):
     from bench import setup_users
 
     assert setup_users.synthetic_count() == 0
+
+
+def test_the_peer_benchmark_uses_the_harness_without_pytest():
+    script = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "sys.argv = ['peer.py', '--help']\n"
+        "import runpy; runpy.run_path('bench/peer.py', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=servers.ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--peer-dir" in result.stdout
+
+
+def test_the_benchmark_posts_each_sites_own_sign_in_field():
+    from bench import peer, run
+
+    offbrand = dict(parse_qsl(run.login_form("bench-member", "t0ken")))
+    allauth = dict(parse_qsl(run.login_form("bench-member", "t0ken", peer.PEER_FORM)))
+    assert offbrand == {
+        "username": "bench-member",
+        "password": run.PASSWORD,
+        "csrfmiddlewaretoken": "t0ken",
+    }
+    assert allauth["login"] == "bench-member" and "username" not in allauth
+
+
+def test_a_server_can_serve_another_project_on_a_chosen_port(tmp_path):
+    class Elsewhere:
+        env = {"PATH": "/usr/bin"}
+        root = tmp_path
+
+    server = servers.Gunicorn(
+        Elsewhere(), app="config.wsgi:application", cwd=tmp_path, port=8179, health_path="/"
+    )
+    assert (server.app, server.cwd, server.health_path) == (
+        "config.wsgi:application",
+        tmp_path,
+        "/",
+    )
+    assert server.url == "http://127.0.0.1:8179"
