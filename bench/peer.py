@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import django
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import run  # noqa: E402
@@ -239,7 +241,8 @@ def report_markdown(rows: list[dict], data: dict) -> str:
     return (
         "# Offbrand and a cookiecutter-django peer: worker CPU per request\n\n"
         f"Written by `bench/peer.py` on {data['finished']}; Offbrand {data['commit']}, "
-        f"peer {data['peer']} (Django, allauth {data['peer_versions']}); "
+        f"Django {data['offbrand_django']}; peer {data['peer']} "
+        f"(Django {data['peer_versions'].split()[0]}, allauth {data['peer_versions'].split()[1]}); "
         f"{WORKERS} gunicorn sync workers each, {data['connections']} wrk connections, "
         f"{data['duration_s']} s per case, {data['rounds']} interleaved rounds "
         f"(median round per case); load average {data['load_average_at_start']:.1f} "
@@ -320,6 +323,7 @@ def main() -> int:
         "commit": run.commit(),
         "peer": str(args.peer_dir),
         "peer_versions": peer.versions(),
+        "offbrand_django": django.get_version(),
         "duration_s": args.duration,
         "connections": args.connections,
         "rounds": args.rounds,
