@@ -1,11 +1,15 @@
 """Rate limits on account actions, counted in the shared cache.
 
 Each limit allows `count` attempts per `period` seconds for one key (a client
-network, an account, an email address), counted from the first attempt. A
-counter is incremented atomically *before* the action it guards, so N
-simultaneous attempts get at most `count` through. When the cache is
-unreachable the limiter fails closed: the action is refused with a clear
-message rather than left open to brute force.
+network, an account, an email address), in fixed windows aligned to the clock
+(a 15-minute limit counts from :00, :15, :30 and :45; the window's number is in
+the cache key). A refusal's wait is the time left in the window: the real wait,
+the same for every counter of that period whichever refused, and known on
+every cache backend without asking for a TTL. A counter is incremented
+atomically *before* the action it guards, so N simultaneous attempts get at
+most `count` through. When the cache is unreachable the limiter fails closed:
+the action is refused with a clear message rather than left open to brute
+force.
 
 The sign-in budget
 ------------------
@@ -22,9 +26,10 @@ Attacks with Device Cookies":
 - every attempt also counts per client network (`signin_ip`: an IPv4
   address, or an IPv6 /64).
 
-So a stranger gets at most 10 guesses per 15 minutes on an account, 40 an
-hour, whatever their addresses. Every sign-in refusal answers the same 429,
-with `Retry-After` set to the window (900 s), whichever counter refused.
+So a stranger gets at most 10 guesses per 15-minute window on an account, 40 in
+any clock hour, whatever their addresses. Every sign-in refusal answers the
+same 429, with `Retry-After` set to the time left in the window (at most
+900 s), whichever counter refused.
 
 Use it for any new secret (a TOTP code, a recovery code)::
 
@@ -45,7 +50,9 @@ that met it into that 429, so a form that only saw "wrong password" (Django's
 import hashlib
 import ipaddress
 import logging
+import math
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -59,7 +66,13 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Limit:
     count: int
-    period: int  # seconds
+    period: int  # seconds; windows start when the clock's time is a multiple of it
+
+    def window(self) -> tuple[int, int]:
+        """The window now: its number, and the whole seconds left in it (at least 1)."""
+        now = time.time()
+        number = int(now // self.period)
+        return number, max(1, math.ceil((number + 1) * self.period - now))
 
 
 SIGN_IN_WINDOW = 15 * 60
@@ -97,6 +110,7 @@ class Verdict:
     retry_after: int = 0  # seconds to wait, at most
     unavailable: bool = False  # the cache could not be asked
     remaining: int | None = None  # attempts still allowed after this one
+    window: int | None = None  # the window it was counted in (for `give_back`)
 
 
 def client_ip(request) -> str:
@@ -129,46 +143,52 @@ def client_key(request) -> str:
     return str(address)
 
 
-def _cache_key(name: str, key: str) -> str:
+def _cache_key(name: str, key: str, window: int) -> str:
     digest = hashlib.sha256(key.casefold().encode()).hexdigest()[:32]
-    return f"ratelimit:{name}:{digest}"
+    return f"ratelimit:{name}:{window}:{digest}"
 
 
 def peek(name: str, key: str) -> Verdict:
     """Would one more attempt be allowed? Counts nothing."""
-    cache_key, retry_after = _cache_key(name, key), LIMITS[name].period
+    limit = LIMITS[name]
+    window, left = limit.window()
     try:
-        used = cache.get(cache_key, 0)
+        used = cache.get(_cache_key(name, key, window), 0)
     except Exception:
         logger.exception("Rate limiter: cache unavailable; refusing %s", name)
         return Verdict(allowed=False, retry_after=60, unavailable=True)
-    if used >= LIMITS[name].count:
-        return Verdict(allowed=False, retry_after=retry_after)
-    return Verdict(allowed=True)
+    if used >= limit.count:
+        return Verdict(allowed=False, retry_after=left, window=window)
+    return Verdict(allowed=True, window=window)
 
 
 def hit(name: str, key: str) -> Verdict:
-    """Count one attempt; refused once the limit is used up."""
-    cache_key, retry_after = _cache_key(name, key), LIMITS[name].period
+    """Count one attempt; refused once the limit is used up in this window."""
+    limit = LIMITS[name]
+    window, left = limit.window()
+    cache_key = _cache_key(name, key, window)
     try:
-        # The count lives `period` seconds from the first attempt.
-        cache.add(cache_key, 0, LIMITS[name].period)
+        # The count lives until its window ends (no later attempt reads it).
+        cache.add(cache_key, 0, left)
         used = cache.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, LIMITS[name].period)
+        cache.set(cache_key, 1, left)
         used = 1
     except Exception:
         logger.exception("Rate limiter: cache unavailable; refusing %s", name)
         return Verdict(allowed=False, retry_after=60, unavailable=True)
-    if used > LIMITS[name].count:
-        return Verdict(allowed=False, retry_after=retry_after)
-    return Verdict(allowed=True, remaining=LIMITS[name].count - used)
+    if used > limit.count:
+        return Verdict(allowed=False, retry_after=left, window=window)
+    return Verdict(allowed=True, remaining=limit.count - used, window=window)
 
 
-def give_back(name: str, key: str) -> None:
-    """Undo one counted attempt (it turned out to be the owner's)."""
+def give_back(name: str, key: str, window: int | None = None) -> None:
+    """Undo one counted attempt (it turned out to be the owner's), in the window
+    it was counted in (`Verdict.window`; by default the current one)."""
+    if window is None:
+        window = LIMITS[name].window()[0]
     try:
-        cache.decr(_cache_key(name, key))
+        cache.decr(_cache_key(name, key, window))
     except ValueError:  # the window ended meanwhile
         pass
     except Exception:
@@ -177,7 +197,7 @@ def give_back(name: str, key: str) -> None:
 
 def clear(name: str, key: str) -> None:
     try:
-        cache.delete(_cache_key(name, key))
+        cache.delete(_cache_key(name, key, LIMITS[name].window()[0]))
     except Exception:
         logger.exception("Rate limiter: cache unavailable; could not clear %s", name)
 
@@ -263,7 +283,7 @@ class Attempt:
     """One counted guess at an account's secret."""
 
     verdict: Verdict
-    counted: list[tuple[str, str]] = field(default_factory=list)
+    counted: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -271,8 +291,8 @@ class Attempt:
 
     def succeeded(self) -> None:
         """The secret was right: the owner's attempt does not use up the budget."""
-        for name, key in self.counted:
-            give_back(name, key)
+        for name, key, window in self.counted:
+            give_back(name, key, window)
         self.counted = []
 
 
@@ -296,7 +316,7 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
     remaining = []
     for name, key in checks:
         verdict = hit(name, key)
-        attempt.counted.append((name, key))
+        attempt.counted.append((name, key, verdict.window))
         if not verdict.allowed:
             attempt.verdict = verdict
             if request is not None:

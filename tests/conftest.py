@@ -95,3 +95,34 @@ def path_of(url: str) -> str:
 @pytest.fixture
 def unconfirmed(roles):
     return UserFactory(username="newbie", email="newbie@example.com", confirmed=False)
+
+
+class Clock:
+    """The wall clock, stopped at a chosen second (the way time-machine travels)."""
+
+    def __init__(self, monkeypatch):
+        import time
+
+        # An hour's start, so it starts every window of a minute, 3, 15 or 60 minutes.
+        self.hour = int(time.time()) // 3600 * 3600
+        self.now = float(self.hour)
+        monkeypatch.setattr(time, "time", lambda: self.now)
+
+    def at(self, seconds: float) -> None:
+        """`seconds` after the start of the hour."""
+        self.now = self.hour + seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def wait_for_a_fresh_window(period: int, needed: float = 60) -> None:
+    """For servers in other processes (their clock cannot be stopped): when fewer
+    than `needed` seconds are left in the current rate-limit window, wait for the next."""
+    import time
+
+    left = period - time.time() % period
+    if left < needed:
+        time.sleep(left + 0.1)

@@ -192,7 +192,7 @@ def test_parallel_seed_roles_gives_every_roleless_member_the_default_role(roles)
 GUESSES = 40
 
 
-def test_simultaneous_wrong_guesses_check_at_most_the_limit(server, member, monkeypatch):
+def test_simultaneous_wrong_guesses_check_at_most_the_limit(server, member, monkeypatch, clock):
     """Counted before the password is checked: 40 guesses at once, 10 checked."""
     checked = []
     original = User.check_password

@@ -121,7 +121,7 @@ def test_an_earlier_code_is_refused_once_a_later_one_was_used(member):
     assert not services.totp_verify(user=member, code=code_at(totp, -1))
 
 
-def test_wrong_codes_use_up_the_accounts_sign_in_budget(client, member, password):
+def test_wrong_codes_use_up_the_accounts_sign_in_budget(client, member, password, clock):
     """Guessing codes costs the same budget as guessing passwords: then even the right
     code, and the password form, are refused."""
     totp = enable_totp(member)

@@ -205,7 +205,7 @@ def test_nul_bytes_in_urls_and_searches_are_harmless(client, moderator):
     assert client.get("/moderate/users/a%00/suspend/").status_code == 404
 
 
-def test_profile_edits_are_rate_limited_per_member(member_client):
+def test_profile_edits_are_rate_limited_per_member(member_client, clock):
     from accounts.ratelimits import LIMITS
 
     limit = LIMITS["profile_edit_user"].count
@@ -218,7 +218,7 @@ def test_profile_edits_are_rate_limited_per_member(member_client):
 
 
 def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
-    member_client, monkeypatch
+    member_client, monkeypatch, clock
 ):
     """Two upload loops from one member must not keep the workers busy reading files."""
     from django.core.files import uploadhandler

@@ -12,6 +12,14 @@ from tests.conftest import links_in, path_of
 LOGIN = "/accounts/login/"
 
 
+@pytest.fixture(autouse=True)
+def one_window(request):
+    """Each test runs within one window of its limits: the clock stands still at an
+    hour's start (servers in other processes keep the real one)."""
+    if "embedded_site" not in request.fixturenames:
+        request.getfixturevalue("clock")
+
+
 def fail(client, username, times, ip="10.0.0.1"):
     for _ in range(times):
         client.post(LOGIN, {"username": username, "password": "wrong guess"}, REMOTE_ADDR=ip)
@@ -90,12 +98,14 @@ def test_guesses_per_account_are_bounded_whatever_the_addresses(member, monkeypa
     assert 3600 // limit.period * limit.count == 40
 
 
-def test_a_locked_account_answers_exactly_like_a_locked_address(member, roles):
+def test_a_locked_account_answers_exactly_like_a_locked_address(member, roles, clock):
+    clock.at(0)
     stranger(10)  # alice is locked for new browsers
     locked_account = Client().post(
         LOGIN, {"username": "alice", "password": "x"}, REMOTE_ADDR="10.9.9.9"
     )
     fail(Client(), "nobody-at-all", 30, ip="10.7.7.7")  # this address is used up
+    clock.at(0.5)  # half a second later: the same whole seconds left
     locked_address = Client().post(
         LOGIN, {"username": "carol", "password": "x"}, REMOTE_ADDR="10.7.7.7"
     )
@@ -109,6 +119,51 @@ def test_a_locked_account_answers_exactly_like_a_locked_address(member, roles):
         response.content.decode(),
     )
     assert strip(locked_account) == strip(locked_address)
+
+
+def test_the_wait_is_the_time_left_in_the_window_not_the_whole_window(member, password, clock):
+    clock.at(0)
+    stranger(10)  # alice is locked for new browsers until the 15-minute window ends
+    clock.at(5 * 60 + 20)
+    response = Client().post(LOGIN, {"username": "alice", "password": password})
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(15 * 60 - (5 * 60 + 20))  # 580 s, not 900
+    html = response.content.decode()
+    assert 'data-retry-after="580"' in html
+    assert "You can try again in <strong data-countdown>10 minutes</strong>" in html
+    clock.at(15 * 60)  # the next window: the budget is back
+    assert Client().post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+
+
+def test_a_refused_form_says_the_time_left_in_its_window(client, roles, clock):
+    clock.at(0)
+    for _ in range(20):
+        client.post("/accounts/register/", {"email": "bad"})
+    clock.at(45)
+    response = client.post("/accounts/register/", {"email": "bad"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "15"
+    assert "You can try again in <strong data-countdown>15 seconds</strong>" in (
+        response.content.decode()
+    )
+
+
+def test_a_locked_account_and_a_locked_address_say_the_same_wait_at_the_same_moment(
+    member, roles, clock
+):
+    clock.at(0)
+    stranger(10)  # alice is locked for new browsers
+    clock.at(7 * 60)
+    fail(Client(), "nobody-at-all", 30, ip="10.7.7.7")  # this address is used up later
+    clock.at(9 * 60 + 17)
+    locked_account = Client().post(
+        LOGIN, {"username": "alice", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+    )
+    locked_address = Client().post(
+        LOGIN, {"username": "carol", "password": "x"}, REMOTE_ADDR="10.7.7.7"
+    )
+    assert locked_account.status_code == locked_address.status_code == 429
+    assert locked_account["Retry-After"] == locked_address["Retry-After"] == str(900 - 557)
 
 
 def test_ipv6_clients_are_counted_per_64_network(roles):
@@ -259,7 +314,10 @@ def test_requests_past_the_limit_get_429(client, member, url, data, limit):
     assert statuses[-1] == 429
 
 
-def test_resend_and_email_change_are_limited_per_member(client, unconfirmed, member, password):
+def test_resend_and_email_change_are_limited_per_member(
+    client, unconfirmed, member, password, clock
+):
+    clock.at(0)  # the start of a 3-minute window
     client.force_login(unconfirmed)
     assert client.post("/accounts/confirm/resend/").status_code == 302
     assert len(mail.outbox) == 1
@@ -300,7 +358,10 @@ def test_unicode_look_alikes_of_a_name_share_its_lock(member, password):
     assert response.status_code == 429
 
 
-def test_a_refused_form_stays_on_its_page_with_what_was_typed_and_when_to_retry(client, roles):
+def test_a_refused_form_stays_on_its_page_with_what_was_typed_and_when_to_retry(
+    client, roles, clock
+):
+    clock.at(0)
     data = {"email": "x@example.com", "username": "xavier", "password1": "a sturdy passphrase"}
     for _ in range(20):
         client.post("/accounts/register/", {"email": "bad"})
@@ -316,7 +377,8 @@ def test_a_refused_form_stays_on_its_page_with_what_was_typed_and_when_to_retry(
     assert "data-error-summary" not in html  # nothing was checked
 
 
-def test_a_locked_sign_in_stays_on_the_form_and_offers_the_reset(member, password):
+def test_a_locked_sign_in_stays_on_the_form_and_offers_the_reset(member, password, clock):
+    clock.at(0)
     stranger(10)
     response = Client().post(LOGIN, {"username": "alice", "password": password})
     assert response.status_code == 429
@@ -362,8 +424,11 @@ def embedded_site(tmp_path_factory):
 def test_two_workers_on_the_embedded_default_share_exact_counts(embedded_site):
     import threading
 
+    from tests.conftest import wait_for_a_fresh_window
     from tests.servers import MEMBER_USERNAME
     from tests.servers import Client as Browser
+
+    wait_for_a_fresh_window(ratelimits.SIGN_IN_WINDOW)
 
     browsers = [Browser(embedded_site.url, timeout=60) for _ in range(30)]
     pairs = [browser.csrf_pair() for browser in browsers]

@@ -74,7 +74,7 @@ def test_a_wrong_password_is_refused_and_keeps_the_check_stale(member_client):
     assert member_client.get(PASSWORD_CHANGE).status_code == 302
 
 
-def test_wrong_passwords_draw_on_the_sign_in_budget(member_client, password):
+def test_wrong_passwords_draw_on_the_sign_in_budget(member_client, password, clock):
     """Guesses through re-authentication use up the account's sign-in budget too."""
     age_the_check(member_client, 601)
     for _ in range(LIMITS["signin_account"].count):

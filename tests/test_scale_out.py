@@ -7,6 +7,7 @@ PostgreSQL cluster and a throwaway Redis on free ports of 127.0.0.1.
 import pytest
 
 from accounts.ratelimits import LIMITS
+from tests.conftest import wait_for_a_fresh_window
 from tests.servers import (
     MEMBER_PASSWORD,
     MEMBER_USERNAME,
@@ -48,6 +49,7 @@ def test_a_session_made_on_one_instance_is_signed_in_on_the_other(instances):
 
 def test_failed_sign_ins_lock_the_account_across_instances(instances):
     a, b = instances
+    wait_for_a_fresh_window(LIMITS["signin_account"].period)
     for attempt in range(LIMITS["signin_account"].count):
         server = (a, b)[attempt % 2]
         reply = Client(server.url).sign_in(MEMBER_USERNAME, "not the password at all")

@@ -146,7 +146,7 @@ class PasskeyLoginView(View):
         if not user.is_active:
             messages.error(request, suspension_message(user, "you can't sign in"))
             return redirect("accounts:login")
-        ratelimits.give_back("signin_ip", ratelimits.client_key(request))
+        ratelimits.give_back("signin_ip", ratelimits.client_key(request), refusal.window)
         flows.login_abandon(request)
         flows.passkey_login(request, user)
         return redirect(self.next_url())

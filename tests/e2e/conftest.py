@@ -196,3 +196,16 @@ def open_page(new_watched_context) -> Callable[[], Page]:
 @pytest.fixture
 def inbox(live_server) -> Inbox:
     return Inbox(live_server.url)
+
+
+@pytest.fixture
+def limits_clock(monkeypatch) -> None:
+    """The rate limiter's clock alone stands still at an hour's start (so at the start of
+    every limit's window); Playwright and the rest of the server keep the real one."""
+    import time
+    from types import SimpleNamespace
+
+    from accounts import ratelimits
+
+    hour = int(time.time()) // 3600 * 3600
+    monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: float(hour)))

@@ -58,7 +58,7 @@ def submit(page: Page, name: str) -> None:
     page.wait_for_load_state()
 
 
-def test_every_page_for_a_visitor(page: Page, world, watch, inbox):
+def test_every_page_for_a_visitor(page: Page, world, watch, inbox, limits_clock):
     check = check_everywhere
     page.goto("/")
     check(page, "visitor-home")
@@ -126,7 +126,7 @@ def test_every_page_for_a_visitor(page: Page, world, watch, inbox):
     check(page, "visitor-404")
 
 
-def test_every_page_for_an_unconfirmed_member(page: Page, world, watch):
+def test_every_page_for_an_unconfirmed_member(page: Page, world, watch, limits_clock):
     page.goto("/")
     sign_in(page, "una", DEFAULT_PASSWORD)
     banner = page.get_by_role("region", name="Confirm your address")

@@ -14,7 +14,7 @@ NO_MATCH = "don't match an account"
 ATTEMPTS = LIMITS["signin_account"].count
 
 
-def test_lockout_after_the_budget_of_wrong_passwords(page: Page, watch):
+def test_lockout_after_the_budget_of_wrong_passwords(page: Page, watch, limits_clock):
     UserFactory(username="lena", email="lena@example.com")
     journey = Journey("lockout")
 
@@ -45,7 +45,7 @@ def test_lockout_after_the_budget_of_wrong_passwords(page: Page, watch):
     ) as answer:
         page.get_by_role("button", name="Sign in", exact=True).click()
     assert answer.value.status == 429
-    assert answer.value.headers["retry-after"] == str(SIGN_IN_WINDOW)
+    assert answer.value.headers["retry-after"] == str(SIGN_IN_WINDOW)  # a whole window left
     # The same page, not a dead end: the form, what was typed, and when to come back.
     expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
