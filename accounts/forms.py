@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core import validators
 from django.forms.utils import pretty_name
 
 from accounts import services
@@ -57,6 +58,15 @@ class HumanErrorsMixin:
             if isinstance(field, forms.EmailField):
                 messages["invalid"] = EMAIL_FORMAT
             field.error_messages = messages
+            field.validators = [
+                validators.ProhibitNullCharactersValidator(
+                    f"Type the {noun} again: it has a character that can't be typed "
+                    "(it may have come with copied text)."
+                )
+                if isinstance(validator, validators.ProhibitNullCharactersValidator)
+                else validator
+                for validator in field.validators
+            ]
 
 
 def password_field(label: str = "Password", autocomplete: str = "new-password"):

@@ -165,3 +165,94 @@ def test_wording_is_email_address_everywhere(client, member, moderator):
     profile = client.get("/users/alice/").content.decode()
     assert "<dt>Email address</dt>" in profile
     assert ">Email<" not in profile
+
+
+# --- The second-factor forms ---------------------------------------------------------
+
+DJANGO_DEFAULTS = (
+    "This field is required.",
+    "Ensure this value has at most",
+    "Null characters are not allowed.",
+    "Enter a whole number.",
+    "Enter a valid value.",
+)
+
+
+def errors_of(response) -> tuple[str, str]:
+    """The page's text and its error summary, checked for Django's default messages."""
+    import html as entities
+
+    text = entities.unescape(response.content.decode())
+    assert "data-error-summary" in text, "no error summary"
+    assert not [default for default in DJANGO_DEFAULTS if default in text]
+    return text, text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+
+
+@pytest.fixture
+def second_step(client, member, password):
+    """A browser between the password and the second factor (alice has an app)."""
+    from tests.mfa import enable_totp, password_step
+
+    enable_totp(member)
+    assert password_step(client, "alice", password)["Location"].startswith("/accounts/2fa/")
+    return client
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("", "Enter the 6-digit code from your authenticator app, or one of your recovery codes."),
+        ("7" * 65, "That is too long for a code: the app shows 6 digits"),
+        ("123\x00456", "Type the code again: it has a character that can't be typed"),
+    ],
+)
+def test_the_second_step_says_what_to_enter(second_step, code, message):
+    text, summary = errors_of(second_step.post("/accounts/2fa/", {"code": code}))
+    assert message in summary
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("", "Enter the 6-digit code from your authenticator app."),
+        ("7" * 65, "That is too long for a code: the app shows 6 digits"),
+    ],
+)
+def test_re_authentication_with_the_app_says_what_to_enter(member_client, member, code, message):
+    from tests.mfa import enable_totp
+
+    enable_totp(member)
+    page = member_client.get("/accounts/security/confirm/").content.decode()
+    assert "recovery codes" not in page  # they are not taken here
+    text, summary = errors_of(member_client.post("/accounts/security/confirm/", {"code": code}))
+    assert message in summary
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("", "Enter the 6-digit code your authenticator app shows."),
+        ("12345a", "The code is 6 digits, like 123456."),
+        ("1234567890123", "The code is 6 digits, like 123456."),
+    ],
+)
+def test_setting_up_the_app_says_what_to_enter(member_client, code, message):
+    member_client.get("/accounts/security/totp/")
+    text, summary = errors_of(member_client.post("/accounts/security/totp/", {"code": code}))
+    assert message in summary
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Enter a name for this passkey, such as “Laptop”."),
+        ("k" * 101, "A passkey’s name can be at most 100 characters long (this one has 101)."),
+        ("Lap\x00top", "Type the name again: it has a character that can't be typed"),
+    ],
+)
+def test_naming_a_passkey_says_what_to_enter(member_client, name, message):
+    response = member_client.post(
+        "/accounts/security/passkeys/add/", {"name": name, "credential": "{}", "token": "x"}
+    )
+    text, summary = errors_of(response)
+    assert message in summary

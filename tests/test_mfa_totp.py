@@ -139,7 +139,7 @@ def test_a_bad_code_says_so_on_the_page(client, member, password):
     password_step(client, "alice", password)
     response = client.post(SECOND_STEP, {"code": ""})
     assert response.status_code == 400
-    assert "This field is required" in page_text(response)
+    assert "Enter the 6-digit code from your authenticator app" in page_text(response)
     response = client.post(SECOND_STEP, {"code": "x" * 500})
     assert response.status_code == 400
 

@@ -174,7 +174,7 @@ class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
         return reverse("accounts:settings")
 
     def get(self, request):
-        return self.render(CodeForm())
+        return self.render(self.code_form())
 
     def post(self, request):
         user = request.user
@@ -193,9 +193,9 @@ class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
                 )
             except services.PasskeyError as error:
                 messages.error(request, str(error))
-                return self.render(CodeForm(), status=400)
+                return self.render(self.code_form(), status=400)
             return self.confirmed(attempt)
-        form = CodeForm(request.POST)
+        form = self.code_form(request.POST)
         if not form.is_valid():
             attempt.succeeded()  # nothing was checked
             return self.render(form)
@@ -203,6 +203,10 @@ class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
             return self.confirmed(attempt)
         form.add_error("code", WRONG_CODE)
         return self.render(form)
+
+    def code_form(self, data=None):
+        """App codes only: a recovery code is for getting in, not for confirming."""
+        return CodeForm(data, recovery_codes=False)
 
     def confirmed(self, attempt):
         attempt.succeeded()
