@@ -108,6 +108,8 @@ class Post(Hideable):
             ),
             # The landing page's recent public posts.
             models.Index(fields=["-id"], condition=Q(hidden=False), name="social_post_public"),
+            # The admin's "hidden" filter: a few rows among millions, newest first.
+            models.Index(fields=["-id"], condition=Q(hidden=True), name="social_post_hidden"),
         ]
 
     def __str__(self):
@@ -133,6 +135,7 @@ class Comment(Hideable):
             # A post's comments, oldest first, and their count.
             models.Index(fields=["post", "id"], name="social_comment_post"),
             models.Index(fields=["author", "-id"], name="social_comment_author"),
+            models.Index(fields=["-id"], condition=Q(hidden=True), name="social_comment_hidden"),
         ]
 
     def __str__(self):

@@ -16,6 +16,7 @@ from social import markup
 from social.models import (
     COMMENT_MAX_LENGTH,
     POST_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     Comment,
     ContentAction,
     Follow,
@@ -134,6 +135,10 @@ def _moderate(*, actor: User, content: Post | Comment, hide: bool, reason: str) 
     if not can_moderate_content(actor, content):
         raise PermissionDenied("You can't moderate this content.")
     reason = (reason or "").replace("\x00", "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            f"The reason is {len(reason):,} characters long; the most is {REASON_MAX_LENGTH:,}."
+        )
     if hide and not reason:
         raise ValidationError("Say why you are hiding it: the author will see the reason.")
     kind = ContentAction.Kind.HIDE if hide else ContentAction.Kind.RESTORE

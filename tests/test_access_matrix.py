@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.mfa.models import Passkey
 from accounts.models import ModerationAction
+from social.models import ContentAction
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
 VISITORS = ("anonymous", "unconfirmed", "user", "moderator", "administrator")
@@ -201,6 +202,12 @@ ADMIN_EXCEPTIONS: dict[str, dict[str, Expect]] = {
     # So is the task results table of django-tasks-db.
     "admin:django_tasks_database_dbtaskresult_add": admin_site(administrator=FORBIDDEN),
     "admin:django_tasks_database_dbtaskresult_delete": admin_site(administrator=FORBIDDEN),
+    # Members' content is read-only in the admin: hidden and restored by its actions.
+    **{
+        f"admin:social_{model}_{view}": admin_site(administrator=FORBIDDEN)
+        for model in ("post", "comment", "contentaction")
+        for view in ("add", "delete")
+    },
     # An unknown admin path.
     "<unnamed>:admin/(?P<url>.*)$": admin_site(administrator=NOT_FOUND),
 }
@@ -213,6 +220,10 @@ ADMIN_MUST_HAVE = {
     "admin:accounts_user_change",
     "admin:accounts_role_changelist",
     "admin:accounts_moderationaction_changelist",
+    "admin:social_post_changelist",
+    "admin:social_post_change",
+    "admin:social_comment_changelist",
+    "admin:social_contentaction_changelist",
 }
 
 
@@ -283,6 +294,9 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
     user_type = ContentType.objects.get_for_model(target)
     post = PostFactory(author=target)
     comment = CommentFactory(post=post, author=target)
+    content_action = ContentAction.objects.create(
+        actor=moderator, member=target, kind=ContentAction.Kind.HIDE, post=post, reason="spam"
+    )
     identicon = target.avatar_url("small")
     assert identicon.startswith("/avatars/identicon/")
     return {
@@ -325,6 +339,9 @@ def world(roles, member, moderator, administrator, unconfirmed, media_root):
             "accounts/role/": target.role_id,
             "accounts/moderationaction/": action.pk,
             "django_tasks_database/dbtaskresult/": "00000000-0000-0000-0000-000000000000",
+            "social/post/": post.pk,
+            "social/comment/": comment.pk,
+            "social/contentaction/": content_action.pk,
         },
     }
 

@@ -185,6 +185,16 @@ def test_hiding_needs_a_reason(moderator, bob):
     assert not comment.hidden
 
 
+def test_a_reason_longer_than_the_column_is_refused_with_a_message(moderator, bob):
+    # Callers other than the site's form (the admin's action bar) pass it unchecked;
+    # PostgreSQL would refuse the UPDATE with a DataError (a 500).
+    post = PostFactory(author=bob)
+    with pytest.raises(ValidationError, match="the most is 500"):
+        services.content_hide(actor=moderator, content=post, reason="x" * 501)
+    post.refresh_from_db()
+    assert not post.hidden and not ContentAction.objects.exists()
+
+
 def test_hiding_twice_records_once(moderator, bob):
     comment = CommentFactory(author=bob)
     services.content_hide(actor=moderator, content=comment, reason="rude")
