@@ -442,10 +442,14 @@ class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimi
 # --- Profiles ----------------------------------------------------------------
 
 
-def get_member(username: str) -> User:
+def get_member(username: str, viewer=None) -> User:
+    """The member named `username`; `viewer` itself, without a query, when it is them."""
     if "\x00" in username:  # no username has one; PostgreSQL would refuse it
         raise Http404("No such member.")
-    member = User.objects.select_related("role").filter(username_key=username_key(username)).first()
+    key = username_key(username)
+    if viewer is not None and viewer.is_authenticated and viewer.username_key == key:
+        return viewer._wrapped if hasattr(viewer, "_wrapped") else viewer
+    member = User.objects.select_related("role").filter(username_key=key).first()
     if member is None:
         raise Http404("No such member.")
     return member
@@ -460,8 +464,8 @@ class ProfileView(TemplateView):
         return username == request.user.username
 
     def get_context_data(self, **kwargs):
-        member = get_member(self.kwargs["username"])
         viewer = self.request.user
+        member = get_member(self.kwargs["username"], viewer)
         if not member.is_active and not viewer.can(Permission.MODERATE):
             # A suspended member's page is for moderators and administrators only.
             raise Http404("No such member.")

@@ -597,6 +597,11 @@ def parse_args() -> argparse.Namespace:
         "same database, every case measured on both, interleaved, to compare before/after",
     )
     parser.add_argument(
+        "--port",
+        type=int,
+        help="serve on this port of 127.0.0.1 (the baseline on the next one); default: any free",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="sample the workers with py-spy during each case"
     )
     args = parser.parse_args()
@@ -640,13 +645,14 @@ def main() -> int:
         hashing = time_hashing()
         log = RESULTS / "gunicorn.log"
         log.unlink(missing_ok=True)
-        servers = {"this tree": Gunicorn(deployment, workers=WORKERS, log=log)}
+        servers = {"this tree": Gunicorn(deployment, workers=WORKERS, log=log, port=args.port)}
         if args.baseline_tree:
             servers["baseline"] = Gunicorn(
                 deployment,
                 workers=WORKERS,
                 log=RESULTS / "gunicorn-baseline.log",
                 extra_args=("--chdir", str(args.baseline_tree.resolve())),
+                port=args.port + 1 if args.port else None,
             )
         try:
             for server in servers.values():

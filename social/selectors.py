@@ -149,11 +149,26 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
     return queryset.order_by().values("pk")[: cap + 1].count()
 
 
+FOLLOW_COUNTS = """
+SELECT
+    (SELECT COUNT(*) FROM (SELECT 1 FROM {follow} WHERE {followed} = %s LIMIT %s) AS followers),
+    (SELECT COUNT(*) FROM (SELECT 1 FROM {follow} WHERE {follower} = %s LIMIT %s) AS following)
+"""
+
+
 def follow_counts(member: User) -> dict[str, int]:
-    return {
-        "followers": capped_count(Follow.objects.filter(followed=member)),
-        "following": capped_count(Follow.objects.filter(follower=member)),
-    }
+    """Both counts, each capped like `capped_count`, in one round trip."""
+    meta = Follow._meta
+    sql = FOLLOW_COUNTS.format(
+        follow=connection.ops.quote_name(meta.db_table),
+        followed=connection.ops.quote_name(meta.get_field("followed").column),
+        follower=connection.ops.quote_name(meta.get_field("follower").column),
+    )
+    with connection.cursor() as cursor:
+        # Only table and column names are formatted in; the values are bound parameters.
+        cursor.execute(sql, [member.pk, COUNT_CAP + 1, member.pk, COUNT_CAP + 1])
+        followers, following = cursor.fetchone()
+    return {"followers": followers, "following": following}
 
 
 def is_following(viewer, member: User) -> bool:

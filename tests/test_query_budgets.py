@@ -75,16 +75,33 @@ def test_profile_costs_the_same_for_2_or_40_posts_and_followers(
     warm_member_client, roles, django_assert_num_queries
 ):
     bob = UserFactory(username="bob")
-    # session, member, profile shown, posts, followers and following counts,
+    # session, member, profile shown, posts, both follow counts in one query,
     # "do I follow them"
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert warm_member_client.get("/users/bob/").status_code == 200
     for post in PostFactory.create_batch(40, author=bob):
         CommentFactory(post=post)
     for fan in UserFactory.create_batch(40):
         FollowFactory(follower=fan, followed=bob)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert warm_member_client.get("/users/bob/").status_code == 200
+
+
+def test_own_profile_reuses_the_signed_in_member(
+    warm_member_client, member, django_assert_num_queries
+):
+    # session, member (who is also the profile shown), posts, follow counts
+    with django_assert_num_queries(4):
+        page = warm_member_client.get(f"/users/{member.username.upper()}/")
+    assert page.status_code == 200
+    assert page.context["member"].pk == member.pk
+    for post in PostFactory.create_batch(5, author=member):
+        CommentFactory(post=post)
+    FollowFactory(follower=UserFactory(), followed=member)
+    with django_assert_num_queries(4):
+        page = warm_member_client.get(f"/users/{member.username}/")
+    assert page.context["counts"] == {"followers": 1, "following": 0}
+    assert len(page.context["page"].items) == 5
 
 
 @pytest.mark.parametrize("direction", ["followers", "following"])

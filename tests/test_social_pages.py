@@ -232,6 +232,17 @@ def test_follower_lists_newest_first_with_counts(client, bob, roles):
     assert "/users/bob/" in following
 
 
+def test_follow_counts_are_capped_each_on_its_own(client, bob, roles, monkeypatch):
+    from social import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for fan in UserFactory.create_batch(5):
+        FollowFactory(follower=fan, followed=bob)
+    for idol in UserFactory.create_batch(2):
+        FollowFactory(follower=bob, followed=idol)
+    assert selectors.follow_counts(bob) == {"followers": 4, "following": 2}
+
+
 # --- anonymous and suspended -------------------------------------------------
 
 

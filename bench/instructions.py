@@ -1,0 +1,293 @@
+"""Work per request, page by page, in one process: a before/after measure that
+the machine's other load does not move (issue 16).
+
+    .venv/bin/python bench/instructions.py                    # CPU time per request
+    .venv/bin/python bench/instructions.py --valgrind         # instructions per request
+    .venv/bin/python bench/instructions.py --valgrind --baseline-tree ../base
+
+Each page of `bench/run.py` (the ceiling, the anonymous home, the signed-in
+home = the feed, the signed-in profile, the moderation list) goes through
+Django's WSGI handler in this process, with the production settings and the
+benchmark's database (`BENCH_DATABASE_URL`, `BENCH_REDIS_URL`, as `run.py`
+prepared it: run `run.py` once first), with the cookies a browser holds after
+signing in. After `--warmup` requests, `--requests` more are counted: CPU time
+of the process, or, with `--valgrind`, instructions executed (callgrind,
+zeroed before and dumped after each page), which repeat to a fraction of a per
+cent whatever else the machine does. `--baseline-tree` runs the same
+measurement on another checkout, alternately, page by page. Needs gcc and
+valgrind's headers for `--valgrind` (a small helper library, built in a
+temporary directory).
+"""
+
+import argparse
+import cProfile
+import ctypes
+import io
+import json
+import os
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    ("ceiling", "/bench/ceiling", None),
+    ("home (anonymous)", "/", None),
+    ("home (signed in)", "/", "member"),
+    ("profile (signed in)", "/users/bench-member/", "member"),
+    ("moderation list", "/moderate/users/", "moderator"),
+]
+HELPER_C = """
+#include <valgrind/callgrind.h>
+void offbrand_zero(void) { CALLGRIND_ZERO_STATS; }
+void offbrand_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+"""
+
+
+def helper_library(workdir: Path) -> ctypes.CDLL:
+    source, library = workdir / "mark.c", workdir / "libmark.so"
+    source.write_text(HELPER_C)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", library, source], check=True)
+    return ctypes.CDLL(str(library))
+
+
+def environ(path: str, cookie: str) -> dict:
+    """What wrk sends: Host, the cookies, nothing else."""
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8150",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8150",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if cookie:
+        env["HTTP_COOKIE"] = cookie
+    return env
+
+
+def worker(args) -> None:
+    """Runs inside the measured tree (its directory first on sys.path)."""
+    if sys.path[0] == str(Path(__file__).resolve().parent):
+        del sys.path[0]  # this script's folder would shadow the tree's modules
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import Client
+
+    from bench.setup_users import MEMBER, MODERATOR, PASSWORD
+
+    app = WSGIHandler()
+    statuses = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    def one(path: str, cookie: str) -> str:
+        statuses.clear()
+        body = app(environ(path, cookie), start_response)
+        for _ in body:
+            pass
+        body.close()
+        return statuses[0]
+
+    cookies = {None: ""}
+    for who, user in (("member", MEMBER), ("moderator", MODERATOR)):
+        browser = Client(HTTP_HOST="127.0.0.1:8150")
+        reply = browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        if reply.status_code != 302:
+            sys.exit(f"signing in as {user.username} answered {reply.status_code}")
+        browser.get("/")
+        cookies[who] = "; ".join(f"{k}={m.value}" for k, m in browser.cookies.items())
+
+    mark = ctypes.CDLL(args.helper) if args.helper else None
+    results = {}
+    for name, path, who in PAGES:
+        if args.page and name not in args.page:
+            continue
+        for _ in range(args.warmup):
+            status = one(path, cookies[who])
+        if not status.startswith("200"):
+            sys.exit(f"{name}: {path} answered {status}")
+        if mark:
+            mark.offbrand_zero()
+        profiler = cProfile.Profile(time.thread_time) if args.cprofile else None
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.requests):
+            one(path, cookies[who])
+        if profiler:
+            profiler.disable()
+        cpu = time.process_time() - cpu
+        if profiler:
+            print(f"=== {name}", file=sys.stderr)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(args.cprofile).print_stats(45)
+        if mark:
+            mark.offbrand_dump(name.encode())
+        results[name] = {"cpu_ms_per_request": 1000 * cpu / args.requests}
+    print("RESULT " + json.dumps(results), flush=True)
+
+
+def run_tree(tree: Path, args, workdir: Path, helper: str | None) -> dict:
+    """One measuring process for `tree`: its own code, this script, the bench database."""
+    from harness.servers import Deployment
+
+    database = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/offbrand_bench"
+    )
+    redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    deployment = Deployment(database, redis, settings="bench.settings", root=workdir / tree.name)
+    env = deployment.env | {
+        "PYTHONPATH": os.pathsep.join([str(deployment.root), str(tree)]),
+        "PYTHONHASHSEED": "0",
+    }
+    static = deployment.root / "static"
+    if not static.exists():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=tree,
+            env=env,
+            check=True,
+        )
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    command += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
+    if args.cprofile:
+        command += ["--cprofile", args.cprofile]
+    for page in args.page or ():
+        command += ["--page", page]
+    out = None
+    if helper:
+        out = workdir / f"callgrind-{tree.name}.out"
+        for old in workdir.glob(f"callgrind-{tree.name}.out*"):
+            old.unlink()
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--dump-instr=no",
+            *command,
+            "--helper",
+            helper,
+        ]
+    if args.py_spy:
+        spy = str(Path(sys.executable).parent / "py-spy")
+        output = f"{args.py_spy}-{tree.name}.txt"
+        command = [
+            spy,
+            "record",
+            "--format=raw",
+            "--rate=1000",
+            f"--output={output}",
+            "--",
+        ] + command
+    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+    if args.cprofile:
+        print(done.stderr)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        sys.exit(f"measuring {tree} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    results = json.loads(line.removeprefix("RESULT "))
+    if out:
+        for dump in workdir.glob(f"callgrind-{tree.name}.out.*"):
+            text = dump.read_text(errors="replace")
+            label = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.MULTILINE)
+            total = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
+            if label and total and label.group(1) in results:
+                results[label.group(1)]["instructions_per_request"] = (
+                    int(total.group(1)) / args.requests
+                )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, help="counted requests per page")
+    parser.add_argument("--warmup", type=int, default=20, help="uncounted requests first")
+    parser.add_argument("--valgrind", action="store_true", help="count instructions")
+    parser.add_argument("--baseline-tree", type=Path, help="another checkout, measured too")
+    parser.add_argument("--page", action="append", help="only this page (repeatable)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the trees this often")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--cprofile",
+        metavar="SORT",
+        help="profile the counted requests with cProfile, print sorted by SORT (e.g. tottime)",
+    )
+    parser.add_argument(
+        "--py-spy", metavar="PREFIX", help="sample with py-spy into PREFIX-<tree>.txt (raw)"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--helper", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.requests is None:
+        args.requests = 50 if args.valgrind else 500
+    if args.worker:
+        worker(args)
+        return
+    sys.path.insert(0, str(ROOT))
+    trees = {"this tree": ROOT}
+    if args.baseline_tree:
+        trees["baseline"] = args.baseline_tree.resolve()
+    with tempfile.TemporaryDirectory(prefix="offbrand-instr-") as tmp:
+        workdir = Path(tmp)
+        helper = None
+        if args.valgrind:
+            helper_library(workdir)
+            helper = str(workdir / "libmark.so")
+        rounds = {tree: [] for tree in trees}
+        for _ in range(args.rounds):
+            for label, tree in reversed(trees.items()):
+                (workdir / tree.name).mkdir(exist_ok=True)
+                rounds[label].append(run_tree(tree, args, workdir, helper))
+    summary = {}
+    for label, runs in rounds.items():
+        summary[label] = {}
+        for page in runs[0]:
+            for key in runs[0][page]:
+                values = sorted(run[page][key] for run in runs)
+                summary[label].setdefault(page, {})[key] = values[len(values) // 2]
+    ceiling = {label: pages.get("ceiling", {}) for label, pages in summary.items()}
+    print(f"{'page':24} {'tree':10} {'CPU ms/req':>11} {'instr/req':>12} {'ratio':>7}")
+    for label, pages in summary.items():
+        for page, values in pages.items():
+            instructions = values.get("instructions_per_request")
+            ratio = ""
+            if instructions and ceiling[label].get("instructions_per_request"):
+                ratio = f"{ceiling[label]['instructions_per_request'] / instructions:.1%}"
+            print(
+                f"{page:24} {label:10} {values['cpu_ms_per_request']:11.2f} "
+                f"{instructions or 0:12,.0f} {ratio:>7}"
+            )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "options": vars(args)
+                    | {"json": str(args.json), "baseline_tree": str(args.baseline_tree)},
+                    "results": summary,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
