@@ -1,0 +1,71 @@
+"""`{% post_card post %}`: one post of a list, rendered once per version of what it shows.
+
+A feed, profile or landing page lists up to twenty posts, and rendering each
+card through the template engine (two dates, links, the avatar, escaping) was
+the largest single cost of those pages. A card's HTML depends only on what
+`card_key` lists: the fields `social/includes/post.html` reads, whether the
+viewer wrote the post (the hidden notice says so), the template, the time zone
+and the language. The same key gives the same HTML, so each process keeps the
+cards it rendered last; a post or author changed in any of those fields has a
+new key, so nothing stale is ever shown. A new field read by the template must
+be added to `card_key`.
+"""
+
+from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import timezone, translation
+
+register = template.Library()
+
+CARD_TEMPLATE = "social/includes/post.html"
+MAX_CARDS = 4096
+_cards: dict[tuple, str] = {}
+
+
+def card_key(post, viewer_pk, card_template) -> tuple:
+    """Everything the card's HTML depends on."""
+    author = post.author
+    return (
+        card_template,
+        post.pk,
+        post.body_html,
+        post.created_at,
+        post.edited_at,
+        post.hidden,
+        post.hidden_reason,
+        getattr(post, "comment_count", None),
+        author.pk,
+        author.username,
+        author.avatar.name,
+        author.avatar_small.name,
+        author.avatar_hash,
+        viewer_pk is not None and viewer_pk == post.author_id,
+        timezone.get_current_timezone_name(),
+        translation.get_language(),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def post_card(context, post):
+    """`{% include "social/includes/post.html" %}` for `post`, remembered by `card_key`."""
+    first = context.render_context.dicts[0]
+    card_template = first.get(CARD_TEMPLATE)
+    if card_template is None:
+        card_template = first[CARD_TEMPLATE] = context.template.engine.get_template(CARD_TEMPLATE)
+    user = context.get("user")
+    key = card_key(post, getattr(user, "pk", None), card_template)
+    html = _cards.get(key)
+    if html is None:
+        with context.push(post=post):
+            html = card_template.render(context)
+        if len(_cards) >= MAX_CARDS:
+            _cards.clear()
+        _cards[key] = html
+    return html
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    """Formats, time zone or URLs changed (in tests): render the cards again."""
+    _cards.clear()

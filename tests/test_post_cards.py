@@ -1,0 +1,77 @@
+"""Post cards in lists are remembered (`social/templatetags/posts.py`): never a stale one."""
+
+import pytest
+from django.test import Client
+
+from social import services
+from social.templatetags import posts as cards
+from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def no_cards_from_other_tests():
+    cards._cards.clear()
+
+
+@pytest.fixture
+def bob(roles):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def feed(member_client, member, bob):
+    FollowFactory(follower=member, followed=bob)
+    return lambda: member_client.get("/").content.decode()
+
+
+def posts_section(page: str) -> str:
+    return page[page.index('<section aria-label="Posts">') :].split("</section>")[0]
+
+
+def test_a_card_is_rendered_once_then_remembered(feed, bob):
+    PostFactory.create_batch(3, author=bob)
+    first = posts_section(feed())
+    assert len(cards._cards) == 3
+    assert posts_section(feed()) == first
+    assert len(cards._cards) == 3
+
+
+def test_an_edited_post_shows_its_new_text_at_once(feed, bob):
+    post = services.post_create(author=bob, body="before the edit")
+    assert "before the edit" in feed()
+    services.post_update(post=post, editor=bob, body="after the edit")
+    page = feed()
+    assert "after the edit" in page and "before the edit" not in page
+    assert ">edited</span>" in page
+
+
+def test_a_new_comment_changes_the_count_at_once(feed, bob):
+    post = PostFactory(author=bob)
+    assert "0 comments" in feed()
+    CommentFactory(post=post)
+    assert "1 comment<" in feed()
+
+
+def test_a_renamed_author_or_new_picture_shows_at_once(feed, bob):
+    PostFactory(author=bob)
+    assert "/users/bob/" in feed()
+    bob.username = "robert"
+    bob.avatar_hash = "0" * 64
+    bob.save(update_fields=["username", "username_key", "avatar_hash"])
+    page = feed()
+    assert "/users/robert/" in page and "/users/bob/" not in page
+
+
+def test_a_hidden_post_tells_its_author_and_a_moderator_differently(bob, moderator, roles):
+    post = PostFactory(author=bob, body="to be hidden")
+    services.content_hide(actor=moderator, content=post, reason="off topic")
+    as_author, as_moderator = Client(), Client()
+    as_author.force_login(bob)
+    as_moderator.force_login(moderator)
+    mine = as_author.get("/users/bob/").content.decode()
+    theirs = as_moderator.get("/users/bob/").content.decode()
+    assert "only you and the moderators can see it" in mine
+    assert "hidden by a moderator" in theirs
+    assert "only you and the moderators can see it" not in theirs
+    services.content_restore(actor=moderator, content=post)
+    assert "hidden by a moderator" not in as_author.get("/users/bob/").content.decode()
