@@ -3,6 +3,8 @@
 markdown-it-py parses (raw HTML off, bare links made clickable by linkify),
 nh3 (ammonia) sanitises what comes out: only the tags below survive, links
 get rel="nofollow noopener ugc", and only http(s) and mailto URLs are kept.
+Bodies are rendered on write: after changing anything here, run
+`manage.py rerender_markdown` so stored posts and comments follow.
 """
 
 from functools import lru_cache
