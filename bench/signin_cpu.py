@@ -1,0 +1,281 @@
+"""CPU of one sign-in besides the password hash, measured in this process.
+
+    .venv/bin/python bench/signin_cpu.py [--count 300] [--device known|new|both]
+                                         [--tasks database|immediate] [--profile PATH]
+
+Prepares the benchmark's database as `bench/run.py` does (PostgreSQL and
+Redis: BENCH_DATABASE_URL, BENCH_REDIS_URL), then POSTs the sign-in form with
+good credentials `--count` times through Django's own WSGI handler, in this
+process, with production settings (DEBUG off) -- no server, no wrk, so the
+figure does not move with the machine's load the way worker CPU under wrk does.
+
+For each sign-in it reads the process's CPU time (`time.process_time`) and
+the CPU spent inside the Argon2 hasher (its `verify`/`encode` are wrapped),
+and reports per sign-in: CPU besides the hash (while the response is made,
+and in the work run after it is sent), SQL queries, Redis round trips (a
+pipeline counts once) and the hash's own CPU.
+
+`--device known` sends the device cookie of an earlier sign-in (a member
+coming back on their own browser: no new-sign-in notice); `new` sends none,
+as `bench/run.py`'s wrk load does (every sign-in is a new device and mails
+the notice). `--tasks database` queues mail as production does
+(`TASKS_BACKEND=django_tasks_db.DatabaseBackend`, sent by `task_worker`);
+`immediate` sends it inside the worker, as the benchmark's servers do.
+`--profile PATH` writes cProfile statistics of the measured sign-ins.
+"""
+
+import argparse
+import cProfile
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402
+from bench.setup_users import MEMBER, PASSWORD  # noqa: E402
+from harness.servers import Deployment  # noqa: E402
+
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+
+
+class HashClock:
+    """CPU seconds spent inside the password hasher, however it is reached."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def install(self) -> None:
+        from django.contrib.auth.hashers import Argon2PasswordHasher
+
+        for name in ("verify", "encode", "harden_runtime"):
+            original = getattr(Argon2PasswordHasher, name)
+
+            def timed(*args, _original=original, **kwargs):
+                start = time.process_time()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.seconds += time.process_time() - start
+                    self.calls += 1
+
+            setattr(Argon2PasswordHasher, name, timed)
+
+
+class RoundTrips:
+    """Redis round trips: each command or pipeline sent on a connection."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def install(self) -> None:
+        from redis.connection import AbstractConnection
+
+        original = AbstractConnection.send_packed_command
+
+        def counted(connection, *args, **kwargs):
+            self.count += 1
+            return original(connection, *args, **kwargs)
+
+        AbstractConnection.send_packed_command = counted
+
+
+HASHING, ROUND_TRIPS = HashClock(), RoundTrips()
+
+
+class Queries:
+    def __init__(self) -> None:
+        self.count = 0
+        self.log: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        self.log.append(sql)
+        return execute(sql, params, many, context)
+
+
+def csrf_pair() -> tuple[str, str]:
+    """A CSRF cookie and the form token that goes with it, as the sign-in page gives."""
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    secret = _get_new_csrf_string()
+    return secret, _mask_cipher_secret(secret)
+
+
+def environ(body: bytes, cookie: str) -> dict:
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/accounts/login/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ORIGIN": "http://127.0.0.1",
+        "HTTP_USER_AGENT": USER_AGENT,
+        "HTTP_COOKIE": cookie,
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+class SignIn:
+    """One sign-in POST through the WSGI handler, as a browser sends it."""
+
+    def __init__(self, application, device_cookie: str = "") -> None:
+        self.application = application
+        self.device_cookie = device_cookie
+        self.headers: list[tuple[str, str]] = []
+
+    def start_response(self, status, headers, exc_info=None):
+        self.status = status
+        self.headers = headers
+
+    def __call__(self) -> tuple[float, float]:
+        """(CPU seconds until the body is read, CPU seconds of `close()`)."""
+        secret, token = csrf_pair()
+        body = urlencode(
+            {"username": MEMBER.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        ).encode()
+        cookie = f"csrftoken={secret}"
+        if self.device_cookie:
+            cookie += f"; {self.device_cookie}"
+        start = time.process_time()
+        response = self.application(environ(body, cookie), self.start_response)
+        b"".join(response)
+        answered = time.process_time()
+        response.close()  # the server calls it once the body is sent: after-response work
+        closed = time.process_time()
+        if not self.status.startswith("302"):
+            raise RuntimeError(f"sign-in answered {self.status}")
+        return answered - start, closed - answered
+
+    def cookie(self, name: str) -> str:
+        for header, value in self.headers:
+            if header.lower() == "set-cookie" and value.startswith(f"{name}="):
+                return value.split(";", 1)[0]
+        return ""
+
+
+def measure(application, device: str, count: int, profile: cProfile.Profile | None) -> dict:
+    from django.db import connection
+
+    hashing, redis_trips = HASHING, ROUND_TRIPS
+    device_cookie = ""
+    if device == "known":
+        first = SignIn(application)
+        first()
+        device_cookie = first.cookie("offbrand_device")
+        if not device_cookie:
+            raise RuntimeError("the first sign-in set no device cookie")
+    sign_in = SignIn(application, device_cookie)
+    for _ in range(20):  # warm-up: imports, templates, connections
+        sign_in()
+    besides, after, hashes, queries, trips = [], [], [], [], []
+    last_queries: list[str] = []
+    for _ in range(count):
+        hash_before, trips_before = hashing.seconds, redis_trips.count
+        counter = Queries()
+        with connection.execute_wrapper(counter):
+            if profile is not None:
+                profile.enable()
+            answered, closed = sign_in()
+            if profile is not None:
+                profile.disable()
+        hash_cpu = hashing.seconds - hash_before
+        besides.append(answered + closed - hash_cpu)
+        after.append(closed)
+        hashes.append(hash_cpu)
+        queries.append(counter.count)
+        trips.append(redis_trips.count - trips_before)
+        last_queries = counter.log
+    return {
+        "device": device,
+        "count": count,
+        "cpu_besides_hash_ms_median": 1000 * statistics.median(besides),
+        "cpu_besides_hash_ms_mean": 1000 * statistics.fmean(besides),
+        "cpu_after_response_ms_median": 1000 * statistics.median(after),
+        "hash_cpu_ms_median": 1000 * statistics.median(hashes),
+        "queries": statistics.median(queries),
+        "redis_round_trips": statistics.median(trips),
+        "last_queries": last_queries,
+    }
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=300, help="sign-ins measured (default 300)")
+    parser.add_argument("--device", choices=["known", "new", "both"], default="both")
+    parser.add_argument("--tasks", choices=sorted(TASK_BACKENDS), default="database")
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics here")
+    parser.add_argument("--queries", action="store_true", help="print the last sign-in's SQL")
+    args = parser.parse_args()
+    if args.count < 1:
+        parser.error("--count must be 1 or more")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    if not run.answers(5432) or not run.answers(6379):
+        sys.exit("needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_REDIS_URL)")
+    run.ensure_postgres_database()
+    workdir = Path(tempfile.mkdtemp(prefix="offbrand-signin-"))
+    deployment = Deployment(
+        run.POSTGRES_URL,
+        run.REDIS_URL,
+        settings="bench.settings",
+        root=workdir,
+        extra={"TASKS_BACKEND": TASK_BACKENDS[args.tasks], "EMAIL_URL": "dummymail://"},
+    )
+    run.prepare(deployment, 0)
+    from django.core.cache import cache
+    from django.core.wsgi import get_wsgi_application
+
+    cache.clear()  # no rate-limit counts left from another run
+    application = get_wsgi_application()
+    HASHING.install()
+    ROUND_TRIPS.install()
+    profile = cProfile.Profile(time.process_time) if args.profile else None
+    devices = ["known", "new"] if args.device == "both" else [args.device]
+    print(f"sign-in POSTs in process; tasks: {args.tasks}; commit {run.commit()}")
+    for device in devices:
+        result = measure(application, device, args.count, profile)
+        print(
+            f"device {device:5}: {result['cpu_besides_hash_ms_median']:.2f} ms CPU besides the "
+            f"hash (median; mean {result['cpu_besides_hash_ms_mean']:.2f}; "
+            f"{result['cpu_after_response_ms_median']:.2f} of it after the response), "
+            f"{result['queries']:g} queries, {result['redis_round_trips']:g} Redis round trips; "
+            f"hash {result['hash_cpu_ms_median']:.1f} ms"
+        )
+        if args.queries:
+            print("\n".join(f"    {sql[:160]}" for sql in result["last_queries"]))
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        print(f"profile written to {args.profile}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
