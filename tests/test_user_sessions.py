@@ -26,7 +26,11 @@ SESSIONS = "/accounts/sessions/"
 
 pytestmark = pytest.mark.parametrize(
     "session_engine",
-    ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"],
+    [
+        "offbrand.sessions",
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ],
 )
 
 

@@ -1,0 +1,79 @@
+"""Django's database sessions, with a new session written by one INSERT.
+
+Django's `create()` asks whether a random key is taken (a SELECT), writes an
+empty row for it (an INSERT), and the response then writes the data (an
+UPDATE): three statements for every sign-in, which always makes a new key.
+Here a new key is kept in memory and the response's save inserts the row
+with its data; a taken key is still caught, by the table's primary key, and
+another is drawn. Everything else -- where sessions live, expiry, a
+sign-out deleting the row -- is Django's.
+
+`SESSION_ENGINE = "offbrand.sessions"`.
+"""
+
+from contextlib import nullcontext
+
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import IntegrityError, connections, router, transaction
+from django.utils.crypto import get_random_string
+
+
+class SessionStore(DatabaseSessionStore):
+    unsaved = False  # a new key whose row the next save inserts
+
+    def _get_new_session_key(self):
+        # 32 characters of 36 (165 bits): a clash is left to the INSERT.
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    async def _aget_new_session_key(self):
+        return self._get_new_session_key()
+
+    def create(self):
+        """A new key, its row written by the next `save()` (with the data)."""
+        self._session_key = self._get_new_session_key()
+        self.unsaved = self.modified = True
+
+    async def acreate(self):
+        self.create()
+
+    def save(self, must_create=False):
+        if self.session_key is None:
+            self.create()
+        if not self.unsaved:
+            return super().save(must_create=must_create)
+        while True:
+            try:
+                self._insert()
+            except CreateError:  # the key was taken: draw another
+                self._session_key = self._get_new_session_key()
+                continue
+            self.unsaved = False
+            return
+
+    def _insert(self):
+        """Django's `save(must_create=True)`, without a transaction of its own
+        outside one (BEGIN and COMMIT are two more round trips): a failed
+        INSERT in autocommit leaves nothing to roll back."""
+        obj = self.create_model_instance(self._get_session(no_load=True))
+        using = router.db_for_write(self.model, instance=obj)
+        outer = connections[using].in_atomic_block
+        try:
+            with transaction.atomic(using=using) if outer else nullcontext():
+                obj.save(force_insert=True, using=using)
+        except IntegrityError as error:
+            raise CreateError from error
+
+    async def asave(self, must_create=False):
+        if self.session_key is None:
+            self.create()
+        if not self.unsaved:
+            return await super().asave(must_create=must_create)
+        while True:
+            try:
+                await super().asave(must_create=True)
+            except CreateError:
+                self._session_key = self._get_new_session_key()
+                continue
+            self.unsaved = False
+            return
