@@ -84,15 +84,14 @@ def user_session_signed_in(request, user: User) -> None:
 def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
     """Record the session a sign-in just made; mail a notice if the device is new."""
     session_key = _session_key(request)
-    record, _ = UserSession.objects.update_or_create(
+    # One INSERT, outside any transaction: a sign-in always makes a new key
+    # (`login()` cycles it), so no row can be under it yet.
+    record = UserSession.objects.create(
+        user=user,
         key_hash=key_hash(session_key),
-        defaults={
-            "user": user,
-            "sealed_key": seal_key(session_key),
-            "user_agent": user_agent_of(request),
-            "network": network_of(ratelimits.client_ip(request)),
-            "last_activity": timezone.now(),
-        },
+        sealed_key=seal_key(session_key),
+        user_agent=user_agent_of(request),
+        network=network_of(ratelimits.client_ip(request)),
     )
     request.session[SEEN_KEY] = int(time.time())
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
