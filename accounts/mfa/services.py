@@ -59,9 +59,9 @@ def has_factors(user) -> bool:
     """Does signing in as `user` need a second factor after the password?"""
     if user is None or user.pk is None:
         return False
-    return (
-        Passkey.objects.filter(user=user).exists() or TotpDevice.objects.filter(user=user).exists()
-    )
+    # One query (at every sign-in): either kind of factor.
+    passkeys = Passkey.objects.filter(user=user).values("pk")
+    return passkeys.union(TotpDevice.objects.filter(user=user).values("pk"), all=True).exists()
 
 
 def factor_summary(user) -> dict:
