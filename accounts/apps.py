@@ -16,6 +16,9 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(
             receivers.create_cache_table, sender=self, dispatch_uid="offbrand.cache_table"
         )
+        # Django's own receiver (it writes last_login alone) gives way to ours.
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(receivers.record_sign_in_time, dispatch_uid="offbrand.sign_in_time")
         user_logged_in.connect(receivers.on_sign_in, dispatch_uid="offbrand.sign_in")
         user_logged_out.connect(receivers.on_sign_out, dispatch_uid="offbrand.sign_out")
 

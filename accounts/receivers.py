@@ -1,7 +1,17 @@
 """Signal receivers: connected in `AccountsConfig.ready`."""
 
+from django.utils import timezone
+
 from accounts import ratelimits
 from accounts.flows import reauthentication, usersessions
+
+
+def record_sign_in_time(sender, request, user, **kwargs):
+    """Django's `update_last_login`, with last seen in the same UPDATE: the
+    `LastSeenMiddleware` of the sign-in's response then has nothing to write."""
+    now = timezone.now()
+    type(user)._default_manager.filter(pk=user.pk).update(last_login=now, last_seen=now)
+    user.last_login = user.last_seen = now
 
 
 def on_sign_in(sender, request, user, **kwargs):

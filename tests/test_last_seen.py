@@ -7,9 +7,18 @@ def updates(queries):
     return [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
 
 
+def test_signing_in_records_last_seen_with_last_login(client, member, password):
+    client.post("/accounts/login/", {"username": "alice", "password": password})
+    member.refresh_from_db()
+    assert member.last_seen is not None
+    assert member.last_seen == member.last_login  # one UPDATE (tests/test_query_budgets.py)
+
+
 def test_first_request_records_last_seen_with_one_update(
     member_client, member, django_assert_max_num_queries
 ):
+    # A member last seen before this was recorded (signing in records it now).
+    type(member).objects.filter(pk=member.pk).update(last_seen=None)
     with django_assert_max_num_queries(10) as captured:
         member_client.get("/")
     assert len(updates(captured.captured_queries)) == 1

@@ -184,3 +184,74 @@ def test_admin_user_list_costs_the_same_for_10_and_500_members(
     assert few.status_code == many.status_code == 200
     assert len(few.context["cl"].result_list) == 11
     assert len(many.context["cl"].result_list) == 100
+
+
+CACHE_OPERATIONS = ("get", "set", "add", "incr", "decr", "delete", "get_many", "set_many")
+CACHE_OPERATIONS += ("delete_many", "has_key", "touch", "incr_many")
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """Every operation on the shared cache (one Redis round trip each, offbrand/cache.py)."""
+    from django.core.cache import caches
+
+    backend, calls, depth = caches["default"], [], []
+    for name in CACHE_OPERATIONS:
+        if hasattr(backend, name):
+            original = getattr(backend, name)
+
+            def counted(*args, _name=name, _original=original, **kwargs):
+                if not depth:  # `decr` calls `incr`: one operation
+                    calls.append(_name)
+                depth.append(_name)
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    depth.pop()
+
+            monkeypatch.setattr(backend, name, counted)
+    return calls
+
+
+def sign_in(client, password):
+    response = client.post("/accounts/login/", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def statements(captured):
+    """The statements a request sends, without the savepoints that the test's own
+    transaction adds around a write (served in autocommit, there are none)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def test_sign_in_from_a_known_browser_makes_five_queries(
+    client, member, password, cache_calls, django_assert_max_num_queries
+):
+    # A browser that signed in before (its device cookie), as most sign-ins are.
+    sign_in(client, password)
+    client.post("/accounts/logout/")
+    cache_calls.clear()
+    with django_assert_max_num_queries(7) as captured:
+        sign_in(client, password)
+    # The member (with role); whether they have a second factor; last login and
+    # last seen in one UPDATE; the signed-in devices row; the new session, one INSERT.
+    sent = [sql.lstrip("(").split(" ", 1)[0] for sql in statements(captured)]
+    assert sent == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements(captured)
+    # The sign-in budget: two counters counted, then given back.
+    assert len(cache_calls) <= 6, cache_calls
+
+
+def test_sign_in_from_a_new_browser_adds_only_the_notice(
+    client, member, password, cache_calls, django_assert_max_num_queries, mailoutbox
+):
+    with django_assert_max_num_queries(10) as captured:
+        sign_in(client, password)
+    # The five, and the notice's delivery record (sent at once by the test's task backend).
+    assert len(statements(captured)) <= 6, statements(captured)
+    assert [m.subject for m in mailoutbox] == ["[Offbrand] New sign-in to your account"]
+    assert len(cache_calls) <= 6, cache_calls
