@@ -5,10 +5,15 @@ from contextvars import ContextVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from accounts import services
@@ -102,33 +107,6 @@ class AdminPasswordForm(AdminPasswordChangeForm):
         return self.user
 
 
-class AdminMemberChangeForm(UserChangeForm):
-    reason = forms.CharField(
-        label="Reason for the change",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded with a change of role, address, about me or active state; "
-        "a suspended member is shown it.",
-    )
-
-
-class ModerationActionInline(admin.TabularInline):
-    """Shown with the site's own record table (one format for dates and names)."""
-
-    template = "admin/accounts/moderation_record_inline.html"
-    model = ModerationAction
-    fk_name = "member"
-    fields = ["created_at", "kind", "detail", "actor", "via", "reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
     """The moderation log: read-only, so the record stays true."""
@@ -151,10 +129,16 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """The member list, bulk actions, adding a member and setting a password.
+
+    One member editor: a member's change page here is the site's editor
+    (`accounts.views.MemberEditView`, `member_edit`), which leads back to this
+    list as it was filtered. So every edit of a member is validated, written
+    (only the changed fields) and recorded in one place.
+    """
+
     add_form = AdminUserCreationForm
-    form = AdminMemberChangeForm
     change_password_form = AdminPasswordForm
-    inlines = [ModerationActionInline]
     list_display = ["username", "email", "role", "confirmed", "is_active", "last_seen"]
     list_filter = ["role", "confirmed", "is_active"]
     list_select_related = ["role"]
@@ -164,20 +148,6 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["^username", "^email"]
     ordering = ["username"]
     actions = ["mark_confirmed"]
-    readonly_fields = ["last_seen", "date_joined", "last_login"]
-    fieldsets = [
-        (None, {"fields": ["username", "password"]}),
-        ("Profile", {"fields": ["first_name", "last_name", "email", "about_me"]}),
-        (
-            "Access",
-            {
-                "fields": ["role", "confirmed", "is_active", "reason"],
-                "description": "Staff and superuser status are the role's ADMIN flag: "
-                "give the Administrator role (or a role with ADMIN) to make an administrator.",
-            },
-        ),
-        ("Dates", {"fields": ["date_joined", "last_login", "last_seen"]}),
-    ]
     add_fieldsets = [
         (
             None,
@@ -188,19 +158,19 @@ class UserAdmin(DjangoUserAdmin):
         )
     ]
 
-    def save_model(self, request, obj, form, change):
-        """Write only the fields the administrator changed (never the whole
-        row loaded before a concurrent suspension, reset or profile save)."""
-        if not change:
-            return super().save_model(request, obj, form, change)
-        concrete = {field.name for field in User._meta.concrete_fields}
-        services.member_save_fields(
-            member=obj,
-            fields=[name for name in form.changed_data if name in concrete],
-            actor=request.user,
-            via=services.Via.ADMIN,
-            reason=form.cleaned_data.get("reason", ""),
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """To the site's member editor, for GET and POST alike (nothing is saved
+        here), with the way back to this list as it was filtered."""
+        member = self.get_object(request, unquote(object_id))
+        if member is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, member):
+            raise PermissionDenied
+        back = reverse("admin:accounts_user_changelist")
+        if filters := request.GET.get("_changelist_filters"):
+            back = f"{back}?{filters}"
+        editor = reverse("member_edit", args=[member.username])
+        return redirect(f"{editor}?{urlencode({'next': back})}")
 
     def user_change_password(self, request, id, form_url=""):
         token = acting_administrator.set(request.user)

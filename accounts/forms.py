@@ -308,6 +308,10 @@ class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
             "is_active",
         ]
         labels = {"is_active": "Active (not suspended)"}
+        help_texts = {
+            "role": "Staff and superuser status are the role's ADMIN flag: give the "
+            "Administrator role (or a role with ADMIN) to make an administrator.",
+        }
         # Normalised (NFKC) before validation, as at registration: "¼" becomes
         # "1⁄4" and is refused, rather than saved and normalised afterwards.
         field_classes = {"username": auth_forms.UsernameField}

@@ -502,7 +502,11 @@ class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
 
 
 class MemberEditView(AdminRequiredMixin, FormView):
-    """An administrator edits any member, and sees their moderation record."""
+    """The one member editor: an administrator edits any member and sees their record.
+
+    The Django admin's member page leads here (`?next=` its list, as filtered);
+    the admin's password form and delete page are linked from here.
+    """
 
     template_name = "accounts/member_edit.html"
     form_class = MemberAdminForm
@@ -518,14 +522,20 @@ class MemberEditView(AdminRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         actions = self.member.moderation_actions.select_related("actor")[:50]
+        next_url = safe_next(self.request, "")
         return super().get_context_data(
-            member=self.member, actions=actions, factors=factor_summary(self.member), **kwargs
+            member=self.member,
+            actions=actions,
+            factors=factor_summary(self.member),
+            next=next_url,
+            back=next_url or reverse("profile", args=[self.member.username]),
+            **kwargs,
         )
 
     def form_valid(self, form):
         member = services.member_admin_update(form=form, actor=self.request.user)
         messages.success(self.request, f"Saved {member.username}.")
-        return redirect("profile", username=member.username)
+        return redirect(safe_next(self.request, reverse("profile", args=[member.username])))
 
 
 class MemberFactorsRemoveView(AdminRequiredMixin, RecentAuthRequiredMixin, FormView):

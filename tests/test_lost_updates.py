@@ -16,7 +16,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.contrib.auth.forms import UserChangeForm
 from django.core.cache import cache
 from django.db import connection, connections
 from django.utils.encoding import force_bytes
@@ -282,39 +281,6 @@ def test_a_demotion_during_a_password_change_stands(server, alice, staff, roles,
     alice.refresh_from_db()
     assert alice.role.name == "User" and alice.check_password(new)
     assert User.objects.get(pk=alice.pk).role.name == "User"
-
-
-def test_a_suspension_during_a_django_admin_edit_stands(server, alice, staff, monkeypatch):
-    held = Held(monkeypatch, UserChangeForm, "clean")
-    boss = browser(server, "boss")
-    path = f"/admin/accounts/user/{alice.pk}/change/"
-    data = {
-        "csrfmiddlewaretoken": csrf(boss, path),
-        "username": "alice",
-        "first_name": "Alice",
-        "last_name": "",
-        "email": alice.email,
-        "about_me": "",
-        "role": alice.role_id,
-        "confirmed": "on",
-        "is_active": "on",
-        "date_joined_0": alice.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": alice.date_joined.strftime("%H:%M:%S"),
-        "moderation_actions-TOTAL_FORMS": "0",
-        "moderation_actions-INITIAL_FORMS": "0",
-        "moderation_actions-MIN_NUM_FORMS": "0",
-        "moderation_actions-MAX_NUM_FORMS": "1000",
-    }
-
-    edited, suspended = overlap(
-        held, lambda: boss.post(path, data), lambda: suspend(server, "alice")
-    )
-
-    assert suspended.status == 302
-    assert edited.status == 302, edited.text[:3000]
-    alice.refresh_from_db()
-    assert not alice.is_active, "the admin's save undid the suspension"
-    assert alice.first_name == "Alice"
 
 
 # --- A kept link racing the owner's reset --------------------------------------

@@ -37,28 +37,10 @@ def member_edit_form(member, **overrides):
     return {**data, **overrides}
 
 
-def django_admin_form(member, **overrides):
-    data = {
-        **member_edit_form(member),
-        "date_joined_0": member.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": member.date_joined.strftime("%H:%M:%S"),
-        "moderation_actions-TOTAL_FORMS": "0",
-        "moderation_actions-INITIAL_FORMS": "0",
-    }
-    return {**data, **overrides}
-
-
 def suspend_by_member_edit(client, member, reason):
     return client.post(
         f"/users/{member.username}/edit/",
         member_edit_form(member, is_active="", reason=reason),
-    )
-
-
-def suspend_by_django_admin(client, member, reason):
-    return client.post(
-        f"/admin/accounts/user/{member.pk}/change/",
-        django_admin_form(member, is_active="", reason=reason),
     )
 
 
@@ -70,7 +52,6 @@ def suspend_by_moderation_page(client, member, reason):
     ("suspend", "via"),
     [
         (suspend_by_member_edit, Via.MEMBER_EDIT),
-        (suspend_by_django_admin, Via.ADMIN),
         (suspend_by_moderation_page, Via.MODERATION),
     ],
 )

@@ -70,3 +70,28 @@ def test_usernames_are_normalised_before_they_are_validated(client, administrato
     assert "Enter a valid username" in response.content.decode()
     member.refresh_from_db()
     assert member.username == "alice"
+
+
+def test_cancel_and_save_lead_back_to_where_the_editor_was_opened(client, administrator, member):
+    client.force_login(administrator)
+    back = "/admin/accounts/user/?confirmed__exact=1"
+    html = client.get(url(member), {"next": back}).content.decode()
+    assert '<a href="/admin/accounts/user/?confirmed__exact=1">Cancel</a>' in html
+    saved = client.post(url(member), {**form(member, first_name="Alice"), "next": back})
+    assert saved["Location"] == back
+    # Opened from the profile (no `next`): back to the profile.
+    assert '<a href="/users/alice/">Cancel</a>' in client.get(url(member)).content.decode()
+
+
+def test_a_next_off_the_site_is_ignored(client, administrator, member):
+    client.force_login(administrator)
+    html = client.get(url(member), {"next": "https://evil.example/"}).content.decode()
+    assert "evil.example" not in html
+    saved = client.post(url(member), {**form(member), "next": "https://evil.example/"})
+    assert saved["Location"] == "/users/alice/"
+
+
+def test_a_renamed_member_lands_on_their_new_profile(client, administrator, member):
+    client.force_login(administrator)
+    saved = client.post(url(member), form(member, username="alicia"))
+    assert saved["Location"] == "/users/alicia/"

@@ -74,3 +74,29 @@ def test_administrator_grants_moderation(page: Page, open_page, watch):
     expect(page.get_by_role("definition").filter(has_text="Moderator")).to_be_visible()
     journey.check(page, "member-moderator")
     assert User.objects.get(username="mia").role.name == "Moderator"
+
+    # One member editor: the admin's member list leads to the same page, and back to
+    # the list as it was filtered.
+    moderators = Role.objects.get(name="Moderator").pk
+    page.goto(f"/admin/accounts/user/?role__id__exact={moderators}")
+    page.get_by_role("link", name="mia", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/users/mia/edit/\?next="))
+    expect(page.get_by_role("heading", name="Edit mia")).to_be_visible()
+    journey.check(page, "admin-member-edit")
+    page.get_by_label(label("First name")).fill("Mia")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/admin/accounts/user/\?role__id__exact={moderators}$"))
+    expect(page.get_by_text("Saved mia.")).to_be_visible()
+    journey.check(page, "admin-member-saved")
+    assert User.objects.get(username="mia").first_name == "Mia"
+
+    # The password is set with the admin's own form, reached from the editor.
+    page.goto("/users/mia/edit/")
+    page.get_by_role("link", name="Set the password of mia").click()
+    journey.check(page, "admin-member-password")
+    page.locator("#id_password1").fill("a fresh passphrase for mia")
+    page.locator("#id_password2").fill("a fresh passphrase for mia")
+    page.get_by_role("button", name=re.compile("Change password")).click()
+    expect(page.get_by_role("heading", name="Edit mia")).to_be_visible()
+    expect(page.get_by_text("Password changed successfully.")).to_be_visible()
+    assert User.objects.get(username="mia").check_password("a fresh passphrase for mia")
