@@ -7,6 +7,7 @@ more, and a screenshot of each lands in artifacts/screenshots/pages/.
 """
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -255,8 +256,16 @@ def test_every_page_for_an_administrator(page: Page, world, watch):
     check_everywhere(page, "administrator-admin")
     page.goto("/admin/accounts/user/")
     check_everywhere(page, "administrator-admin-members")
+    # The admin's member page is the one member editor, which links to the admin's
+    # password form and delete page.
     page.goto(f"/admin/accounts/user/{world['mia'].pk}/change/")
+    expect(page).to_have_url(re.compile(r"/users/mia/edit/\?next="))
     check_everywhere(page, "administrator-admin-member")
+    page.get_by_role("link", name="Set the password of mia").click()
+    check_everywhere(page, "administrator-admin-member-password")
+    page.go_back()
+    page.get_by_role("link", name="Delete mia").click()
+    check_everywhere(page, "administrator-admin-member-delete")
     page.goto("/admin/accounts/role/")
     check_everywhere(page, "administrator-admin-roles")
     page.goto("/admin/social/post/")
@@ -280,3 +289,42 @@ def test_every_page_for_an_administrator(page: Page, world, watch):
     check_everywhere(page, "administrator-admin-posts-hidden")
     page.goto("/admin/social/contentaction/")
     check_everywhere(page, "administrator-admin-content-record")
+
+
+def test_every_page_of_the_second_factor(page: Page, world, watch):
+    """The sign-in's second step, re-authentication with the app and adding a passkey,
+    empty and with the errors their forms give."""
+    from tests.mfa import enable_totp
+
+    app = enable_totp(world["mia"])
+    page.goto("/")
+    sign_in(page, "mia", DEFAULT_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/$"))
+    check_everywhere(page, "second-step")
+    watch.expect_status(400, "/accounts/2fa/")
+    submit(page, "Verify")
+    expect(page.locator("#id_code_error")).to_contain_text("or one of your recovery codes")
+    check_everywhere(page, "second-step-errors")
+    page.get_by_label(label("Code")).fill(app.now())
+    submit(page, "Verify")
+    expect(page).not_to_have_url(re.compile(r"/accounts/2fa/"))
+
+    page.goto("/accounts/security/confirm/")
+    check_everywhere(page, "reauthenticate-with-the-app")
+    watch.expect_status(400, "/accounts/security/confirm/")
+    submit(page, "Confirm")
+    expect(page.locator("#id_code_error")).to_contain_text("from your authenticator app")
+    check_everywhere(page, "reauthenticate-with-the-app-errors")
+    page.get_by_label(label("Code")).fill(app.at(time.time() + 30))
+    submit(page, "Confirm")
+
+    page.goto("/accounts/security/passkeys/add/")
+    check_everywhere(page, "passkey-add")
+    watch.expect_status(400, "/accounts/security/passkeys/add/")
+    # Past the browser's passkey prompt (passkeys.js): what the server says of an empty name.
+    page.evaluate("document.querySelector('form.passkey-form').submit()")
+    page.wait_for_load_state()
+    expect(page.locator("#id_name_error")).to_contain_text("Enter a name for this passkey")
+    check_everywhere(page, "passkey-add-errors")
+    page.goto("/accounts/security/recovery-codes/")
+    check_everywhere(page, "recovery-codes")
