@@ -14,6 +14,8 @@ from pathlib import Path
 
 BUCKETS = [
     ("password hashing (argon2)", r"verify_secret|hash_secret"),
+    ("avatar: decode, resize, encode (Pillow)", r"\(accounts/avatars\.py|\(PIL/"),
+    ("request body: read, parse multipart", r"multipartparser|uploadhandler|gunicorn/http/body"),
     ("Redis round trips (session, rate limits)", r"\(redis/"),
     ("DB health check (CONN_HEALTH_CHECKS)", r"is_usable|close_if_health_check_failed"),
     ("DB round trips (driver)", r"\(psycopg/|SQLiteCursorWrapper\.execute"),
