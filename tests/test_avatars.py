@@ -397,3 +397,55 @@ def test_pillow_only_tries_the_decoders_of_the_formats_we_take(monkeypatch):
         upload(encode(Image.new("RGB", (20, 20), RED), "PNG"), "a.png"), max_bytes=MAX_BYTES
     )
     assert calls and set(calls[0]) == {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+def quadrant_picture(size: tuple[int, int]) -> Image.Image:
+    """Four colours, one per quadrant of the centred square, so any turn or flip shows."""
+    width, height = size
+    image = Image.new("RGB", size, WHITE)
+    side = min(size)
+    left, top = (width - side) // 2, (height - side) // 2
+    colours = [RED, BLUE, (0, 160, 0), (250, 200, 0)]
+    for n, colour in enumerate(colours):
+        x, y = left + (n % 2) * side // 2, top + (n // 2) * side // 2
+        image.paste(colour, (x, y, x + side // 2, y + side // 2))
+    return image
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("size", [(300, 200), (200, 300)])
+def test_every_camera_orientation_gives_the_upright_centre(orientation, size):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(quadrant_picture(size), "JPEG", exif=exif, quality=95)
+    upright = ImageOps.exif_transpose(open_bytes(data))
+    side = min(upright.size)
+    left, top = (upright.width - side) // 2, (upright.height - side) // 2
+    expected = upright.crop((left, top, left + side, top + side)).resize((256, 256))
+
+    large = open_bytes(render_avatar(upload(data, "photo.jpg"), max_bytes=MAX_BYTES)["large"])
+
+    for point in [(64, 64), (192, 64), (64, 192), (192, 192)]:
+        assert close_to(large.convert("RGB").getpixel(point), expected.getpixel(point)[:3])
+
+
+@pytest.mark.parametrize(
+    ("mode", "full_size_copies"),
+    [("RGB", 0), ("RGBA", 1)],  # transparency: one premultiplied copy, for clean edges
+)
+def test_a_large_png_is_decoded_once_and_not_copied_at_full_size(
+    monkeypatch, mode, full_size_copies
+):
+    """A PNG cannot be decoded at a reduced scale, so everything after the decode works on a
+    reduced picture: no full-size copy for turning, converting or cropping, and the small
+    avatar is made from the large one."""
+    data = encode(quadrant_picture((2048, 2048)).convert(mode), "PNG")
+    made = []
+    original = Image.Image._new
+    monkeypatch.setattr(
+        Image.Image, "_new", lambda image, im: made.append(im.size) or original(image, im)
+    )
+    rendered = render_avatar(upload(data, "big.png"), max_bytes=MAX_BYTES)
+    assert open_bytes(rendered["large"]).size == (256, 256)
+    assert made, "the pipeline makes its pictures through Pillow"
+    assert sum(w * h > 2048 * 2048 // 4 for w, h in made) == full_size_copies
