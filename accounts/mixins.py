@@ -116,6 +116,9 @@ class RateLimitMixin:
     """
 
     rate_limits: dict[str, str] = {}
+    # A member's POSTs run one at a time: a second one while the first is still
+    # running (e.g. decoding a picture) is refused before its body is read.
+    one_at_a_time = False
     rate_limit_reason = "You've tried this too many times."
 
     def dispatch(self, request, *args, **kwargs):
@@ -136,15 +139,17 @@ class RateLimitMixin:
 
     @classmethod
     def refusal_before_body(cls, request):
-        """The 429 of a limit already used up, known before the body is read
-        (`FileUploadGuardMiddleware` asks, so a refused upload costs nothing)."""
+        """The 429 of a limit already used up, or of the member's previous POST
+        still running (`one_at_a_time`), known before the body is read
+        (`FileUploadGuardMiddleware` asks, so a refused upload costs little)."""
         if not request.user.is_authenticated:
             return None
+        key = f"user:{request.user.pk}"
         refusal = ratelimits.first_refusal(
-            ratelimits.peek(name, f"user:{request.user.pk}")
-            for name, scope in cls.rate_limits.items()
-            if scope == "user"
+            ratelimits.peek(name, key) for name, scope in cls.rate_limits.items() if scope == "user"
         )
+        if refusal is None and cls.one_at_a_time:
+            refusal = ratelimits.hold(request, cls.__name__, key)
         return ratelimits.too_many_requests(request, refusal) if refusal else None
 
     def rate_limit_key(self, scope: str) -> str:

@@ -111,6 +111,7 @@ class Verdict:
     unavailable: bool = False  # the cache could not be asked
     remaining: int | None = None  # attempts still allowed after this one
     window: int | None = None  # the window it was counted in (for `give_back`)
+    in_progress: bool = False  # refused because the same action is still running
 
 
 def client_ip(request) -> str:
@@ -202,6 +203,44 @@ def clear(name: str, key: str) -> None:
         logger.exception("Rate limiter: cache unavailable; could not clear %s", name)
 
 
+# --- One at a time ----------------------------------------------------------
+
+# How long a hold lasts at most if its request never releases it (a worker killed at
+# gunicorn's timeout): then the member can act again.
+HOLD_SECONDS = 30
+HOLDS_ATTRIBUTE = "offbrand_holds"
+IN_PROGRESS = Verdict(allowed=False, retry_after=5, in_progress=True)
+
+
+def hold(request, name: str, key: str) -> Verdict | None:
+    """Mark `name` as running for `key` until this request ends; the refusal if it
+    already is (another request of the same member is still at it).
+
+    `release_holds(request)` (FileUploadGuardMiddleware calls it) lets go.
+    """
+    digest = hashlib.sha256(key.casefold().encode()).hexdigest()[:32]
+    cache_key, token = f"ratelimit:hold:{name}:{digest}", secrets.token_hex(8)
+    try:
+        taken = cache.add(cache_key, token, HOLD_SECONDS)
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; refusing %s", name)
+        return Verdict(allowed=False, retry_after=60, unavailable=True)
+    if not taken:
+        return IN_PROGRESS
+    setattr(request, HOLDS_ATTRIBUTE, [*getattr(request, HOLDS_ATTRIBUTE, []), (cache_key, token)])
+    return None
+
+
+def release_holds(request) -> None:
+    for cache_key, token in getattr(request, HOLDS_ATTRIBUTE, []):
+        try:
+            if cache.get(cache_key) == token:  # not a later request's, after ours expired
+                cache.delete(cache_key)
+        except Exception:
+            logger.exception("Rate limiter: cache unavailable; %s expires by itself", cache_key)
+    setattr(request, HOLDS_ATTRIBUTE, [])
+
+
 def first_refusal(verdicts) -> Verdict | None:
     return next((v for v in verdicts if not v.allowed), None)
 
@@ -212,7 +251,11 @@ def too_many_requests(request, verdict: Verdict):
     response = render(
         request,
         "429.html",
-        {"minutes": minutes, "unavailable": verdict.unavailable},
+        {
+            "minutes": minutes,
+            "unavailable": verdict.unavailable,
+            "in_progress": verdict.in_progress,
+        },
         status=429,
     )
     response["Retry-After"] = str(verdict.retry_after)

@@ -483,6 +483,7 @@ class ProfileView(TemplateView):
 class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"profile_edit_user": "user"}
     accepts_files = True  # the avatar (offbrand.middleware.FileUploadGuardMiddleware)
+    one_at_a_time = True  # at most one worker decodes a member's pictures
     template_name = "accounts/profile_edit.html"
     form_class = ProfileForm
 

@@ -7,6 +7,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import OperationalError
 from django.http import HttpResponse
 
+from accounts import ratelimits
 from offbrand.views import database_unavailable
 
 logger = logging.getLogger(__name__)
@@ -76,13 +77,18 @@ class FileUploadGuardMiddleware:
     while reading `request.POST`. Views that take files say so with
     `accepts_files = True` (the class, or the function for function views).
     Must come before CsrfViewMiddleware, which reads the POST data.
+    A view's `refusal_before_body` may hold a per-member lock (`one_at_a_time`);
+    it is let go here once the response is made.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            ratelimits.release_holds(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST":

@@ -240,6 +240,49 @@ def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
     assert read == []
 
 
+def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body_is_read(
+    member_client, member, monkeypatch, media_root
+):
+    """Two upload loops from one member keep at most one worker busy with their pictures:
+    while one upload is decoding, the other is refused at once, its file never read."""
+    from django.core.files import uploadhandler
+
+    from accounts import avatars
+
+    render = avatars.render_avatar
+    during = []
+
+    def render_while_another_arrives(picture, **kwargs):
+        if during:  # the second upload got this far: it was not refused
+            return render(picture, **kwargs)
+        read = []
+        receive = uploadhandler.MemoryFileUploadHandler.receive_data_chunk
+        monkeypatch.setattr(
+            uploadhandler.MemoryFileUploadHandler,
+            "receive_data_chunk",
+            lambda self, raw, start: read.append(len(raw)),
+        )
+        during.append(None)
+        second = member_client.post(EDIT, {"avatar_upload": upload(name="second.png")})
+        during.pop()
+        monkeypatch.setattr(uploadhandler.MemoryFileUploadHandler, "receive_data_chunk", receive)
+        during.append((second.status_code, read, second.content.decode()))
+        return render(picture, **kwargs)
+
+    monkeypatch.setattr("accounts.forms.render_avatar", render_while_another_arrives)
+    first = member_client.post(EDIT, {"avatar_upload": upload()})
+
+    assert first.status_code == 302
+    [(status, read, html)] = during
+    assert status == 429 and read == []
+    assert "still being saved" in html
+    member.refresh_from_db()
+    assert member.avatar  # the first upload was stored
+    # Once it is done, the member can upload again.
+    monkeypatch.setattr("accounts.forms.render_avatar", render)
+    assert member_client.post(EDIT, {"avatar_upload": upload()}).status_code == 302
+
+
 def test_the_owner_is_told_only_they_see_their_address(client, member, administrator):
     client.force_login(member)
     assert 'alice@example.com <span class="muted">(only you can see this)</span>' in (
