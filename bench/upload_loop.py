@@ -3,6 +3,7 @@
     .venv/bin/python bench/upload_loop.py [--duration 10] [--rounds 3] [--loops 2]
                                           [--mode auto|postgres|sqlite] [--port 0]
                                           [--renice] [--profile] [--json PATH]
+                                          [--baseline-tree PATH]
 
 Serves the site as `bench/run.py` does (gunicorn, 2 sync workers, DEBUG off,
 the same deployment steps), then, each round:
@@ -153,6 +154,7 @@ class Uploader:
 
 @dataclass
 class Phase:
+    tree: str
     round: int
     case: str
     loops: int
@@ -165,13 +167,15 @@ class Phase:
     uploads: dict[str, int] = field(default_factory=dict)
 
 
-def measure_home(case, server, sessions, args, round_number: int, uploaders: list) -> Phase:
+def measure_home(
+    tree: str, case, server, sessions, args, round_number: int, uploaders: list
+) -> Phase:
     workers = run.worker_pids(server.process.pid)
     load = run.load_for(case, server.url, sessions)
     before = [Counter(u.outcomes) for u in uploaders]
     used_before = run.Usage.now(workers)
     profile = args.profile and bool(uploaders) and round_number == 1
-    spied = run.Case(f"upload loops {case.name}", case.path)
+    spied = run.Case(f"upload loops {tree} {case.name}", case.path)
     with run.profiling(profile, workers, spied, args.duration):
         output = run.run_wrk(server.url, case, load, args.duration, args.connections)
     used = run.Usage.now(workers) - used_before
@@ -181,6 +185,7 @@ def measure_home(case, server, sessions, args, round_number: int, uploaders: lis
     for uploader, earlier in zip(uploaders, before, strict=True):
         uploads += uploader.outcomes - earlier
     return Phase(
+        tree,
         round_number,
         case.name,
         len(uploaders),
@@ -248,6 +253,7 @@ def run_limit() -> int:
 
 @dataclass
 class Summary:
+    tree: str
     case: str
     idle_p50_ms: float
     loops_p50_ms: float
@@ -260,13 +266,14 @@ class Summary:
 
 def summarise(phases: list[Phase]) -> list[Summary]:
     summaries = []
-    for case in dict.fromkeys(p.case for p in phases):
-        idle = [p for p in phases if p.case == case and p.loops == 0]
-        busy = [p for p in phases if p.case == case and p.loops > 0]
+    for tree, case in dict.fromkeys((p.tree, p.case) for p in phases):
+        idle = [p for p in phases if (p.tree, p.case) == (tree, case) and p.loops == 0]
+        busy = [p for p in phases if (p.tree, p.case) == (tree, case) and p.loops > 0]
         idle_p50 = statistics.median(p.p50_ms for p in idle)
         busy_p50 = statistics.median(p.p50_ms for p in busy)
         summaries.append(
             Summary(
+                tree,
                 case,
                 idle_p50,
                 busy_p50,
@@ -289,41 +296,76 @@ def markdown(data: dict) -> str:
         f"connections, {data['duration_s']} s per phase, {data['rounds']} round(s), "
         f"{data['loops']} upload loops, avatars up to {data['max_bytes']:,} bytes; "
         f"reniced: {data['reniced']}; load average {data['load_average_at_start']:.1f} at the "
-        f"start, {data['load_average_at_end']:.1f} at the end ({os.cpu_count()} cores).",
+        f"start, {data['load_average_at_end']:.1f} at the end ({os.cpu_count()} cores)"
+        + (f"; baseline: {data['baseline_tree']}" if data.get("baseline_tree") else "")
+        + ".",
         "",
-        "| case | p50 idle | p50 during loops | ratio | p99 idle | p99 during loops "
+        "| tree | case | p50 idle | p50 during loops | ratio | p99 idle | p99 during loops "
         "| rounds p50 idle | rounds p50 loops |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for s in data["summary"]:
         lines.append(
-            f"| {s['case']} | {s['idle_p50_ms']:.1f} ms | {s['loops_p50_ms']:.1f} ms "
+            f"| {s['tree']} | {s['case']} | {s['idle_p50_ms']:.1f} ms | {s['loops_p50_ms']:.1f} ms "
             f"| {s['ratio']:.2f}x | {s['idle_p99_ms']:.1f} ms | {s['loops_p99_ms']:.1f} ms "
             f"| {' '.join(f'{v:.1f}' for v in s['rounds_idle_p50_ms'])} "
             f"| {' '.join(f'{v:.1f}' for v in s['rounds_loops_p50_ms'])} |"
         )
-    outcomes = Counter()
-    for phase in data["phases"]:
-        outcomes.update(phase["uploads"])
-    lines += [
-        "",
-        "Uploads answered during the loops (all rounds): "
-        + ", ".join(f"{status}: {count}" for status, count in sorted(outcomes.items()))
-        + " (302 stored, 429 refused by the limit, closed: refused before the body "
-        "was read, the client still sending).",
-        "",
-        "Workers' CPU per upload, alone (median):",
-        "",
-        "| upload | bytes | CPU ms | statuses |",
-        "| --- | ---: | ---: | --- |",
-    ]
-    for name, cost in data["cost_per_upload"].items():
-        size = data["pictures"].get(name)
-        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(cost["statuses"].items()))
+    lines.append("")
+    for tree in dict.fromkeys(p["tree"] for p in data["phases"]):
+        outcomes = Counter()
+        for phase in data["phases"]:
+            if phase["tree"] == tree:
+                outcomes.update(phase["uploads"])
         lines.append(
-            f"| {name} | {f'{size:,}' if size else ''} | {cost['cpu_ms_median']:.1f} | {statuses} |"
+            f"Uploads answered during the loops ({tree}, all rounds): "
+            + ", ".join(f"{status}: {count}" for status, count in sorted(outcomes.items()))
+            + "."
         )
+    lines += [
+        "(302: stored; 429: refused, the limit used up or the member's previous upload "
+        "still running; closed: refused before the body was read while the client was "
+        "still sending it.)",
+        "",
+        "Workers' CPU per upload, alone (median of each):",
+        "",
+        "| tree | upload | bytes | CPU ms | statuses |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for tree, costs in data["cost_per_upload"].items():
+        for name, cost in costs.items():
+            size = data["pictures"].get(name)
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(cost["statuses"].items()))
+            lines.append(
+                f"| {tree} | {name} | {f'{size:,}' if size else ''} "
+                f"| {cost['cpu_ms_median']:.1f} | {statuses} |"
+            )
     return "\n".join(lines) + "\n"
+
+
+def measure_round(tree, server, sessions, args, number: int, images) -> list[Phase]:
+    """`/` idle, then during the upload loops (the member's limit emptied first)."""
+    phases = []
+    for case in HOME_CASES:
+        phases.append(measure_home(tree, case, server, sessions, args, number, []))
+        print(f"   {tree}, idle   {case.name}: p50 {phases[-1].p50_ms:.1f} ms", flush=True)
+    allow_profile_edits()
+    uploaders = [Uploader(server.url, images) for _ in range(args.loops)]
+    for uploader in uploaders:
+        uploader.__enter__()
+    try:
+        time.sleep(1)  # the loops under way before measuring
+        for case in HOME_CASES:
+            phases.append(measure_home(tree, case, server, sessions, args, number, uploaders))
+            print(
+                f"   {tree}, loops  {case.name}: p50 {phases[-1].p50_ms:.1f} ms, "
+                f"uploads {phases[-1].uploads}",
+                flush=True,
+            )
+    finally:
+        for uploader in uploaders:
+            uploader.__exit__()
+    return phases
 
 
 def renice(pids: list[int]) -> None:
@@ -352,6 +394,12 @@ def parse_args() -> argparse.Namespace:
         help="py-spy the workers during the first round's loops "
         "(bench/results/profile-upload-loops-*.txt; bench/profile_summary.py sorts them)",
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another checkout (e.g. a worktree of main), served by a second gunicorn "
+        "(on --port + 1) on the same database and measured in the same rounds",
+    )
     parser.add_argument("--json", type=Path, default=run.RESULTS / "upload-loop.json")
     return parser.parse_args()
 
@@ -379,40 +427,37 @@ def main() -> int:
             extra={"OFFBRAND_AVATAR_MAX_BYTES": str(args.max_bytes)},
         )
         run.prepare(deployment, 0)
-        server = Gunicorn(deployment, workers=run.WORKERS, log=run.RESULTS / "gunicorn.log")
-        if args.port:
-            server.port = args.port
+        servers = {"this tree": Gunicorn(deployment, log=run.RESULTS / "gunicorn.log")}
+        if args.baseline_tree:
+            meta["baseline_tree"] = f"{args.baseline_tree} at {run.commit(args.baseline_tree)}"
+            servers["baseline"] = Gunicorn(
+                deployment,
+                log=run.RESULTS / "gunicorn-baseline.log",
+                extra_args=("--chdir", str(args.baseline_tree.resolve())),
+            )
         phases: list[Phase] = []
+        costs = {}
         try:
-            server.start()
-            if args.renice:
-                renice([server.process.pid, *run.worker_pids(server.process.pid)])
-            sessions = {"member": run.sign_in(server.url, MEMBER.username)}
+            for n, server in enumerate(servers.values()):
+                if args.port:
+                    server.port = args.port + n
+                server.start()
+                if args.renice:
+                    renice([server.process.pid, *run.worker_pids(server.process.pid)])
+            sessions = {
+                tree: {"member": run.sign_in(server.url, MEMBER.username)}
+                for tree, server in servers.items()
+            }
             for number in range(1, args.rounds + 1):
                 print(f"-- round {number} of {args.rounds}", flush=True)
-                for case in HOME_CASES:
-                    phases.append(measure_home(case, server, sessions, args, number, []))
-                    print(f"   idle   {case.name}: p50 {phases[-1].p50_ms:.1f} ms", flush=True)
-                allow_profile_edits()
-                uploaders = [Uploader(server.url, images) for _ in range(args.loops)]
-                for uploader in uploaders:
-                    uploader.__enter__()
-                try:
-                    time.sleep(1)  # the loops under way before measuring
-                    for case in HOME_CASES:
-                        phases.append(measure_home(case, server, sessions, args, number, uploaders))
-                        print(
-                            f"   loops  {case.name}: p50 {phases[-1].p50_ms:.1f} ms, "
-                            f"uploads {phases[-1].uploads}",
-                            flush=True,
-                        )
-                finally:
-                    for uploader in uploaders:
-                        uploader.__exit__()
-            print("-- cost per upload", flush=True)
-            costs = cost_per_upload(server, images, args.repeat)
+                for tree, server in servers.items():
+                    phases += measure_round(tree, server, sessions[tree], args, number, images)
+            for tree, server in servers.items():
+                print(f"-- cost per upload ({tree})", flush=True)
+                costs[tree] = cost_per_upload(server, images, args.repeat)
         finally:
-            server.stop()
+            for server in servers.values():
+                server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     meta["load_average_at_end"] = os.getloadavg()[0]
