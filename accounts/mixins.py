@@ -150,7 +150,7 @@ class RateLimitMixin:
         )
         if refusal is None and cls.one_at_a_time:
             refusal = ratelimits.hold(request, cls.__name__, key)
-        return ratelimits.too_many_requests(request, refusal) if refusal else None
+        return ratelimits.too_many_requests(request, refusal, unread=True) if refusal else None
 
     def rate_limit_key(self, scope: str) -> str:
         if scope == "ip":

@@ -58,7 +58,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
@@ -245,19 +247,23 @@ def first_refusal(verdicts) -> Verdict | None:
     return next((v for v in verdicts if not v.allowed), None)
 
 
-def too_many_requests(request, verdict: Verdict):
-    """The 429 page, saying when to try again."""
-    minutes = max(1, -(-verdict.retry_after // 60))
-    response = render(
-        request,
-        "429.html",
-        {
-            "minutes": minutes,
-            "unavailable": verdict.unavailable,
-            "in_progress": verdict.in_progress,
-        },
-        status=429,
-    )
+def too_many_requests(request, verdict: Verdict, *, unread: bool = False):
+    """The 429 page, saying when to try again.
+
+    `unread`: the POST was refused before its body was read (a loop of uploads
+    meets this over and over), so the page is a small one of its own, without
+    the site's navigation to build, linking back to the page.
+    """
+    context = {
+        "minutes": max(1, -(-verdict.retry_after // 60)),
+        "unavailable": verdict.unavailable,
+        "in_progress": verdict.in_progress,
+    }
+    if unread:
+        context["back"] = request.path
+        response = HttpResponse(render_to_string("429_unread.html", context), status=429)
+    else:
+        response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(verdict.retry_after)
     return response
 

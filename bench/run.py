@@ -37,7 +37,6 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 WORKERS = 2
 HASH_SAMPLES = 50
-WRK_PREFIX: list[str] = []  # e.g. ["nice", "-n", "-5"] (bench/upload_loop.py --renice)
 
 sys.path.insert(0, str(ROOT))  # `bench` and the project's apps, for Django below
 
@@ -303,15 +302,7 @@ def load_for(
 
 
 def run_wrk(url: str, case: Case, load: Load, duration: int, connections: int) -> str:
-    command = [
-        *WRK_PREFIX,
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--latency",
-        "--timeout=10s",
-    ]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout=10s"]
     command += ["-s", str(ROOT / "bench" / "case.lua")]
     for name, value in load.headers.items():
         command += ["-H", f"{name}: {value}"]

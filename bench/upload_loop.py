@@ -368,11 +368,6 @@ def measure_round(tree, server, sessions, args, number: int, images) -> list[Pha
     return phases
 
 
-def renice(pids: list[int]) -> None:
-    for pid in pids:
-        os.setpriority(os.PRIO_PROCESS, pid, -5)
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -386,7 +381,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mode", choices=["auto", "postgres", "sqlite"], default="auto")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free)")
     parser.add_argument(
-        "--renice", action="store_true", help="run gunicorn and wrk at nice -5 (needs root)"
+        "--renice",
+        action="store_true",
+        help="run at nice -5, and so gunicorn, wrk and the uploading clients (needs root)",
     )
     parser.add_argument(
         "--profile",
@@ -410,7 +407,9 @@ def main() -> int:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk).")
     if args.renice:
-        run.WRK_PREFIX[:] = ["nice", "-n", "-5"]
+        # Before any thread or child starts, so gunicorn, wrk and the uploading
+        # clients all inherit it (PostgreSQL and Redis are shared: left alone).
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
     run.RESULTS.mkdir(exist_ok=True)
     meta = {"load_average_at_start": os.getloadavg()[0], "reniced": args.renice}
     images = pictures()
@@ -442,8 +441,6 @@ def main() -> int:
                 if args.port:
                     server.port = args.port + n
                 server.start()
-                if args.renice:
-                    renice([server.process.pid, *run.worker_pids(server.process.pid)])
             sessions = {
                 tree: {"member": run.sign_in(server.url, MEMBER.username)}
                 for tree, server in servers.items()

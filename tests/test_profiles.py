@@ -240,6 +240,23 @@ def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
     assert read == []
 
 
+def test_an_upload_refused_unread_gets_a_small_page_of_its_own(member_client):
+    """A loop of refused uploads costs the workers little: the refusal is a short page
+    (no site navigation to build), which still says when to come back and links back."""
+    from accounts.ratelimits import LIMITS
+
+    for n in range(LIMITS["profile_edit_user"].count):
+        member_client.post(EDIT, {"first_name": f"A{n}"})
+    response = member_client.post(EDIT, {"avatar_upload": upload()})
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    html = response.content.decode()
+    assert "Too many attempts" in html and "Try again in 1 minute" in html
+    assert f'href="{EDIT}"' in html
+    assert "base.html" not in [template.name for template in response.templates]
+
+
 def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body_is_read(
     member_client, member, monkeypatch, media_root
 ):
