@@ -240,7 +240,7 @@ def test_an_upload_past_the_edit_limit_is_refused_before_its_body_is_read(
     assert read == []
 
 
-def test_an_upload_refused_unread_gets_a_small_page_of_its_own(member_client):
+def test_an_upload_refused_unread_gets_a_small_page_of_its_own(member_client, clock):
     """A loop of refused uploads costs the workers little: the refusal is a short page
     (no site navigation to build), which still says when to come back and links back."""
     from accounts.ratelimits import LIMITS
