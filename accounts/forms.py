@@ -375,10 +375,21 @@ class AccountDeleteForm(HumanErrorsMixin, forms.Form):
         return username
 
 
-class FactorRemovalForm(forms.Form):
+class FactorRemovalForm(HumanErrorsMixin, forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded on the member's record and sent to them by email.",
+        error_messages={
+            "max_length": "The reason can be at most 1000 characters long "
+            "(this one has %(show_value)d)."
+        },
     )
+
+    def __init__(self, *args, member: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["required"] = (
+            f"Say why you are removing {member.username}’s second factors: "
+            "they are sent the reason."
+        )

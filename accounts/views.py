@@ -552,6 +552,9 @@ class MemberFactorsRemoveView(AdminRequiredMixin, RecentAuthRequiredMixin, FormV
                 raise PermissionDenied("Remove your own factors from your account settings.")
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "member": self.member}
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             member=self.member, factors=factor_summary(self.member), **kwargs

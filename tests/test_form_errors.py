@@ -256,3 +256,16 @@ def test_naming_a_passkey_says_what_to_enter(member_client, name, message):
     )
     text, summary = errors_of(response)
     assert message in summary
+
+
+def test_removing_a_members_factors_asks_for_the_reason_in_words(client, administrator, member):
+    from tests.mfa import enable_totp
+
+    enable_totp(member)
+    client.force_login(administrator)
+    response = client.post("/users/alice/factors/remove/", {"reason": ""})
+    text, summary = errors_of(response)
+    assert "Say why you are removing alice’s second factors" in summary
+    response = client.post("/users/alice/factors/remove/", {"reason": "x" * 1001})
+    text, summary = errors_of(response)
+    assert "The reason can be at most 1000 characters long (this one has 1001)." in summary

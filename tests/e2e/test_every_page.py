@@ -16,6 +16,7 @@ from accounts import ratelimits, tokens
 from accounts.models import EmailChangeRequest, ModerationAction, Role
 from tests.e2e.helpers import check_everywhere, go_to_settings, label, sign_in
 from tests.factories import DEFAULT_PASSWORD, CommentFactory, PostFactory, UserFactory
+from tests.mfa import enable_totp
 
 LONG_EMAIL = (
     "a.member.with.a.remarkably.long.address.for.wrapping@subdomain.example-organisation.org"
@@ -266,6 +267,15 @@ def test_every_page_for_an_administrator(page: Page, world, watch):
     page.go_back()
     page.get_by_role("link", name="Delete mia").click()
     check_everywhere(page, "administrator-admin-member-delete")
+    # Removing a member's second factors, from the editor: asked, then refused without a reason.
+    enable_totp(world["max"])
+    page.goto("/users/max/edit/")
+    page.get_by_role("link", name="Remove second factors of max").click()
+    check_everywhere(page, "administrator-factors-remove")
+    watch.expect_status(400, "/users/max/factors/remove/")
+    submit(page, "Remove second factors")
+    expect(page.locator("#id_reason_error")).to_contain_text("Say why you are removing")
+    check_everywhere(page, "administrator-factors-remove-errors")
     page.goto("/admin/accounts/role/")
     check_everywhere(page, "administrator-admin-roles")
     page.goto("/admin/social/post/")
@@ -294,8 +304,6 @@ def test_every_page_for_an_administrator(page: Page, world, watch):
 def test_every_page_of_the_second_factor(page: Page, world, watch):
     """The sign-in's second step, re-authentication with the app and adding a passkey,
     empty and with the errors their forms give."""
-    from tests.mfa import enable_totp
-
     app = enable_totp(world["mia"])
     page.goto("/")
     sign_in(page, "mia", DEFAULT_PASSWORD)
@@ -328,3 +336,11 @@ def test_every_page_of_the_second_factor(page: Page, world, watch):
     check_everywhere(page, "passkey-add-errors")
     page.goto("/accounts/security/recovery-codes/")
     check_everywhere(page, "recovery-codes")
+    page.goto("/accounts/security/totp/remove/")
+    check_everywhere(page, "totp-remove-confirm")
+    page.goto("/accounts/reauthenticate/")
+    check_everywhere(page, "reauthenticate-with-the-password")
+    watch.expect_status(400, "/accounts/reauthenticate/")
+    submit(page, "Confirm")
+    expect(page.locator("#id_password_error")).to_contain_text("Enter your password")
+    check_everywhere(page, "reauthenticate-with-the-password-errors")
