@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts import ratelimits, tokens
+from accounts import ratelimits, signals, tokens
 from accounts.emails import after_response, send_email, site_url
 from accounts.flows import usersessions
 from accounts.models import (
@@ -91,6 +91,8 @@ def roles_seed(*, reset: bool = False) -> RoleSeeding:
     where they differ from ROLE_TABLE, and restored only with `reset=True`.
     """
     changes = Role.objects.reset_to_table() if reset else Role.objects.create_missing()
+    if changes:
+        signals.roles_updated.send(Role)
     with transaction.atomic():
         roleless = User.objects.filter(role__isnull=True)
         if settings.OFFBRAND_ADMIN:
@@ -372,6 +374,7 @@ def members_update(*, members, actor: User | None, via: str, reason: str = "", *
     with transaction.atomic():
         changing = list(members.exclude(**values).select_for_update().values_list("pk", flat=True))
         User.objects.filter(pk__in=changing).update(**values)
+        signals.members_updated.send(User, user_ids=changing, fields=set(values))
         if set(values) & CREDENTIAL_FIELDS:
             EmailChangeRequest.objects.filter(user_id__in=changing).delete()
         if values.get("is_active") is False:

@@ -17,7 +17,7 @@ from accounts.mixins import UnconfirmedAllowedMixin, allow_unconfirmed
 from accounts.models import Role
 from accounts.queue import queue_depth, uses_database_queue
 from offbrand.health import Prober, ask_all
-from social import selectors
+from social import landing, selectors
 from social.views import FeedView
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,15 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
     template_name = "index.html"
 
     def get(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.confirmed:
+        if not request.user.is_authenticated:
+            # The same for every visitor: rendered once per change of what it shows.
+            return landing.visitor_page(request, lambda: self.render_page(request, args, kwargs))
+        if request.user.confirmed:
             return FeedView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
+
+    def render_page(self, request, args, kwargs):
+        return super().get(request, *args, **kwargs).render()
 
     def get_context_data(self, **kwargs):
         # The roles as the administrators have set them (not the table new sites start with).

@@ -121,8 +121,9 @@ def who_to_follow(*, user: User, size: int = SUGGESTIONS) -> list[User]:
 
 
 def recent_public_posts(*, size: int = 10) -> list[Post]:
-    """The newest posts for the landing page (hidden ones left out)."""
-    return list(_posts().filter(hidden=False).order_by("-id")[:size])
+    """The newest posts for the landing page (hidden ones and suspended authors' left out)."""
+    posts = _posts().filter(hidden=False, author__is_active=True)
+    return list(posts.order_by("-id")[:size])
 
 
 # --- Profiles and posts ------------------------------------------------------

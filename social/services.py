@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Permission, User
-from social import markup
+from social import landing, markup
 from social.models import (
     COMMENT_MAX_LENGTH,
     POST_MAX_LENGTH,
@@ -91,6 +91,7 @@ def post_delete(*, post: Post, actor: User) -> None:
     if not actor.is_active or actor.pk != post.author_id:
         raise PermissionDenied("Only its author can delete a post.")
     post.delete()
+    landing.landing_changed()  # a delete sends no post_save
 
 
 # --- Comments ----------------------------------------------------------------
@@ -117,6 +118,7 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     if not can_delete_comment(actor, comment):
         raise PermissionDenied("Only its author or the post's author can delete a comment.")
     comment.delete()
+    landing.landing_changed()
 
 
 # --- Moderation --------------------------------------------------------------
@@ -155,6 +157,7 @@ def _moderate(*, actor: User, content: Post | Comment, hide: bool, reason: str) 
         )
         if not changed:
             raise ValidationError("Already hidden." if hide else "It is not hidden.")
+        landing.landing_changed()  # a conditional UPDATE sends no post_save
         content.hidden, content.hidden_reason = hide, reason if hide else ""
         content.hidden_by = actor if hide else None
         target = {"comment": content} if isinstance(content, Comment) else {"post": content}

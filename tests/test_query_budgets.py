@@ -1,6 +1,9 @@
 """Query budgets: what each page may cost the database, whatever the number of members."""
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
@@ -30,6 +33,18 @@ def test_anonymous_landing_page_makes_two_queries_however_many_posts(
         CommentFactory.create_batch(2, post=post)
     with django_assert_num_queries(2):
         assert client.get("/").status_code == 200
+
+
+def test_anonymous_landing_page_served_again_makes_no_query(client, roles):
+    # Remembered until something it shows changes (social/landing.py): no session,
+    # no role, no post is read for the next visitor.
+    for post in PostFactory.create_batch(3):
+        CommentFactory(post=post)
+    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            assert Client().get("/").status_code == 200
+    assert captured.captured_queries == []
 
 
 def test_signed_in_page_read_makes_at_most_two_queries(
