@@ -5,15 +5,20 @@ what it shows the way a member, a moderator or an administrator would, and
 checks the very next visitor's page.
 """
 
+import io
+
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.management import call_command
 from django.test import Client, RequestFactory
 
 from accounts import services as account_services
 from accounts.models import Role, User
 from social import services
+from social.landing import landing_changed
+from social.models import Post
 from tests.factories import PostFactory, UserFactory
 
 
@@ -135,3 +140,12 @@ def test_signed_in_members_never_get_the_visitors_page(bob, member):
     landing()
     page = signed_in(member).get("/").content.decode()
     assert "Create an account" not in page and "alice" in page
+
+
+def test_posts_rendered_again_by_the_command_show_at_once(bob):
+    post = PostFactory(author=bob, body="Now **bold**")
+    Post.objects.filter(pk=post.pk).update(body_html="<p>rendered by an older version</p>")
+    landing_changed()  # as a deploy starts from a fresh page
+    assert "rendered by an older version" in landing()
+    call_command("rerender_markdown", stdout=io.StringIO(), stderr=io.StringIO())
+    assert "<strong>bold</strong>" in landing()

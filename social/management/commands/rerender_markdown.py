@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Max
 
-from social import markup
+from social import landing, markup
 from social.models import Comment, Post
 
 MODELS = {"posts": Post, "comments": Comment}
@@ -97,6 +97,8 @@ class Command(BaseCommand):
                     row.body_html = html
                     rows.append(row)
             model.objects.bulk_update(rows, ["body_html"])
+            if rows:
+                landing.landing_changed()  # bulk_update sends no post_save
         return len(rows)
 
     def progress(self, name: str, at: int, last_id: int, read: int, changed: int) -> None:
