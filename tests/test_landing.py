@@ -13,9 +13,11 @@ from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import call_command
 from django.test import Client, RequestFactory
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts import services as account_services
 from accounts.models import Role, User
+from social import landing as landing_module
 from social import services
 from social.landing import landing_changed
 from social.models import Post
@@ -149,3 +151,14 @@ def test_posts_rendered_again_by_the_command_show_at_once(bob):
     assert "rendered by an older version" in landing()
     call_command("rerender_markdown", stdout=io.StringIO(), stderr=io.StringIO())
     assert "<strong>bold</strong>" in landing()
+
+
+def test_without_the_cache_the_landing_is_rendered_for_each_visitor(bob, monkeypatch):
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    landing()
+    monkeypatch.setattr(landing_module.cache, "get", down)
+    monkeypatch.setattr(landing_module.cache, "set", down)
+    PostFactory(author=bob, body="written during the outage")
+    assert "written during the outage" in landing()
