@@ -129,11 +129,7 @@ class UserSessionMiddleware:
             # Best effort, like last-seen: a page is not refused for want of a row.
             with suppress(DatabaseError):
                 if getattr(request, "offbrand_signed_in", False):
-                    usersessions.user_session_start(
-                        request=request,
-                        user=user,
-                        first_sign_in=getattr(request, "offbrand_first_sign_in", False),
-                    )
+                    usersessions.user_session_start(request=request, user=user)
                 else:
                     usersessions.user_session_touch(request)
         return response

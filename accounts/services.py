@@ -10,11 +10,13 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.forms import UsernameField
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import ratelimits, signals, tokens
 from accounts.emails import after_response, send_email, site_url
@@ -129,23 +131,30 @@ class UsernameTaken(Exception):
 
 
 def user_register(*, email: str, username: str, password: str, request=None) -> Registration:
-    """Create an unconfirmed member and send the confirmation link.
+    """Create an unconfirmed member, sign them in (issue 3), send the confirmation link.
 
     A taken address creates nothing and mails its owner instead, so the
     outcome the visitor sees does not reveal who is registered; nor does the
-    time it takes: the password is hashed either way, and either mail is
-    composed and sent after the response (`emails.after_response`).
+    time it takes. Both paths hash the password once (before any write lock
+    is taken), commit the same number of times -- one transaction that
+    rotates the session (with, for a new member, their row, the sign-in and
+    the device row), then the session's save at the end of the request --
+    and send their mail after the response (`emails.after_response`).
     """
     email = User.objects.normalize_email(email.strip())
     user = User(username=username, email=email, role=Role.objects.default_role())
     user.set_password(password)
     if User.objects.filter(iexact("email", email)).exists():
         return _registration_on_taken_email(email, request)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        user = None  # another sign-up took the email or the username meanwhile
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user.last_seen = timezone.now()  # seen now: no UPDATE of its own later
+                user.save()
+        except IntegrityError:
+            user = None  # another sign-up took the email or the username meanwhile
+        if user is not None and request is not None:
+            _sign_in_registrant(request, user)
     if user is None:
         if User.objects.filter(iexact("email", email)).exists():
             return _registration_on_taken_email(email, request)
@@ -154,7 +163,19 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
     return Registration(user=user, email_sent=True)
 
 
+def _sign_in_registrant(request, user: User) -> None:
+    """Sign the new member in inside the transaction that created them: the
+    session, `last_login` and the device row commit with the member's row."""
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    usersessions.user_session_start(request=request, user=user, first_sign_in=True)
+
+
 def _registration_on_taken_email(email: str, request) -> Registration:
+    if request is not None:
+        # What signing a new member in writes to the session, in one
+        # transaction as there: the same commits whether the address is taken.
+        with transaction.atomic():
+            request.session.cycle_key()
     after_response(request, registration_notice_send, email=email)
     return Registration(user=None, email_sent=True)
 

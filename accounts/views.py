@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
@@ -106,9 +106,6 @@ class RegisterView(RateLimitMixin, FormView):
         except services.UsernameTaken:
             form.add_error("username", USERNAME_TAKEN)
             return self.form_invalid(form)
-        if registration.user is not None:
-            self.request.offbrand_first_sign_in = True  # no "new device" notice
-            login(self.request, registration.user, backend=settings.AUTHENTICATION_BACKENDS[0])
         self.request.session["registered_email"] = form.cleaned_data["email"]
         remember_confirmation_sent(self.request)
         if not registration.email_sent:

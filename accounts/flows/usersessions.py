@@ -94,6 +94,7 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
         network=network_of(ratelimits.client_ip(request)),
     )
     request.session[SEEN_KEY] = int(time.time())
+    request.offbrand_signed_in = False  # recorded: the middleware has nothing left to do
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
         send_security_notice(user, SecurityEvent.NEW_DEVICE, request)
     return record
