@@ -7,8 +7,10 @@
 - `username_skeleton`: in the spirit of Unicode TR39's skeleton, every
   character replaced by one representative of the characters it can be
   mistaken for (Cyrillic `а` and Latin `a`; `l`, `I` and `1`), from the
-  confusables table of the maintained `confusable-homoglyphs` package. Two
-  usernames with one skeleton look alike: the second is refused.
+  confusables table of the maintained `confusable-homoglyphs` package, then
+  folded further by `_fold` (below): separators dropped, and the digits that
+  pass for letters read as those letters. Two usernames with one skeleton
+  look alike: the second is refused (names already taken are not renamed).
 """
 
 import json
@@ -69,9 +71,33 @@ def _without_marks(text: str) -> str:
     return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
 
 
+# On top of TR39, which keeps digits apart from letters (`1` and `l` are one
+# class there, `1` and `i` are not) and punctuation as it is. Deliberately few:
+# - the separators a username may hold (`. _ - +`) are dropped: `b_oss`,
+#   `boss.` and `b.o-s+s` read as `boss`;
+# - a digit that passes for a letter is that letter: 0 o, 1 l (and so `i`, as
+#   `f1ona` passes for `fiona` as well as for `flona`), 2 z, 5 s, 8 b. Each digit
+#   becomes a different letter and 3, 4, 6, 7 and 9 stay digits, so names that
+#   differ only in a number (`user6`, `user8`) remain apart;
+# - two letters that pass for one: `rn` for `m`, `vv` for `w`.
+# The cost, accepted: `ali` and `all` (i and l) count as one name.
+_FOLD = str.maketrans(
+    {"0": "o", "1": "l", "i": "l", "2": "z", "5": "s", "8": "b", **dict.fromkeys(".-_+")}
+)
+_PAIRS = (("rn", "m"), ("vv", "w"))
+
+
+def _fold(skeleton: str) -> str:
+    folded = skeleton.translate(_FOLD)
+    for pair, letter in _PAIRS:
+        folded = folded.replace(pair, letter)
+    return folded
+
+
 def username_skeleton(username: str) -> str:
-    """The stored skeleton: of the case-folded name, marks dropped, look-alikes mapped."""
-    return _map(_without_marks(username_key(username)))
+    """The stored skeleton: of the case-folded name, marks dropped, look-alikes
+    mapped (TR39), then folded (`_fold`)."""
+    return _fold(_map(_without_marks(username_key(username))))
 
 
 def username_skeletons(username: str) -> set[str]:
@@ -79,4 +105,4 @@ def username_skeletons(username: str) -> set[str]:
     mapped *before* case folding, so `aIice` (capital i, which looks like l)
     meets `alice`."""
     as_typed = _map(unicodedata.normalize("NFKC", username)).casefold()
-    return {username_skeleton(username), _map(_without_marks(as_typed))}
+    return {username_skeleton(username), _fold(_map(_without_marks(as_typed)))}

@@ -132,6 +132,103 @@ def test_a_username_that_looks_like_an_existing_one_is_refused(client, roles, ex
     assert User.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("fiona", "f1ona"),  # digit one for i
+        ("bill", "b1ll"),  # digit one for l
+        ("bill", "biil"),  # i for l
+        ("bob", "b0b"),  # zero for o
+        ("sam", "5am"),  # five for s
+        ("zoe", "2oe"),  # two for z
+        ("bart", "8art"),  # eight for B
+        ("boss", "b_oss"),  # separators: . _ - + are dropped
+        ("boss", "boss."),
+        ("boss", "b.o-s+s"),
+        ("b_oss", "boss"),  # whichever came first
+        ("modern", "rnodern"),  # r n for m
+        ("wendy", "vvendy"),  # v v for w
+        ("carl", "c\u0430r_1"),  # Cyrillic a, a separator and a digit together
+    ],
+)
+def test_digits_and_separators_do_not_make_a_new_name(client, roles, existing, lookalike):
+    """Found after issue 11: `f1ona` beside `fiona` and `b_oss` beside `boss` were accepted."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "distinct"),
+    [
+        ("anna", "anne"),
+        ("bob", "rob"),
+        ("sam", "sami"),
+        ("user1", "user2"),
+        ("user6", "user8"),  # digits that fold to no letter stay apart
+        ("mila", "milo"),
+        ("dan", "dean"),
+    ],
+)
+def test_names_that_differ_to_the_eye_are_both_accepted(client, roles, existing, distinct):
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=distinct))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert User.objects.filter(username=distinct).exists()
+
+
+def test_the_site_member_edit_refuses_a_digit_look_alike(client, administrator, roles):
+    UserFactory(username="fiona")
+    target = UserFactory(username="zed")
+    client.force_login(administrator)
+    response = client.post(
+        f"/users/{target.username}/edit/",
+        {
+            "username": "f1ona",
+            "email": target.email,
+            "role": roles["User"].pk,
+            "confirmed": "on",
+            "is_active": "on",
+        },
+    )
+    assert "looks too much like an existing one" in response.content.decode()
+    target.refresh_from_db()
+    assert target.username == "zed"
+
+
+def test_the_django_admin_refuses_a_separator_look_alike(admin_client, roles):
+    UserFactory(username="boss2")
+    target = UserFactory(username="zed")
+    response = admin_client.post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        {
+            "username": "boss_2",
+            "email": target.email,
+            "role": roles["User"].pk,
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "moderation_actions-TOTAL_FORMS": "0",
+            "moderation_actions-INITIAL_FORMS": "0",
+        },
+    )
+    assert "looks too much like an existing one" in response.content.decode()
+    target.refresh_from_db()
+    assert target.username == "zed"
+
+
+def test_existing_look_alikes_keep_their_names(roles):
+    """The rule refuses new names; members who already have one are not renamed."""
+    first = UserFactory(username="fiona")
+    User.objects.bulk_create([User(username="f1ona", email="f1ona@example.com")])
+    second = User.objects.get(username="f1ona")  # an import, made before the rule
+    second.first_name = "Fi"
+    second.save(update_fields=["first_name"])  # an unrelated edit still saves
+    assert set(User.objects.values_list("username", flat=True)) == {"fiona", "f1ona"}
+    assert first.username_skeleton == User.objects.get(pk=second.pk).username_skeleton
+
+
 def test_case_insensitive_uniqueness_is_unicode_aware_on_every_database(client, roles):
     """SQLite's lower() is ASCII-only: 'Émile' and 'émile' must still be one name."""
     UserFactory(username="Émile")
@@ -311,3 +408,19 @@ def test_both_registration_answers_commit_as_often_before_the_answer(client, rol
     hashes_new, commits_new, _, mails_new = new
     assert (hashes_taken, mails_taken) == (hashes_new, mails_new) == (1, 0)
     assert commits_taken == commits_new == 2, (taken, new)
+
+
+def test_the_migration_recomputes_stored_skeletons(roles):
+    """Rows written under the old rule get the new skeleton; their names stay."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module(
+        "accounts.migrations.0014_username_skeleton_folds_digits_and_separators"
+    )
+    old = UserFactory(username="b_oss")
+    User.objects.filter(pk=old.pk).update(username_skeleton="b_oss")  # as 0012 left it
+    migration.recompute(apps, None)
+    old.refresh_from_db()
+    assert (old.username, old.username_skeleton) == ("b_oss", "boss")
