@@ -4,6 +4,11 @@ do if it was not the member.
 
 Every notice shares one pair of templates (`emails/security_notice.*`); an
 event only brings its subject and its sentence, from `NOTICES`.
+
+A change to the account (password, address, factors) is mailed every time:
+it happens once per event, and each must be heard of. Only a kind that
+repeats without changing anything -- a new sign-in, which whoever holds the
+password can cause at will -- is capped per account (`Notice.limit`).
 """
 
 from dataclasses import dataclass
@@ -11,9 +16,9 @@ from enum import StrEnum
 
 from django.utils import timezone
 
+from accounts import ratelimits
 from accounts.devices import describe_user_agent, network_of, user_agent_of
 from accounts.emails import send_email
-from accounts.ratelimits import client_ip
 
 
 class SecurityEvent(StrEnum):
@@ -42,11 +47,20 @@ class Notice:
     subject: str
     happened: str
     advice: Advice = Advice.RESET_PASSWORD
+    limit: str = ""  # a repetitive kind: at most `ratelimits.LIMITS[limit]` per account
 
+
+# Said in the last notice of a capped kind before the cap holds.
+CAPPED = {
+    "new_device_notice_user": "More sign-ins from new devices within the hour are not mailed "
+    "one by one: the list of devices signed in to your account shows them all."
+}
 
 NOTICES = {
     SecurityEvent.NEW_DEVICE: Notice(
-        "New sign-in to your account", "Your account was signed in to from a new device."
+        "New sign-in to your account",
+        "Your account was signed in to from a new device.",
+        limit="new_device_notice_user",
     ),
     SecurityEvent.PASSWORD_CHANGED: Notice(
         "Your password was changed",
@@ -96,7 +110,7 @@ def device_of(request) -> str:
     """The device a request came from, as a notice or the device list shows it."""
     if request is None:
         return ""
-    network = network_of(client_ip(request))
+    network = network_of(ratelimits.client_ip(request))
     device = describe_user_agent(user_agent_of(request))
     return f"{device}, network {network}" if network else device
 
@@ -107,9 +121,16 @@ def send_security_notice(
     """Mail `user` (or `to`, e.g. the old address) that `event` just happened.
 
     `details` adds a sentence (e.g. the new address, or the administrator's
-    reason). Returns False when the mail could not be handed over.
+    reason). Returns False when the mail could not be handed over, or was
+    left out because its kind is capped and the account heard of it enough.
     """
     notice = NOTICES[SecurityEvent(event)]  # a plain string of a known event works too
+    if notice.limit:
+        verdict = ratelimits.hit(notice.limit, str(user.pk))
+        if not verdict.allowed and not verdict.unavailable:  # without the cache: mail
+            return False
+        if verdict.remaining == 0:
+            details = f"{details} {CAPPED[notice.limit]}".strip()
     return send_email(
         "security_notice",
         to=to or user.email,

@@ -92,6 +92,8 @@ LIMITS = {
     "password_reset_email": Limit(5, 300),
     # "Someone tried to register with your address" mails, per address.
     "registration_notice_email": Limit(3, 3600),
+    # "New sign-in to your account" mails, per account (accounts/notices.py).
+    "new_device_notice_user": Limit(3, 3600),
     "profile_edit_user": Limit(10, 60),
     "confirm_resend_ip": Limit(10, 60),
     "confirm_resend_user": Limit(1, 180),

@@ -147,3 +147,60 @@ def test_every_event_has_a_notice(member):
 def test_events_may_be_named_by_string(member):
     send_security_notice(member, event="totp_enabled")
     assert mail.outbox[0].subject == "[Offbrand] An authenticator app was set up"
+
+
+def test_new_sign_in_notices_are_few_per_hour_per_account(member, password, settings):
+    """Found after issue 11: 45 sign-ins from new browsers gave 45 mails."""
+    for n in range(8):
+        assert sign_in(browser(ip=f"198.51.100.{n + 1}"), password).status_code == 302
+    notices = [m for m in mail.outbox if m.subject == "[Offbrand] New sign-in to your account"]
+    assert len(notices) == 3
+    assert "not mailed one by one" not in notices[0].body
+    # The last one says why no more come, and where to see them all.
+    assert "not mailed one by one" in notices[-1].body
+    assert "/accounts/sessions/" in notices[-1].body
+
+
+def test_the_cap_is_per_account(member, password, roles):
+    from tests.factories import UserFactory
+
+    UserFactory(username="bob", email="bob@example.com")
+    for n in range(4):
+        sign_in(browser(ip=f"198.51.100.{n + 1}"), password)
+    sign_in(browser(ip="198.51.100.9"), password, username="bob")
+    assert [m.to for m in mail.outbox].count(["bob@example.com"]) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        SecurityEvent.PASSWORD_CHANGED,
+        SecurityEvent.EMAIL_CHANGED,
+        SecurityEvent.PASSKEY_REMOVED,
+        SecurityEvent.TOTP_DISABLED,
+        SecurityEvent.FACTORS_REMOVED_BY_ADMIN,
+        SecurityEvent.RECOVERY_CODE_USED,
+    ],
+)
+def test_security_critical_notices_are_never_capped(member, password, event):
+    """One per event, however many: only the repetitive new-sign-in kind is capped."""
+    for n in range(5):  # the sign-in cap is used up first
+        sign_in(browser(ip=f"198.51.100.{n + 1}"), password)
+    mail.outbox.clear()
+    for _ in range(6):
+        assert send_security_notice(member, event)
+    assert len(mail.outbox) == 6
+
+
+def test_a_password_change_is_mailed_after_the_sign_in_cap_is_used_up(member, password):
+    for n in range(5):
+        sign_in(browser(ip=f"198.51.100.{n + 1}"), password)
+    client = browser(SAFARI_IPHONE)
+    sign_in(client, password)
+    mail.outbox.clear()
+    new = "another good passphrase"
+    client.post(
+        "/accounts/password/change/",
+        {"old_password": password, "new_password1": new, "new_password2": new},
+    )
+    assert [m.subject for m in mail.outbox] == ["[Offbrand] Your password was changed"]
