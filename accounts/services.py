@@ -190,7 +190,11 @@ def registration_notice_send(*, email: str) -> None:
     send_email(
         "registration_attempt",
         to=owner.email,
-        context={"user": owner, "login_url": reverse("accounts:login")},
+        context={
+            "user": owner,
+            "login_url": reverse("accounts:login"),
+            "reset_url": reverse("accounts:password_reset"),
+        },
     )
 
 

@@ -424,3 +424,17 @@ def test_the_migration_recomputes_stored_skeletons(roles):
     migration.recompute(apps, None)
     old.refresh_from_db()
     assert (old.username, old.username_skeleton) == ("b_oss", "boss")
+
+
+def test_the_taken_address_notice_is_true_for_a_squatted_address_too(client, roles):
+    """The address may have been registered by someone else: the notice must not
+    call the account the reader's, and must say how to take it back."""
+    UserFactory(username="squatter", email="dana@example.com")
+    client.post(URL, form(email="dana@example.com", username="dana"))
+    (notice,) = mail.outbox
+    for text in (notice.body, notice.alternatives[0].content):
+        assert "already has one" not in text  # was: "which already has one (yours)"
+        assert "If you did not make that account" in text
+        assert "reset its password" in text
+        assert "/accounts/password/reset/" in text
+        assert "/accounts/login/" in text
