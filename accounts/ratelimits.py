@@ -99,6 +99,8 @@ LIMITS = {
     "confirm_resend_user": Limit(1, 180),
     "email_change_ip": Limit(10, 60),
     "email_change_user": Limit(3, 300),
+    # Mail to one address from change requests (a link, or a notice to its owner).
+    "email_change_mail_email": Limit(3, 3600),
     "password_change_ip": Limit(10, 60),
     "password_change_user": Limit(5, 60),
     # Members' content (the social app).

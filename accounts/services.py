@@ -466,31 +466,45 @@ def notify_password_changed(user: User, *, request=None) -> bool:
 
 
 def user_request_email_change(*, user: User, new_email: str, request=None) -> bool:
-    """Replace any pending change and mail a confirmation link to the new address.
+    """Replace any pending change with one to `new_email`; mail once answered.
 
-    An address that belongs to another account gets no link: its owner gets
-    a notice, and the requester sees the same answer as for a free address.
+    Whether another account has the address is not asked in the request: the
+    change is recorded either way (its link, were it ever followed, finds the
+    address taken), and after the response either the link goes to the new
+    address or a notice to its owner (`email_change_mail_send`). The same
+    work, the same answer, the same time.
     """
     new_email = User.objects.normalize_email(new_email.strip())
-    owner = User.objects.filter(iexact("email", new_email)).exclude(pk=user.pk).first()
     with transaction.atomic():
         EmailChangeRequest.objects.filter(user=user).delete()
-        if owner is None:
-            change = EmailChangeRequest.objects.create(user=user, new_email=new_email)
+        change = EmailChangeRequest.objects.create(user=user, new_email=new_email)
+    after_response(request, email_change_mail_send, change=change)
+    return True
+
+
+def email_change_mail_send(*, change: EmailChangeRequest) -> None:
+    """The link to a free address, or a notice to the owner of a taken one.
+
+    At most a few mails an hour to one address, whoever asks: members could
+    otherwise take turns flooding it.
+    """
+    if not ratelimits.hit("email_change_mail_email", change.new_email.casefold()).allowed:
+        return
+    owner = (
+        User.objects.filter(iexact("email", change.new_email)).exclude(pk=change.user_id).first()
+    )
     if owner is not None:
-        # Same answer as for a free address; the address's owner is told instead.
-        return send_email(
+        send_email(
             "email_change_attempt",
             to=owner.email,
             context={"user": owner, "reset_url": reverse("accounts:password_reset")},
-            request=request,
         )
+        return
     path = reverse("accounts:email_change_confirm", args=[tokens.make_email_change_token(change)])
-    return send_email(
+    send_email(
         "email_change_confirm",
-        to=new_email,
-        context={"user": user, "new_email": new_email, "link": site_url() + path},
-        request=request,
+        to=change.new_email,
+        context={"user": change.user, "new_email": change.new_email, "link": site_url() + path},
     )
 
 

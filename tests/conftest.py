@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -126,3 +127,71 @@ def wait_for_a_fresh_window(period: int, needed: float = 60) -> None:
     left = period - time.time() % period
     if left < needed:
         time.sleep(left + 0.1)
+
+
+@dataclass
+class Work:
+    """What a request cost before its answer: what a visitor could time."""
+
+    hashes: int = 0  # passwords hashed (make_password)
+    commits: int = 0  # transactions that wrote: an fsync on SQLite, a WAL flush on PostgreSQL
+    statements: int = 0
+    writes: int = 0  # INSERT, UPDATE, DELETE statements
+    mails: int = 0
+
+
+@pytest.fixture
+def work_before_the_answer(monkeypatch):
+    """`measure(send)` -> (response, Work): the work a request did before the
+    server had its whole answer (`run_after_response`), through the whole
+    middleware stack; what runs after the answer is left out. Needs
+    `django_db(transaction=True)` for the commits to be real."""
+    from django.contrib.auth import base_user
+    from django.core import mail
+    from django.db import connection
+
+    import accounts.middleware
+
+    state = {"work": Work(), "dirty": False, "answered": None, "mails_before": 0}
+    original_commit = connection.commit
+    original_hash = base_user.make_password
+    original_run_after = accounts.middleware.run_after_response
+
+    def counting(execute, sql, params, many, context):
+        work = state["work"]
+        work.statements += 1
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+            work.writes += 1
+            if connection.in_atomic_block:
+                state["dirty"] = True
+            else:
+                work.commits += 1  # autocommit: a transaction of its own
+        return execute(sql, params, many, context)
+
+    def commit():
+        if state["dirty"]:
+            state["work"].commits += 1
+            state["dirty"] = False
+        return original_commit()
+
+    def hashing(*args, **kwargs):
+        state["work"].hashes += 1
+        return original_hash(*args, **kwargs)
+
+    def answered(request, response):
+        state["work"].mails = len(mail.outbox) - state["mails_before"]
+        state["answered"] = state["work"]
+        state["work"] = Work()  # what comes after the answer counts elsewhere
+        original_run_after(request, response)
+
+    monkeypatch.setattr(connection, "commit", commit)
+    monkeypatch.setattr(base_user, "make_password", hashing)
+    monkeypatch.setattr(accounts.middleware, "run_after_response", answered)
+
+    def measure(send):
+        state.update(work=Work(), dirty=False, answered=None, mails_before=len(mail.outbox))
+        with connection.execute_wrapper(counting):
+            response = send()
+        return response, state["answered"]
+
+    return measure

@@ -2,6 +2,7 @@
 
 import hashlib
 
+import pytest
 from django.core import mail
 from django.core.cache import cache
 
@@ -128,3 +129,55 @@ def test_expired_link_is_refused(member_client, member, password, settings):
 
 def test_requires_sign_in(client, db):
     assert client.get(URL)["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taken_address_costs_the_same_work_before_the_answer(
+    client, roles, password, work_before_the_answer
+):
+    """No timing oracle either: the same writes, commits and hashing for a taken
+    address and a free one, and no mail before the answer (mail goes after it)."""
+    UserFactory(username="bob", email="bob@example.com")
+    prober = UserFactory(username="prober", email="prober@example.com")
+    client.force_login(prober)
+
+    def work(address):
+        cache.clear()  # the per-member limit is not under test
+        client.get(URL)  # last seen and the device row are written now, not in the measure
+        response, work = work_before_the_answer(lambda: request_change(client, password, address))
+        assert response.status_code == 302
+        return work
+
+    taken, free = work("bob@example.com"), work("free@example.com")
+    assert taken == free, (taken, free)
+    assert taken.mails == 0
+    # Once answered, each got its mail: the owner a notice, the free address a link.
+    assert [m.to for m in mail.outbox] == [["bob@example.com"], ["free@example.com"]]
+
+
+def test_mail_to_one_address_from_change_requests_is_capped(roles, password):
+    """Members asking to move to one address mail it at most 3 times an hour,
+    whether it is taken (notices to its owner) or free (links)."""
+    from django.test import Client
+
+    UserFactory(username="bob", email="bob@example.com")
+    for n in range(5):
+        requester = Client()
+        requester.force_login(UserFactory(username=f"asker{n}x", email=f"asker{n}x@example.com"))
+        for address in ("bob@example.com", "free@example.com"):
+            response = request_change(requester, password, address)
+            assert response.status_code == 302
+    assert [m.to for m in mail.outbox].count(["bob@example.com"]) == 3
+    assert [m.to for m in mail.outbox].count(["free@example.com"]) == 3
+
+
+def test_the_taken_address_notice_is_true_for_a_squatted_address_too(member_client, password):
+    """Its owner may never have made the account on it: say how to take it back."""
+    UserFactory(username="squatter", email="dana@example.com")
+    request_change(member_client, password, "dana@example.com")
+    (notice,) = mail.outbox
+    for text in (notice.body, notice.alternatives[0].content):
+        assert "already belongs to your account" not in text
+        assert "If you did not make an Offbrand account with this address" in text
+        assert "reset its password" in text
+        assert "/accounts/password/reset/" in text

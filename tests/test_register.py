@@ -330,36 +330,10 @@ def test_marks_and_dotted_capitals_do_not_make_a_new_name(client, roles, lookali
     assert User.objects.count() == 1
 
 
-class WriteCounter:
-    """Counts what costs a registration its time on a disk: the transactions that
-    write (each an fsync on SQLite, a WAL flush on PostgreSQL), and the statements."""
-
-    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.commits = self.statements = 0
-        self.dirty = False
-        self.original_commit = connection.commit
-
-    def __call__(self, execute, sql, params, many, context):
-        self.statements += 1
-        if sql.lstrip().upper().startswith(self.WRITES):
-            if self.connection.in_atomic_block:
-                self.dirty = True
-            else:
-                self.commits += 1  # autocommit: a transaction of its own
-        return execute(sql, params, many, context)
-
-    def commit(self):
-        if self.dirty:
-            self.commits += 1
-            self.dirty = False
-        return self.original_commit()
-
-
 @pytest.mark.django_db(transaction=True)
-def test_both_registration_answers_commit_as_often_before_the_answer(client, roles, monkeypatch):
+def test_both_registration_answers_commit_as_often_before_the_answer(
+    client, roles, work_before_the_answer
+):
     """A commit is the dearest step (an fsync on SQLite): a taken address and a new
     one cost the same number of them, and one password hash, before the answer.
 
@@ -367,46 +341,22 @@ def test_both_registration_answers_commit_as_often_before_the_answer(client, rol
     work queued after the answer (the mail) is left out, as the visitor does not
     wait for it.
     """
-    from django.contrib.auth import base_user as hashers
-    from django.db import connection
-
-    import accounts.middleware
-
     UserFactory(username="owner", email="taken@example.com")
-    hashes = []
-    original_hash = hashers.make_password
-    monkeypatch.setattr(
-        hashers, "make_password", lambda *a, **k: hashes.append(1) or original_hash(*a, **k)
-    )
-    counter = WriteCounter(connection)
-    monkeypatch.setattr(connection, "commit", counter.commit)
-    answered = []
-    original_run_after = accounts.middleware.run_after_response
-
-    def mark_the_answer(request, response):
-        # The server has the whole answer here; what runs on close() comes after.
-        answered.append((len(hashes), counter.commits, counter.statements, len(mail.outbox)))
-        original_run_after(request, response)
-
-    monkeypatch.setattr(accounts.middleware, "run_after_response", mark_the_answer)
 
     def register(email, username):
         client.cookies.clear()
         client.get(URL)
-        hashes.clear()
-        counter.commits = counter.statements = 0
-        mail.outbox.clear()
-        with connection.execute_wrapper(counter):
-            response = client.post(URL, form(email=email, username=username))
+        response, work = work_before_the_answer(
+            lambda: client.post(URL, form(email=email, username=username))
+        )
         assert response.status_code == 302
-        return answered.pop()
+        return work
 
     taken = register("taken@example.com", "someone")
     new = register("fresh@example.com", "newcomer")
     assert User.objects.filter(email="fresh@example.com").exists()
-    hashes_taken, commits_taken, _, mails_taken = taken
-    hashes_new, commits_new, _, mails_new = new
-    assert (hashes_taken, mails_taken) == (hashes_new, mails_new) == (1, 0)
+    assert (taken.hashes, taken.mails) == (new.hashes, new.mails) == (1, 0)
+    commits_taken, commits_new = taken.commits, new.commits
     assert commits_taken == commits_new == 2, (taken, new)
 
 
