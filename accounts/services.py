@@ -146,15 +146,14 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
     user.set_password(password)
     if User.objects.filter(iexact("email", email)).exists():
         return _registration_on_taken_email(email, request)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                user.last_seen = timezone.now()  # seen now: no UPDATE of its own later
-                user.save()
-        except IntegrityError:
-            user = None  # another sign-up took the email or the username meanwhile
-        if user is not None and request is not None:
-            _sign_in_registrant(request, user)
+    user.last_seen = timezone.now()  # seen now: no UPDATE of its own later
+    try:
+        with transaction.atomic():  # no savepoint inside: each statement is a round trip
+            user.save()
+            if request is not None:
+                _sign_in_registrant(request, user)
+    except IntegrityError:
+        user = None  # another sign-up took the email or the username meanwhile
     if user is None:
         if User.objects.filter(iexact("email", email)).exists():
             return _registration_on_taken_email(email, request)
