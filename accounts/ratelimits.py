@@ -90,6 +90,8 @@ LIMITS = {
     "signup_ip": Limit(20, 60),
     "password_reset_ip": Limit(20, 60),
     "password_reset_email": Limit(5, 300),
+    # Anyone can ask for a member's reset: a few mails an hour, not 60.
+    "password_reset_email_hour": Limit(10, 3600),
     # "Someone tried to register with your address" mails, per address.
     "registration_notice_email": Limit(3, 3600),
     # "New sign-in to your account" mails, per account (accounts/notices.py).
@@ -97,6 +99,8 @@ LIMITS = {
     "profile_edit_user": Limit(10, 60),
     "confirm_resend_ip": Limit(10, 60),
     "confirm_resend_user": Limit(1, 180),
+    # Whoever registered an address can press "send again": not 20 links an hour.
+    "confirm_resend_user_hour": Limit(5, 3600),
     "email_change_ip": Limit(10, 60),
     "email_change_user": Limit(3, 300),
     # Mail to one address from change requests (a link, or a notice to its owner).

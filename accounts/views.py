@@ -220,7 +220,11 @@ class UnconfirmedView(UnconfirmedAllowedMixin, LoginRequiredMixin, TemplateView)
 class ResendConfirmationView(UnconfirmedAllowedMixin, LoginRequiredMixin, RateLimitMixin, View):
     """ "Send again", from the banner on any page: the member stays on that page."""
 
-    rate_limits = {"confirm_resend_ip": "ip", "confirm_resend_user": "user"}
+    rate_limits = {
+        "confirm_resend_ip": "ip",
+        "confirm_resend_user": "user",
+        "confirm_resend_user_hour": "user",
+    }
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
@@ -354,7 +358,11 @@ class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.Pas
 
 
 class PasswordResetView(RateLimitMixin, auth_views.PasswordResetView):
-    rate_limits = {"password_reset_ip": "ip", "password_reset_email": "email"}
+    rate_limits = {
+        "password_reset_ip": "ip",
+        "password_reset_email": "email",
+        "password_reset_email_hour": "email",
+    }
     rate_limit_reason = "Too many reset links have been asked for."
     form_class = PasswordResetForm
     token_generator = tokens.password_reset_tokens

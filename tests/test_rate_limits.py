@@ -453,3 +453,23 @@ def test_two_workers_on_the_embedded_default_share_exact_counts(embedded_site):
         thread.join(120)
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [200] * 10 + [429] * 20, statuses
+
+
+def test_a_squatter_cannot_flood_a_mailbox_with_confirmation_links(client, unconfirmed):
+    """Someone who registered another's address could press "send again" every
+    3 minutes: 20 links an hour to a stranger's mailbox. At most 5 an hour now."""
+    client.force_login(unconfirmed)
+    for _ in range(8):
+        ratelimits.clear("confirm_resend_user", f"user:{unconfirmed.pk}")  # 3 minutes pass
+        client.post("/accounts/confirm/resend/")
+    assert len(mail.outbox) == ratelimits.LIMITS["confirm_resend_user_hour"].count == 5
+    refused = client.post("/accounts/confirm/resend/", {"next": "/"}, follow=True)
+    assert "you can ask again in" in refused.content.decode()
+
+
+def test_reset_links_to_one_address_are_few_per_hour(client, member):
+    """5 per 5 minutes let anyone send a member 60 reset mails an hour; 10 now."""
+    for _ in range(15):
+        ratelimits.clear("password_reset_email", "alice@example.com")  # 5 minutes pass
+        client.post("/accounts/password/reset/", {"email": "alice@example.com"})
+    assert len(mail.outbox) == ratelimits.LIMITS["password_reset_email_hour"].count == 10
