@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import ratelimits, signals, tokens
 from accounts.emails import after_response, send_email, site_url
@@ -137,16 +136,16 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
     outcome the visitor sees does not reveal who is registered; nor does the
     time it takes. Both paths hash the password once (before any write lock
     is taken), commit the same number of times -- one transaction that
-    rotates the session (with, for a new member, their row, the sign-in and
-    the device row), then the session's save at the end of the request --
-    and send their mail after the response (`emails.after_response`).
+    rotates the session and writes its row (with, for a new member, their
+    row, the sign-in and the device row), then the session's save at the end
+    of the request -- and send their mail after the response
+    (`emails.after_response`).
     """
     email = User.objects.normalize_email(email.strip())
     user = User(username=username, email=email, role=Role.objects.default_role())
     user.set_password(password)
     if User.objects.filter(iexact("email", email)).exists():
         return _registration_on_taken_email(email, request)
-    user.last_seen = timezone.now()  # seen now: no UPDATE of its own later
     try:
         with transaction.atomic():  # no savepoint inside: each statement is a round trip
             user.save()
@@ -167,6 +166,7 @@ def _sign_in_registrant(request, user: User) -> None:
     session, `last_login` and the device row commit with the member's row."""
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     usersessions.user_session_start(request=request, user=user, first_sign_in=True)
+    request.session.save()  # its row, here as on the taken path
 
 
 def _registration_on_taken_email(email: str, request) -> Registration:
@@ -175,6 +175,7 @@ def _registration_on_taken_email(email: str, request) -> Registration:
         # transaction as there: the same commits whether the address is taken.
         with transaction.atomic():
             request.session.cycle_key()
+            request.session.save()
     after_response(request, registration_notice_send, email=email)
     return Registration(user=None, email_sent=True)
 

@@ -198,24 +198,20 @@ def test_the_site_member_edit_refuses_a_digit_look_alike(client, administrator, 
 
 
 def test_the_django_admin_refuses_a_separator_look_alike(admin_client, roles):
+    """The admin's "add user" (its change page is the site's editor, tested above)."""
     UserFactory(username="boss2")
-    target = UserFactory(username="zed")
     response = admin_client.post(
-        f"/admin/accounts/user/{target.pk}/change/",
+        "/admin/accounts/user/add/",
         {
             "username": "boss_2",
-            "email": target.email,
-            "role": roles["User"].pk,
-            "is_active": "on",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-            "moderation_actions-TOTAL_FORMS": "0",
-            "moderation_actions-INITIAL_FORMS": "0",
+            "email": "second@example.com",
+            "password1": "a sturdy passphrase 9",
+            "password2": "a sturdy passphrase 9",
+            "usable_password": "true",
         },
     )
     assert "looks too much like an existing one" in response.content.decode()
-    target.refresh_from_db()
-    assert target.username == "zed"
+    assert not User.objects.filter(username="boss_2").exists()
 
 
 def test_existing_look_alikes_keep_their_names(roles):
