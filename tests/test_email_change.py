@@ -155,7 +155,7 @@ def test_a_taken_address_costs_the_same_work_before_the_answer(
     assert [m.to for m in mail.outbox] == [["bob@example.com"], ["free@example.com"]]
 
 
-def test_mail_to_one_address_from_change_requests_is_capped(roles, password):
+def test_mail_to_one_address_from_change_requests_is_capped(roles, password, clock):
     """Members asking to move to one address mail it at most 3 times an hour,
     whether it is taken (notices to its owner) or free (links)."""
     from django.test import Client

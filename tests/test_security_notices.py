@@ -149,8 +149,9 @@ def test_events_may_be_named_by_string(member):
     assert mail.outbox[0].subject == "[Offbrand] An authenticator app was set up"
 
 
-def test_new_sign_in_notices_are_few_per_hour_per_account(member, password, settings):
-    """Found after issue 11: 45 sign-ins from new browsers gave 45 mails."""
+def test_new_sign_in_notices_are_few_per_hour_per_account(member, password, clock):
+    """Found after issue 11: 45 sign-ins from new browsers gave 45 mails.
+    (`clock`: the hour's window stands still for the test.)"""
     for n in range(8):
         assert sign_in(browser(ip=f"198.51.100.{n + 1}"), password).status_code == 302
     notices = [m for m in mail.outbox if m.subject == "[Offbrand] New sign-in to your account"]
@@ -161,7 +162,7 @@ def test_new_sign_in_notices_are_few_per_hour_per_account(member, password, sett
     assert "/accounts/sessions/" in notices[-1].body
 
 
-def test_the_cap_is_per_account(member, password, roles):
+def test_the_cap_is_per_account(member, password, roles, clock):
     from tests.factories import UserFactory
 
     UserFactory(username="bob", email="bob@example.com")
@@ -182,7 +183,7 @@ def test_the_cap_is_per_account(member, password, roles):
         SecurityEvent.RECOVERY_CODE_USED,
     ],
 )
-def test_security_critical_notices_are_never_capped(member, password, event):
+def test_security_critical_notices_are_never_capped(member, password, event, clock):
     """One per event, however many: only the repetitive new-sign-in kind is capped."""
     for n in range(5):  # the sign-in cap is used up first
         sign_in(browser(ip=f"198.51.100.{n + 1}"), password)
@@ -192,7 +193,7 @@ def test_security_critical_notices_are_never_capped(member, password, event):
     assert len(mail.outbox) == 6
 
 
-def test_a_password_change_is_mailed_after_the_sign_in_cap_is_used_up(member, password):
+def test_a_password_change_is_mailed_after_the_sign_in_cap_is_used_up(member, password, clock):
     for n in range(5):
         sign_in(browser(ip=f"198.51.100.{n + 1}"), password)
     client = browser(SAFARI_IPHONE)
