@@ -27,6 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
+# Building ten million rows and costing fan-out on write take statements of
+# minutes: the site's bounded waits (README, "Bounded waits") would cancel them.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "0")
+os.environ.setdefault("DATABASE_CLIENT_TIMEOUT", "0")
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -257,9 +261,58 @@ def fan_out_cost(star: User) -> dict:
     return result
 
 
+PRIORITY: int | None = None
+
+
+def raise_priority(niceness: int) -> None:
+    """Run this process (the server side of every request: Django) and, after each
+    connection, its PostgreSQL backend at `niceness`: on a machine shared with
+    other work, the measured requests then wait for a core far less."""
+    global PRIORITY
+    PRIORITY = niceness
+    os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    renice_backend()
+
+
+def renice_backend() -> None:
+    if PRIORITY is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, PRIORITY)
+    except OSError as error:  # another host, or not allowed: say so, measure anyway
+        print(f"  could not renice PostgreSQL backend {pid}: {error}", file=sys.stderr)
+
+
 def use_database(name: str) -> None:
     connection.close()
     connection.settings_dict["NAME"] = name
+    renice_backend()
+
+
+def timed_sql(run) -> tuple[float, float]:
+    """Run once, returning (wall ms, ms spent waiting for the database's answers)."""
+    spent = [0.0]
+
+    def clock(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    with connection.execute_wrapper(clock):
+        start = time.perf_counter()
+        run()
+        wall = time.perf_counter() - start
+    return wall * 1000, spent[0] * 1000
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 2)
 
 
 def interleaved(small: tuple[str, int], large: tuple[str, int], rounds: int, repeat: int) -> dict:
@@ -271,31 +324,41 @@ def interleaved(small: tuple[str, int], large: tuple[str, int], rounds: int, rep
         setups[name] = page_cases(members)
     samples = {name: {case: [] for case in setups[name]} for name in setups}
     cpu = {name: {case: [] for case in setups[name]} for name in setups}
+    waits = {name: {case: [] for case in setups[name]} for name in setups}
+    load_before = os.getloadavg()
     for _ in range(rounds):
         for name in setups:
             use_database(name)
             for case, run in setups[name].items():
                 run()
                 for _ in range(repeat):
-                    start, start_cpu = time.perf_counter(), time.process_time()
-                    run()
-                    samples[name][case].append((time.perf_counter() - start) * 1000)
+                    start_cpu = time.process_time()
+                    wall, sql = timed_sql(run)
                     cpu[name][case].append((time.process_time() - start_cpu) * 1000)
+                    samples[name][case].append(wall)
+                    waits[name][case].append(sql)
+    load_after = os.getloadavg()
     report = {}
     for name, members in (small, large):
         use_database(name)
         pages = {}
         for case, values in samples[name].items():
-            values.sort()
+            sqls = social_sql(setups[name][case])
             pages[case] = {
                 "p50": round(statistics.median(values), 2),
-                "p99": round(values[min(len(values) - 1, int(len(values) * 0.99))], 2),
+                "p99": percentile(values, 0.99),
                 "django_cpu_p50": round(statistics.median(cpu[name][case]), 2),
-                "sql_ms": round(sum(sql_ms(sql) for sql in social_sql(setups[name][case])), 2),
+                "django_cpu_p99": percentile(cpu[name][case], 0.99),
+                # Time waiting for PostgreSQL's answers, seen from Django (round trips included).
+                "sql_wait_p50": round(statistics.median(waits[name][case]), 2),
+                "sql_wait_p99": percentile(waits[name][case], 0.99),
+                "sql_ms": round(sum(sql_ms(sql) for sql in sqls), 2),
+                "seq_scan": any("Seq Scan" in explain(sql) for sql in sqls),
                 "samples": len(values),
             }
         report[members] = pages
-    report["load_average"] = os.getloadavg()
+    report["load_average"] = {"before": load_before, "after": load_after}
+    report["priority"] = PRIORITY
     return report
 
 
@@ -314,7 +377,16 @@ def main() -> int:
         "alternating between the two, --rounds times.",
     )
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--priority",
+        type=int,
+        metavar="NICENESS",
+        help="Run this process and its PostgreSQL backends at this niceness, e.g. -10 "
+        "(needs the right to renice, and PostgreSQL on this host).",
+    )
     args = parser.parse_args()
+    if args.priority is not None:
+        raise_priority(args.priority)
     if args.interleave:
         report = interleaved(
             (args.interleave[0], args.baseline),
@@ -325,15 +397,27 @@ def main() -> int:
         stem = f"feed-scale-{args.tag}-interleaved" if args.tag else "feed-scale-interleaved"
         (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2))
         small, large = report[args.baseline], report[args.members]
-        print(f"{'page':<36} {args.baseline:>9,} {args.members:>11,}  ratio   p99 large  sql+cpu")
+        print(f"load average {report['load_average']}, priority {report['priority']}")
+        print(
+            f"{'page':<36} {args.baseline:>9,} {args.members:>11,}  ratio   p99 large"
+            "   cpu p50   cpu p99  sql p50  sql p99  seq"
+        )
+        verdicts = []
         for case in large:
             ratio = large[case]["p50"] / small[case]["p50"]
-            work = large[case]["sql_ms"] + large[case]["django_cpu_p50"]
+            row = large[case]
+            ok = ratio <= RATIO_TARGET and not row["seq_scan"]
+            if case.startswith("feed, following"):
+                ok = ok and row["p99"] < FEED_P99_TARGET_MS
+            verdicts.append(ok)
             print(
-                f"{case:<36} {small[case]['p50']:>7.2f}ms {large[case]['p50']:>9.2f}ms "
-                f"{ratio:6.2f} {large[case]['p99']:>9.2f}ms {work:8.2f}ms"
+                f"{case:<36} {small[case]['p50']:>7.2f}ms {row['p50']:>9.2f}ms "
+                f"{ratio:6.2f} {row['p99']:>9.2f}ms {row['django_cpu_p50']:>7.2f}ms "
+                f"{row['django_cpu_p99']:>7.2f}ms {row['sql_wait_p50']:>6.2f}ms "
+                f"{row['sql_wait_p99']:>6.2f}ms  {'YES' if row['seq_scan'] else 'no'}"
+                f"{'' if ok else '  MISS'}"
             )
-        return 0
+        return 0 if all(verdicts) else 1
     if connection.vendor != "postgresql":
         print("bench/feed_scale.py needs PostgreSQL", file=sys.stderr)
         return 2
