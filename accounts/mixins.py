@@ -12,11 +12,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import mixins
 from django.contrib.auth.decorators import user_passes_test
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import RedirectURLMixin, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import ratelimits
@@ -194,6 +195,22 @@ def refused_form_page(view, notice: RetryNotice):
     )
     response["Retry-After"] = str(notice.seconds)
     return response
+
+
+class EncodedRedirectURLMixin(RedirectURLMixin):
+    """Django's `next` check, also on the URL as it will be sent (percent-encoded):
+    a `next` short as typed can pass 2,048 characters once encoded, which Django
+    calls unsafe."""
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        if url and not url_has_allowed_host_and_scheme(
+            iri_to_uri(url),
+            allowed_hosts=self.get_success_url_allowed_hosts(),
+            require_https=self.request.is_secure(),
+        ):
+            return ""
+        return url
 
 
 def redirect_to_reauthenticate(request):

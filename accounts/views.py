@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -47,6 +46,7 @@ from accounts.mfa import services as mfa_services
 from accounts.mfa.services import factor_summary
 from accounts.mixins import (
     AdminRequiredMixin,
+    EncodedRedirectURLMixin,
     PermissionRequiredMixin,
     RateLimitMixin,
     RecentAuthRequiredMixin,
@@ -294,7 +294,9 @@ class LogoutView(UnconfirmedAllowedMixin, auth_views.LogoutView):
         return response
 
 
-class ReauthenticateView(UnconfirmedAllowedMixin, LoginRequiredMixin, RedirectURLMixin, FormView):
+class ReauthenticateView(
+    UnconfirmedAllowedMixin, LoginRequiredMixin, EncodedRedirectURLMixin, FormView
+):
     """Confirm the password, then go back to the page that asked for it."""
 
     template_name = "accounts/reauthenticate.html"

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import RedirectURLMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from accounts.flows.reauthentication import reauth_record
 from accounts.mfa import flows, services
 from accounts.mfa.forms import CodeForm, PasskeyAnswerForm, PasskeyNameForm, TotpSetupForm
 from accounts.mfa.models import Passkey, TotpDevice
-from accounts.mixins import RecentAuthRequiredMixin
+from accounts.mixins import EncodedRedirectURLMixin, RecentAuthRequiredMixin
 from accounts.selectors import suspension_message
 
 NO_ANSWER = (
@@ -160,7 +159,7 @@ class PasskeyLoginView(View):
         return reverse("index")
 
 
-class ReauthenticateView(LoginRequiredMixin, RedirectURLMixin, View):
+class ReauthenticateView(LoginRequiredMixin, EncodedRedirectURLMixin, View):
     """Confirm it's you with a passkey or an app code instead of the password."""
 
     template_name = "mfa/reauthenticate.html"
