@@ -120,6 +120,9 @@ class RateLimitMixin:
     # A member's POSTs run one at a time: a second one while the first is still
     # running (e.g. decoding a picture) is refused before its body is read.
     one_at_a_time = False
+    # Member-keyed limits counted, before the body is read, for a POST whose body is
+    # larger than a form without a file (FileUploadGuardMiddleware says which).
+    file_rate_limits: tuple[str, ...] = ()
     rate_limit_reason = "You've tried this too many times."
 
     def dispatch(self, request, *args, **kwargs):
@@ -139,10 +142,11 @@ class RateLimitMixin:
         )
 
     @classmethod
-    def refusal_before_body(cls, request):
-        """The 429 of a limit already used up, or of the member's previous POST
-        still running (`one_at_a_time`), known before the body is read
-        (`FileUploadGuardMiddleware` asks, so a refused upload costs little)."""
+    def refusal_before_body(cls, request, *, carries_file: bool = False):
+        """The 429 of a limit already used up, of the member's previous POST still
+        running (`one_at_a_time`), or of a picture too soon after the last one
+        (`file_rate_limits`, counted when `carries_file`), known before the body is
+        read (`FileUploadGuardMiddleware` asks, so a refused upload costs little)."""
         if not request.user.is_authenticated:
             return None
         key = f"user:{request.user.pk}"
@@ -151,6 +155,10 @@ class RateLimitMixin:
         )
         if refusal is None and cls.one_at_a_time:
             refusal = ratelimits.hold(request, cls.__name__, key)
+        if refusal is None and carries_file:
+            refusal = ratelimits.first_refusal(
+                ratelimits.hit(name, key) for name in cls.file_rate_limits
+            )
         return ratelimits.too_many_requests(request, refusal, unread=True) if refusal else None
 
     def rate_limit_key(self, scope: str) -> str:

@@ -97,6 +97,9 @@ LIMITS = {
     # "New sign-in to your account" mails, per account (accounts/notices.py).
     "new_device_notice_user": Limit(3, 3600),
     "profile_edit_user": Limit(10, 60),
+    # A picture (a body over the form allowance) at most once per 6 s window: the
+    # minute's edits cannot be spent as ten decodes at once (two upload loops).
+    "avatar_upload_user": Limit(1, 6),
     "confirm_resend_ip": Limit(10, 60),
     "confirm_resend_user": Limit(1, 180),
     # Whoever registered an address can press "send again": not 20 links an hour.
@@ -263,6 +266,7 @@ def too_many_requests(request, verdict: Verdict, *, unread: bool = False):
     the site's navigation to build, linking back to the page.
     """
     context = {
+        "seconds": verdict.retry_after,
         "minutes": max(1, -(-verdict.retry_after // 60)),
         "unavailable": verdict.unavailable,
         "in_progress": verdict.in_progress,

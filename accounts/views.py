@@ -491,6 +491,7 @@ class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"profile_edit_user": "user"}
     accepts_files = True  # the avatar (offbrand.middleware.FileUploadGuardMiddleware)
     one_at_a_time = True  # at most one worker decodes a member's pictures
+    file_rate_limits = ("avatar_upload_user",)  # and pictures come a few seconds apart
     template_name = "accounts/profile_edit.html"
     form_class = ProfileForm
 

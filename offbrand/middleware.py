@@ -109,8 +109,9 @@ class FileUploadGuardMiddleware:
                 )
             # A limit already used up answers before the body is read, too.
             view_class = getattr(view_func, "view_class", None)
+            # A body larger than a form alone carries a picture worth decoding.
             refusal = getattr(view_class, "refusal_before_body", None)
-            return refusal(request) if refusal else None
+            return refusal(request, carries_file=declared > FORM_ALLOWANCE) if refusal else None
         if not request.content_type.startswith("multipart/"):
             return None
         request.upload_handlers = [RefuseFilesHandler(request)]

@@ -257,6 +257,48 @@ def test_an_upload_refused_unread_gets_a_small_page_of_its_own(member_client, cl
     assert "base.html" not in [template.name for template in response.templates]
 
 
+def photo_sized(seed: int = 0) -> bytes:
+    """A picture that compresses like a photo: a few hundred KB, not a flat colour."""
+    from io import BytesIO
+
+    out = BytesIO()
+    Image.effect_noise((400, 300), 60 + seed).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_pictures_are_spread_out_so_a_loop_cannot_decode_a_burst(
+    member_client, member, clock, monkeypatch, media_root
+):
+    """The minute's allowance of edits is not spent as ten decodes at once: a second
+    picture within a few seconds is refused before its body is read; edits without a
+    picture are not held back, and the next picture is taken once the window ends."""
+    from django.core.files import uploadhandler
+
+    from accounts.ratelimits import LIMITS
+
+    spacing = LIMITS["avatar_upload_user"].period
+    clock.at(0)
+    assert member_client.post(EDIT, {"avatar_upload": upload(photo_sized())}).status_code == 302
+
+    clock.at(1)
+    read = []
+    receive = uploadhandler.MemoryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(
+        uploadhandler.MemoryFileUploadHandler,
+        "receive_data_chunk",
+        lambda self, raw, start: read.append(len(raw)),
+    )
+    refused = member_client.post(EDIT, {"avatar_upload": upload(photo_sized(1))})
+    assert refused.status_code == 429 and read == []
+    assert int(refused["Retry-After"]) == spacing - 1
+    assert f"Try again in {spacing - 1} seconds" in refused.content.decode()
+    monkeypatch.setattr(uploadhandler.MemoryFileUploadHandler, "receive_data_chunk", receive)
+
+    assert member_client.post(EDIT, {"first_name": "Alice"}).status_code == 302
+    clock.at(spacing)
+    assert member_client.post(EDIT, {"avatar_upload": upload(photo_sized(2))}).status_code == 302
+
+
 def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body_is_read(
     member_client, member, monkeypatch, media_root
 ):
