@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.db.models import Count, F
 
 from accounts.models import User, email_hash
+from bench.management.commands import members as command
 from social.models import Comment, Follow, Post
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
@@ -152,8 +153,6 @@ def test_negative_content_options_are_refused(roles):
 def test_large_fill_rebuilds_every_index_and_constraint_it_dropped(roles, monkeypatch):
     from django.db import connection
 
-    from bench.management.commands import members as command
-
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
 
@@ -173,3 +172,14 @@ def test_large_fill_rebuilds_every_index_and_constraint_it_dropped(roles, monkey
     with pytest.raises(IntegrityError):
         follow = Follow.objects.filter(follower__in=synthetic()).first()
         Follow.objects.create(follower_id=follow.follower_id, followed_id=follow.followed_id)
+
+
+def test_a_statement_timeout_says_how_to_lift_it(roles, monkeypatch):
+    def cancelled(self, *args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(command.Command, "fill", cancelled)
+    with pytest.raises(
+        CommandError, match="DATABASE_STATEMENT_TIMEOUT=0 DATABASE_CLIENT_TIMEOUT=0"
+    ):
+        members("fill", "3")

@@ -179,9 +179,15 @@ class Command(BaseCommand):
             else:
                 self.remove()
         except DatabaseError as error:
+            if "statement timeout" in str(error) or "did not answer within" in str(error):
+                hint = (
+                    "A bulk load runs statements of minutes: run it with "
+                    "DATABASE_STATEMENT_TIMEOUT=0 DATABASE_CLIENT_TIMEOUT=0."
+                )
+            else:
+                hint = "Is it reachable, and has `manage.py migrate` been run?"
             raise CommandError(
-                f"members {action} failed: the database said {error}. "
-                "Is it reachable, and has `manage.py migrate` been run?"
+                f"members {action} failed: the database said {error}. {hint}"
             ) from error
 
     # --- fill -----------------------------------------------------------------
