@@ -8,7 +8,11 @@ from accounts.flows import reauthentication, usersessions
 
 def record_sign_in_time(sender, request, user, **kwargs):
     """Django's `update_last_login`, with last seen in the same UPDATE: the
-    `LastSeenMiddleware` of the sign-in's response then has nothing to write."""
+    `LastSeenMiddleware` of the sign-in's response then has nothing to write.
+    A member signed in as their row is created (registration) had both
+    written by its INSERT."""
+    if getattr(request, "offbrand_signed_in_at_creation", False):
+        return
     now = timezone.now()
     type(user)._default_manager.filter(pk=user.pk).update(last_login=now, last_seen=now)
     user.last_login = user.last_seen = now

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import ratelimits, signals, tokens
 from accounts.emails import after_response, send_email, site_url
@@ -146,6 +147,8 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
     user.set_password(password)
     if User.objects.filter(iexact("email", email)).exists():
         return _registration_on_taken_email(email, request)
+    # Signed in as created: the INSERT carries the sign-in's times (no UPDATE after).
+    user.last_login = user.last_seen = timezone.now()
     try:
         with transaction.atomic():  # no savepoint inside: each statement is a round trip
             user.save()
@@ -164,6 +167,7 @@ def user_register(*, email: str, username: str, password: str, request=None) -> 
 def _sign_in_registrant(request, user: User) -> None:
     """Sign the new member in inside the transaction that created them: the
     session, `last_login` and the device row commit with the member's row."""
+    request.offbrand_signed_in_at_creation = True  # its times are in the INSERT
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     usersessions.user_session_start(request=request, user=user, first_sign_in=True)
     request.session.save()  # its row, here as on the taken path

@@ -353,6 +353,11 @@ def test_both_registration_answers_commit_as_often_before_the_answer(
     assert User.objects.filter(email="fresh@example.com").exists()
     assert (taken.hashes, taken.mails) == (new.hashes, new.mails) == (1, 0)
     commits_taken, commits_new = taken.commits, new.commits
+    # Beyond the taken path's work, a new member costs their row and their
+    # device row: two INSERTs in the same transaction, nothing else.
+    assert (new.statements - taken.statements, new.writes - taken.writes) == (2, 2), (taken, new)
+    member = User.objects.get(email="fresh@example.com")
+    assert member.last_login is not None and member.last_seen == member.last_login
     assert commits_taken == commits_new == 2, (taken, new)
 
 
