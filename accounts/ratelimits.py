@@ -178,6 +178,11 @@ def peek(name: str, key: str) -> Verdict:
 
 def hit(name: str, key: str) -> Verdict:
     """Count one attempt; refused once the limit is used up in this window."""
+    return hit_many([(name, key)])[0]
+
+
+def _hit_key_by_key(name: str, key: str) -> Verdict:
+    """`hit` on a cache without `count_attempts`: an add, then an incr."""
     limit = LIMITS[name]
     window, left = limit.window()
     cache_key = _cache_key(name, key, window)
@@ -191,9 +196,60 @@ def hit(name: str, key: str) -> Verdict:
     except Exception:
         logger.exception("Rate limiter: cache unavailable; refusing %s", name)
         return Verdict(allowed=False, retry_after=60, unavailable=True)
+    return _verdict(limit, used, window, left)
+
+
+def _verdict(limit: Limit, used: int, window: int, left: int) -> Verdict:
     if used > limit.count:
         return Verdict(allowed=False, retry_after=left, window=window)
     return Verdict(allowed=True, remaining=limit.count - used, window=window)
+
+
+def hit_many(checks: list[tuple[str, str]]) -> list[Verdict]:
+    """`hit` each (name, key) in turn, stopping after the first refusal.
+
+    On Redis it is one round trip for all (`offbrand.cache.RedisCache.count_attempts`,
+    atomic), where `hit` makes two each.
+    """
+    count_attempts = getattr(cache, "count_attempts", None)
+    if count_attempts is None:
+        verdicts = []
+        for name, key in checks:
+            verdicts.append(_hit_key_by_key(name, key))
+            if not verdicts[-1].allowed:
+                break
+        return verdicts
+    counters = []
+    for name, key in checks:
+        limit = LIMITS[name]
+        window, left = limit.window()
+        counters.append((limit, window, left, _cache_key(name, key, window)))
+    try:
+        counts = count_attempts([(ck, limit.count, left) for limit, _, left, ck in counters])
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; refusing %s", checks[0][0])
+        return [Verdict(allowed=False, retry_after=60, unavailable=True)]
+    return [
+        _verdict(limit, used, window, left)
+        for (limit, window, left, _), used in zip(counters, counts, strict=False)
+    ]
+
+
+def give_back_many(counted: list[tuple[str, str, int | None]]) -> None:
+    """`give_back` each (name, key, window): one round trip on Redis."""
+    give_back_attempts = getattr(cache, "give_back_attempts", None)
+    if give_back_attempts is None:
+        for name, key, window in counted:
+            give_back(name, key, window)
+        return
+    keys = [
+        _cache_key(name, key, LIMITS[name].window()[0] if window is None else window)
+        for name, key, window in counted
+    ]
+    try:
+        give_back_attempts(keys)
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; could not give back %s", keys)
 
 
 def give_back(name: str, key: str, window: int | None = None) -> None:
@@ -352,8 +408,7 @@ class Attempt:
 
     def succeeded(self) -> None:
         """The secret was right: the owner's attempt does not use up the budget."""
-        for name, key, window in self.counted:
-            give_back(name, key, window)
+        give_back_many(self.counted)
         self.counted = []
 
 
@@ -375,8 +430,7 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
         checks.append(("signin_account", account_key))
     attempt = Attempt(verdict=Verdict(allowed=True))
     remaining = []
-    for name, key in checks:
-        verdict = hit(name, key)
+    for (name, key), verdict in zip(checks, hit_many(checks), strict=False):
         attempt.counted.append((name, key, verdict.window))
         if not verdict.allowed:
             attempt.verdict = verdict

@@ -127,6 +127,28 @@ return false
 """
 
 
+# The rate limiter's attempt counters (accounts/ratelimits.py), each in one
+# round trip for all keys. KEYS are counters, ARGV their (seconds to live,
+# limit) pairs: each counter is made at 0 if missing, then counted; counting
+# stops after the first over its limit. Returns the counts made.
+COUNT_ATTEMPTS = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('set', key, 0, 'EX', ARGV[2 * i - 1], 'NX')
+  counts[i] = redis.call('incr', key)
+  if counts[i] > tonumber(ARGV[2 * i]) then break end
+end
+return counts
+"""
+# One attempt given back on each counter that still exists (none is made).
+GIVE_BACK_ATTEMPTS = """
+for _, key in ipairs(KEYS) do
+  if redis.call('exists', key) == 1 then redis.call('decr', key) end
+end
+return 0
+"""
+
+
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, servers, fail_fast: float = 1.0, **options):
         super().__init__(servers, **options)
@@ -156,3 +178,16 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count_attempts(self, counters, version=None) -> list[int]:
+        """Count one attempt on each (key, limit, seconds to live) in turn, stopping
+        after the first over its limit; atomic, one round trip. The counts made."""
+        keys = [self.make_and_validate_key(key, version=version) for key, _, _ in counters]
+        ttls_and_limits = [int(n) for _, limit, ttl in counters for n in (max(1, ttl), limit)]
+        client = self._cache.get_client(write=True)
+        return client.eval(COUNT_ATTEMPTS, len(keys), *keys, *ttls_and_limits)
+
+    def give_back_attempts(self, keys, version=None) -> None:
+        """One attempt less on each counter that still exists; one round trip."""
+        keys = [self.make_and_validate_key(key, version=version) for key in keys]
+        self._cache.get_client(write=True).eval(GIVE_BACK_ATTEMPTS, len(keys), *keys)

@@ -66,3 +66,25 @@ def test_incr_keeps_the_expiry_of_the_counter(redis_cache):
     redis_cache.incr("window")
     client = redis_cache._cache.get_client(write=True)
     assert 0 < client.ttl(redis_cache.make_key("window")) <= 60
+
+
+def test_attempts_are_counted_in_order_until_the_first_refusal_in_one_round_trip(
+    redis_cache, round_trips
+):
+    redis_cache.set("network", 30, 60)  # used up: 30 of 30
+    round_trips.clear()
+    assert redis_cache.count_attempts([("account", 10, 60), ("device", 10, 60)]) == [1, 1]
+    assert redis_cache.count_attempts([("network", 30, 60), ("account", 10, 60)]) == [31]
+    assert len(round_trips) == 2
+    assert redis_cache.get("account") == 1  # not counted after the refusal
+    client = redis_cache._cache.get_client(write=True)
+    assert 0 < client.ttl(redis_cache.make_key("device")) <= 60
+
+
+def test_giving_attempts_back_is_one_round_trip_and_makes_no_counter(redis_cache, round_trips):
+    redis_cache.count_attempts([("account", 10, 60), ("device", 10, 60)])
+    round_trips.clear()
+    redis_cache.give_back_attempts(["account", "device", "gone"])
+    assert len(round_trips) == 1
+    assert (redis_cache.get("account"), redis_cache.get("device")) == (0, 0)
+    assert not redis_cache.has_key("gone")
