@@ -22,12 +22,21 @@ the notice). `--tasks database` queues mail as production does
 (`TASKS_BACKEND=django_tasks_db.DatabaseBackend`, sent by `task_worker`);
 `immediate` sends it inside the worker, as the benchmark's servers do.
 `--profile PATH` writes cProfile statistics of the measured sign-ins.
+
+`--valgrind` counts instructions instead (callgrind; the hasher's own are
+left out by switching collection off around it), which repeat to a fraction
+of a per cent whatever else the machine does: the figure to compare trees
+by on a busy machine. Needs gcc and valgrind's headers (a small helper
+library, built in a temporary directory); use a small `--count` (20).
 """
 
 import argparse
 import cProfile
+import ctypes
 import io
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,12 +57,22 @@ TASK_BACKENDS = {
 }
 
 
+HELPER_C = """
+#include <valgrind/callgrind.h>
+void offbrand_zero(void) { CALLGRIND_ZERO_STATS; }
+void offbrand_toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
+void offbrand_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+"""
+
+
 class HashClock:
-    """CPU seconds spent inside the password hasher, however it is reached."""
+    """CPU seconds spent inside the password hasher, however it is reached
+    (under callgrind, collection is switched off inside it)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self.calls = 0
+        self.mark = None  # the callgrind helper library
 
     def install(self) -> None:
         from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -62,12 +81,16 @@ class HashClock:
             original = getattr(Argon2PasswordHasher, name)
 
             def timed(*args, _original=original, **kwargs):
+                if self.mark:
+                    self.mark.offbrand_toggle()
                 start = time.process_time()
                 try:
                     return _original(*args, **kwargs)
                 finally:
                     self.seconds += time.process_time() - start
                     self.calls += 1
+                    if self.mark:
+                        self.mark.offbrand_toggle()
 
             setattr(Argon2PasswordHasher, name, timed)
 
@@ -190,6 +213,8 @@ def measure(application, device: str, count: int, profile: cProfile.Profile | No
     sign_in = SignIn(application, device_cookie)
     for _ in range(20):  # warm-up: imports, templates, connections
         sign_in()
+    if hashing.mark:
+        hashing.mark.offbrand_zero()
     besides, after, hashes, queries, trips = [], [], [], [], []
     last_queries: list[str] = []
     for _ in range(count):
@@ -208,6 +233,8 @@ def measure(application, device: str, count: int, profile: cProfile.Profile | No
         queries.append(counter.count)
         trips.append(redis_trips.count - trips_before)
         last_queries = counter.log
+    if hashing.mark:
+        hashing.mark.offbrand_dump(f"device {device}".encode())
     return {
         "device": device,
         "count": count,
@@ -230,32 +257,68 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tasks", choices=sorted(TASK_BACKENDS), default="database")
     parser.add_argument("--profile", type=Path, help="write cProfile statistics here")
     parser.add_argument("--queries", action="store_true", help="print the last sign-in's SQL")
+    parser.add_argument("--valgrind", action="store_true", help="count instructions (callgrind)")
+    parser.add_argument("--helper", help=argparse.SUPPRESS)  # set inside valgrind
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be 1 or more")
     return args
 
 
-def main() -> int:
-    args = parse_args()
-    if not run.answers(5432) or not run.answers(6379):
-        sys.exit("needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_REDIS_URL)")
-    run.ensure_postgres_database()
-    workdir = Path(tempfile.mkdtemp(prefix="offbrand-signin-"))
-    deployment = Deployment(
+def deployment_for(args, workdir: Path) -> Deployment:
+    return Deployment(
         run.POSTGRES_URL,
         run.REDIS_URL,
         settings="bench.settings",
         root=workdir,
         extra={"TASKS_BACKEND": TASK_BACKENDS[args.tasks], "EMAIL_URL": "dummymail://"},
     )
-    run.prepare(deployment, 0)
+
+
+def under_valgrind(args, workdir: Path) -> int:
+    """This script again inside callgrind, on the prepared database; instructions
+    per sign-in besides the hash, read from its dumps."""
+    (workdir / "mark.c").write_text(HELPER_C)
+    helper = workdir / "libmark.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", helper, workdir / "mark.c"], check=True)
+    out = workdir / "callgrind.out"
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no"]
+    command += [sys.executable, __file__, "--helper", str(helper), "--count", str(args.count)]
+    command += ["--device", args.device, "--tasks", args.tasks]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    print(done.stdout, end="")
+    if done.returncode:
+        sys.exit(f"callgrind run failed:\n{done.stderr[-3000:]}")
+    for dump in sorted(workdir.glob("callgrind.out.*")):
+        text = dump.read_text(errors="replace")
+        label = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.MULTILINE)
+        total = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
+        if label and total:
+            per = int(total.group(1)) / args.count
+            print(f"{label.group(1)}: {per / 1e6:.2f} M instructions per sign-in besides the hash")
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    if not run.answers(5432) or not run.answers(6379):
+        sys.exit("needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_REDIS_URL)")
+    workdir = Path(tempfile.mkdtemp(prefix="offbrand-signin-"))
+    deployment = deployment_for(args, workdir)
+    if args.helper:  # inside valgrind: prepared already
+        run.setup_django(deployment)
+    else:
+        run.ensure_postgres_database()
+        run.prepare(deployment, 0)
+        if args.valgrind:
+            return under_valgrind(args, workdir)
     from django.core.cache import cache
     from django.core.wsgi import get_wsgi_application
 
     cache.clear()  # no rate-limit counts left from another run
     application = get_wsgi_application()
     HASHING.install()
+    HASHING.mark = ctypes.CDLL(args.helper) if args.helper else None
     ROUND_TRIPS.install()
     profile = cProfile.Profile(time.process_time) if args.profile else None
     devices = ["known", "new"] if args.device == "both" else [args.device]
