@@ -7,9 +7,11 @@ signs administrators in. A signed-in member without ADMIN gets the site's
 
 from functools import update_wrapper
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,6 +31,9 @@ class OffbrandAdminSite(admin.AdminSite):
         def refuse_members(request, *args, **kwargs):
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied("The administration is for administrators.")
+            if tampered_selection(view, request):
+                messages.error(request, "Select items from the list, then choose an action.")
+                return redirect(request.get_full_path())
             return inner(request, *args, **kwargs)
 
         return update_wrapper(refuse_members, inner)
@@ -43,3 +48,21 @@ class OffbrandAdminSite(admin.AdminSite):
                 return redirect(target)
             raise PermissionDenied("The administration is for administrators.")
         return redirect_to_login(target, reverse("accounts:login"))
+
+
+def tampered_selection(view, request) -> bool:
+    """A list action posted with ids that are not ids of the model.
+
+    Django's admin filters by the posted ids as they come, so a tampered one
+    ("x", or a number past the column's range) fails in the ORM with a 500.
+    Checked here, for every model's list."""
+    model_admin = getattr(view, "__self__", None)
+    if request.method != "POST" or not isinstance(model_admin, admin.ModelAdmin):
+        return False
+    pk = model_admin.model._meta.pk
+    low, high = connection.ops.integer_field_range(pk.get_internal_type())
+    try:
+        ids = [pk.to_python(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)]
+    except ValidationError:
+        return True
+    return any(isinstance(id_, int) and not low <= id_ <= high for id_ in ids)

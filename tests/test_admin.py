@@ -266,3 +266,23 @@ def test_the_admins_password_form_returns_to_the_editor(admin_client, member):
     assert response.redirect_chain[-1][0] == "/users/alice/edit/?next=%2Fadmin%2Faccounts%2Fuser%2F"
     member.refresh_from_db()
     assert member.check_password(new)
+
+
+def _changelists():
+    from django.contrib import admin
+
+    return sorted(f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry)
+
+
+@pytest.mark.parametrize("url", _changelists())
+@pytest.mark.parametrize("selected", ["not-a-number", "1.5", "99999999999999999999999"])
+def test_a_tampered_selection_on_any_admin_list_is_a_message_not_a_500(
+    admin_client, roles, url, selected
+):
+    """Django's admin filters by the posted ids as they come; a tampered id used to be a 500."""
+    member = UserFactory()
+    data = {"action": "delete_selected", "_selected_action": [str(member.pk), selected]}
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "Select items from the list" in response.content.decode()
+    assert User.objects.filter(pk=member.pk).exists()
