@@ -7,7 +7,7 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 
-from accounts import ratelimits, services
+from accounts import ratelimits, selectors, services
 from accounts.models import Permission
 
 
@@ -50,8 +50,8 @@ class UsernameOrEmailBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        User = get_user_model()
-        user = User.objects.select_related("role").filter(pk=user_id).first()
+        # `User.objects.select_related("role").filter(pk=user_id).first()`, its SQL built once.
+        user = selectors.user_with_role(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     # The async entry points run the sync ones: Django's own async versions

@@ -5,17 +5,21 @@ empty row for it (an INSERT), and the response then writes the data (an
 UPDATE): three statements for every sign-in, which always makes a new key.
 Here a new key is kept in memory and the response's save inserts the row
 with its data; a taken key is still caught, by the table's primary key, and
-another is drawn. Everything else -- where sessions live, expiry, a
-sign-out deleting the row -- is Django's.
+another is drawn. Reading a session (every signed-in request) runs the
+ORM's query from SQL built once per process: building and compiling it cost
+several times the round trip (issue 16). Everything else -- where sessions
+live, expiry, a sign-out deleting the row -- is Django's.
 
 `SESSION_ENGINE = "offbrand.sessions"`.
 """
 
 from contextlib import nullcontext
+from functools import cache
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import IntegrityError, connections, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 
@@ -25,6 +29,24 @@ class SessionStore(DatabaseSessionStore):
     def _get_new_session_key(self):
         # 32 characters of 36 (165 bits): a clash is left to the INSERT.
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def _get_session_from_db(self):
+        """Django's `Session.objects.get(session_key=..., expire_date__gt=now)`."""
+        key = self.session_key
+        if key is None:
+            return None
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _session_sql(alias, self.model),
+                [key, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        return self.model(session_key=key, session_data=row[0])
 
     async def _aget_new_session_key(self):
         return self._get_new_session_key()
@@ -77,3 +99,17 @@ class SessionStore(DatabaseSessionStore):
                 continue
             self.unsaved = False
             return
+
+
+@cache
+def _session_sql(alias: str, model) -> str:
+    meta, quote = model._meta, connections[alias].ops.quote_name
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("session_key", "session_data", "expire_date")
+    }
+    # Only quoted names from the model's metadata are formatted in; values are parameters.
+    return (
+        f"SELECT {column['session_data']} FROM {quote(meta.db_table)} "  # noqa: S608  # nosec B608
+        f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s"
+    )
