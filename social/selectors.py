@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.models import Permission, User
+from offbrand.prepared import prepare
 from social.models import Comment, ContentAction, Follow, Post
 
 PAGE_SIZE = 20
@@ -41,7 +42,11 @@ def parse_cursor(value) -> int | None:
 def _page(queryset: QuerySet, *, before: int | None, size: int, key: str = "id") -> Page:
     if before is not None:
         queryset = queryset.filter(**{f"{key}__lt": before})
-    rows = list(queryset.order_by(f"-{key}")[: size + 1])
+    return _cut(list(queryset.order_by(f"-{key}")[: size + 1]), size=size, key=key)
+
+
+def _cut(rows: list, *, size: int, key: str = "id") -> Page:
+    """A page from `size + 1` rows: the extra one says an older page exists."""
     more = len(rows) > size
     rows = rows[:size]
     return Page(items=rows, before=getattr(rows[-1], key) if more else None)
@@ -114,18 +119,23 @@ def feed(*, user: User, before: int | None = None, size: int = PAGE_SIZE) -> Pag
     of those: the cost grows with the number followed, never with how much
     they or anyone else has written.
     """
-    posts = _posts().filter(hidden=False)
     if connection.vendor == "postgresql":
-        sql = FEED_IDS_POSTGRESQL.format(follow=Follow._meta.db_table, post=Post._meta.db_table)
-        limit = size + 1
-        # Only table names are formatted in; every value is a bound parameter.
-        before = before or 2**63 - 1
-        params = [user.pk, user.pk, before, limit, limit, before, limit, limit]
-        ids = RawSQL(sql, params)  # noqa: S611  # nosec B611
-        return _page(posts.filter(pk__in=ids), before=None, size=size)
+        prepared = prepare(_feed_postgresql, size, names=("user", "before"))
+        return _cut(prepared.run(user=user.pk, before=before or 2**63 - 1), size=size)
+    posts = _posts().filter(hidden=False)
     followed = Follow.objects.filter(follower=user).values("followed_id")
     posts = posts.filter(Q(author_id__in=followed) | Q(author=user))
     return _page(posts, before=before, size=size)
+
+
+def _feed_postgresql(size: int, user_id: int, before: int) -> QuerySet:
+    """The feed's page on PostgreSQL (compiled once: `offbrand.prepared`)."""
+    sql = FEED_IDS_POSTGRESQL.format(follow=Follow._meta.db_table, post=Post._meta.db_table)
+    limit = size + 1
+    # Only table names are formatted in; every value is a bound parameter.
+    params = [user_id, user_id, before, limit, limit, before, limit, limit]
+    ids = RawSQL(sql, params)  # noqa: S611  # nosec B611
+    return _posts().filter(hidden=False, pk__in=ids).order_by("-id")[:limit]
 
 
 def who_to_follow(*, user: User, size: int = SUGGESTIONS) -> list[User]:
@@ -146,8 +156,11 @@ def who_to_follow(*, user: User, size: int = SUGGESTIONS) -> list[User]:
 
 def recent_public_posts(*, size: int = 10) -> list[Post]:
     """The newest posts for the landing page (hidden ones and suspended authors' left out)."""
-    posts = _posts().filter(hidden=False, author__is_active=True)
-    return list(posts.order_by("-id")[:size])
+    return prepare(_recent_public_posts, size).run()
+
+
+def _recent_public_posts(size: int) -> QuerySet:
+    return _posts().filter(hidden=False, author__is_active=True).order_by("-id")[:size]
 
 
 # --- Profiles and posts ------------------------------------------------------
@@ -163,10 +176,19 @@ def sees_hidden(viewer, member: User | None = None) -> bool:
 def profile_posts(
     *, member: User, viewer, before: int | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    posts = _posts().filter(author=member)
-    if not sees_hidden(viewer, member):
+    prepared = prepare(
+        _profile_posts, size, sees_hidden(viewer, member), names=("member", "before")
+    )
+    return _cut(prepared.run(member=member.pk, before=before or 2**63 - 1), size=size)
+
+
+def _profile_posts(size: int, with_hidden: bool, member_id: int, before: int) -> QuerySet:
+    """A member's page of posts (compiled once per shape: `offbrand.prepared`)."""
+    posts = _posts().filter(author_id=member_id)
+    if not with_hidden:
         posts = posts.filter(hidden=False)
-    return _page(posts, before=before, size=size)
+    # The cursor is a value of the compiled query: the first page passes the largest id.
+    return posts.filter(id__lt=before).order_by("-id")[: size + 1]
 
 
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:

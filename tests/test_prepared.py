@@ -1,0 +1,84 @@
+"""Querysets compiled once (`offbrand.prepared`): the same objects as the ORM's, each run."""
+
+import pytest
+from django.db import connection
+
+from offbrand.prepared import prepare
+from social import selectors
+from social.models import Post
+from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
+
+
+def card(post: Post) -> tuple:
+    author = post.author
+    return (
+        post.pk,
+        post.body_html,
+        post.created_at,
+        post.hidden,
+        post.comment_count,
+        author.pk,
+        author.username,
+        author.role_id,
+        author.last_seen,
+    )
+
+
+def by_author(author_id: int):
+    return Post.objects.select_related("author").filter(author_id=author_id).order_by("-id")
+
+
+def _by_author(limit: int, author_id: int):
+    return selectors._posts().filter(author_id=author_id).order_by("-id")[:limit]
+
+
+def test_a_prepared_queryset_gives_what_the_orm_gives_for_each_value(
+    roles, django_assert_num_queries
+):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    for post in PostFactory.create_batch(3, author=alice):
+        CommentFactory.create_batch(2, post=post)
+    PostFactory.create_batch(2, author=bob)
+    prepared = prepare(_by_author, 10, names=("author",))
+    for member in (alice, bob, alice):
+        with django_assert_num_queries(1):
+            posts = prepared.run(author=member.pk)
+        expected = list(_by_author(10, member.pk))
+        assert [card(p) for p in posts] == [card(p) for p in expected]
+        assert posts and all(p._state.adding is False for p in posts)
+        with django_assert_num_queries(0):
+            assert {p.author.username for p in posts} == {member.username}
+    assert prepare(_by_author, 10, names=("author",)) is prepared
+
+
+def test_a_placeholder_missing_from_the_sql_is_refused(db):
+    with pytest.raises(ValueError, match="author"):
+        prepare(lambda author: Post.objects.all(), names=("author",))
+
+
+def test_feed_profile_and_landing_pages_match_the_orm(member, roles):
+    writers = UserFactory.create_batch(3)
+    for writer in writers:
+        FollowFactory(follower=member, followed=writer)
+        for post in PostFactory.create_batch(9, author=writer):
+            CommentFactory(post=post)
+    PostFactory.create_batch(4, author=member)
+    hidden = PostFactory(author=writers[0], hidden=True)
+    feed = selectors.feed(user=member, size=10)
+    authors = [w.pk for w in writers] + [member.pk]
+    every = list(selectors._posts().filter(author_id__in=authors, hidden=False).order_by("-id"))
+    assert [card(p) for p in feed.items] == [card(p) for p in every[:10]]
+    older = selectors.feed(user=member, before=feed.before, size=10)
+    assert [card(p) for p in older.items] == [card(p) for p in every[10:20]]
+    profile = selectors.profile_posts(member=writers[0], viewer=writers[0], size=5)
+    assert hidden.pk == profile.items[0].pk  # the author sees their hidden post
+    public = selectors.profile_posts(member=writers[0], viewer=member, size=5)
+    assert hidden.pk not in [p.pk for p in public.items]
+    second = selectors.profile_posts(member=writers[0], viewer=member, before=public.before, size=5)
+    expected = list(by_author(writers[0].pk).filter(hidden=False))
+    assert [p.pk for p in public.items + second.items] == [p.pk for p in expected]
+    landing = selectors.recent_public_posts(size=10)
+    assert [card(p) for p in landing] == [
+        card(p) for p in selectors._posts().filter(hidden=False).order_by("-id")[:10]
+    ]
+    assert connection.vendor in {"postgresql", "sqlite"}
