@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 
 CACHEABLE = (str, int)
@@ -29,15 +29,38 @@ def _reverse(viewname, args, kwargs, current_app, urlconf, prefix, language, roo
     )
 
 
+@lru_cache(maxsize=16384)
+def _reverse_or_none(viewname, args, kwargs, current_app, urlconf, prefix, language, root):
+    try:
+        return _reverse(viewname, args, kwargs, current_app, urlconf, prefix, language, root)
+    except NoReverseMatch:
+        return None
+
+
 def cached_reverse(viewname, args=(), kwargs=None, current_app=None) -> str:
     """`reverse(viewname, args=..., kwargs=...)`, from memory when seen before."""
+    return _cached(_reverse, viewname, args, kwargs, current_app, raises=True)
+
+
+def cached_reverse_or_none(viewname, args=(), kwargs=None, current_app=None) -> str | None:
+    """`cached_reverse`, or None where `reverse()` finds no match (remembered too:
+    the navigation asks every page for names another part may not have added)."""
+    return _cached(_reverse_or_none, viewname, args, kwargs, current_app, raises=False)
+
+
+def _cached(remembered, viewname, args, kwargs, current_app, *, raises: bool):
     kwargs = kwargs or {}
     plain = isinstance(viewname, str) and all(
         type(value) in CACHEABLE for value in (*args, *kwargs.values())
     )
     if not plain or not (current_app is None or isinstance(current_app, str)):
-        return reverse(viewname, args=args, kwargs=kwargs, current_app=current_app)
-    return _reverse(
+        try:
+            return reverse(viewname, args=args, kwargs=kwargs, current_app=current_app)
+        except NoReverseMatch:
+            if raises:
+                raise
+            return None
+    return remembered(
         viewname,
         tuple(args),
         tuple(sorted(kwargs.items())),
@@ -53,3 +76,4 @@ def cached_reverse(viewname, args=(), kwargs=None, current_app=None) -> str:
 def _forget(*, setting, **kwargs):
     if setting in {"ROOT_URLCONF", "FORCE_SCRIPT_NAME", "INSTALLED_APPS"}:
         _reverse.cache_clear()
+        _reverse_or_none.cache_clear()

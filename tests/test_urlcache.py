@@ -5,7 +5,8 @@ from django.template import engines
 from django.test import override_settings
 from django.urls import NoReverseMatch, path, reverse
 
-from offbrand.urlcache import cached_reverse
+from offbrand import urlcache
+from offbrand.urlcache import cached_reverse, cached_reverse_or_none
 
 
 def _elsewhere(request):
@@ -48,3 +49,24 @@ def test_an_object_argument_is_not_remembered_by_identity():
 
     assert cached_reverse("profile", args=[Name("ann")]) == "/users/ann/"
     assert cached_reverse("profile", args=[Name("bob")]) == "/users/bob/"
+
+
+def test_a_missing_name_is_remembered_as_missing_until_the_urlconf_changes(monkeypatch):
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return reverse(*args, **kwargs)
+
+    monkeypatch.setattr(urlcache, "reverse", counted)
+    urlcache._reverse.cache_clear()
+    urlcache._reverse_or_none.cache_clear()
+    assert cached_reverse_or_none("no-such-page") is None
+    assert cached_reverse_or_none("no-such-page") is None
+    assert cached_reverse_or_none("profile", args=["ann"]) == "/users/ann/"
+    assert cached_reverse_or_none("profile", args=["ann"]) == "/users/ann/"
+    assert len(calls) == 2
+    with override_settings(ROOT_URLCONF=__name__):
+        assert cached_reverse_or_none("profile", args=["ann"]) == "/elsewhere/ann/"
+        assert cached_reverse_or_none("social:post", args=[7]) is None
+    assert cached_reverse_or_none("social:post", args=[7]) == "/posts/7/"

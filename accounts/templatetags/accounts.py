@@ -1,9 +1,10 @@
 from django import template
-from django.urls import NoReverseMatch, resolve, reverse
+from django.urls import resolve
 from django.utils.html import format_html
 
 from accounts.mixins import allows_unconfirmed
 from accounts.models import Permission
+from offbrand.urlcache import cached_reverse_or_none
 
 register = template.Library()
 
@@ -28,9 +29,8 @@ def usable_url(request, view_names: str, args) -> str | None:
     user = getattr(request, "user", None)
     unconfirmed = user is not None and user.is_authenticated and not user.confirmed
     for view_name in view_names.split("|"):
-        try:
-            url = reverse(view_name, args=args)
-        except NoReverseMatch:
+        url = cached_reverse_or_none(view_name, args=args)
+        if url is None:
             continue
         if unconfirmed:
             match = resolve(url)
