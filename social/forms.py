@@ -4,6 +4,10 @@ from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REASON_MAX_LENGTH
 
 
 class PostForm(forms.Form):
+    # Empty, it renders the same for everyone: the compose box keeps its HTML
+    # (`{% blank_form_fields %}`, social/templatetags/posts.py).
+    renders_alike_when_blank = True
+
     body = forms.CharField(
         label="Your post",
         max_length=POST_MAX_LENGTH,

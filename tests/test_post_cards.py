@@ -11,6 +11,7 @@ from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFact
 @pytest.fixture(autouse=True)
 def no_cards_from_other_tests():
     cards._cards.clear()
+    cards._blank_forms.clear()
 
 
 @pytest.fixture
@@ -75,3 +76,26 @@ def test_a_hidden_post_tells_its_author_and_a_moderator_differently(bob, moderat
     assert "only you and the moderators can see it" not in theirs
     services.content_restore(actor=moderator, content=post)
     assert "hidden by a moderator" not in as_author.get("/users/bob/").content.decode()
+
+
+def test_the_empty_compose_box_is_rendered_once_and_a_refused_post_keeps_its_errors(
+    member_client, member
+):
+    feed = member_client.get("/").content.decode()
+    profile = member_client.get(f"/users/{member.username}/").content.decode()
+    assert 'name="body"' in feed and 'name="body"' in profile and "Your post" in feed
+    assert len(cards._blank_forms) == 1
+    refused = member_client.post("/posts/new/", {"body": ""})
+    assert refused.status_code == 400
+    assert "Your post is empty." in refused.content.decode()
+    assert "Your post is empty." not in member_client.get("/").content.decode()
+
+
+def test_a_form_that_does_not_say_it_renders_alike_is_not_remembered(member_client):
+    from django.template import engines
+
+    from social.forms import CommentForm
+
+    template = engines["django"].from_string("{% load posts %}{% blank_form_fields form %}")
+    assert 'name="body"' in template.render({"form": CommentForm()})
+    assert cards._blank_forms == {}

@@ -19,8 +19,19 @@ from django.utils import timezone, translation
 register = template.Library()
 
 CARD_TEMPLATE = "social/includes/post.html"
+FORM_TEMPLATE = "includes/form.html"
 MAX_CARDS = 4096
 _cards: dict[tuple, str] = {}
+_blank_forms: dict[tuple, str] = {}
+
+
+def _template(context, name: str):
+    """The template `name`, looked up once per render (as `{% include %}` does)."""
+    first = context.render_context.dicts[0]
+    found = first.get(name)
+    if found is None:
+        found = first[name] = context.template.engine.get_template(name)
+    return found
 
 
 def card_key(post, viewer_pk, card_template) -> tuple:
@@ -49,10 +60,7 @@ def card_key(post, viewer_pk, card_template) -> tuple:
 @register.simple_tag(takes_context=True)
 def post_card(context, post):
     """`{% include "social/includes/post.html" %}` for `post`, remembered by `card_key`."""
-    first = context.render_context.dicts[0]
-    card_template = first.get(CARD_TEMPLATE)
-    if card_template is None:
-        card_template = first[CARD_TEMPLATE] = context.template.engine.get_template(CARD_TEMPLATE)
+    card_template = _template(context, CARD_TEMPLATE)
     user = context.get("user")
     key = card_key(post, getattr(user, "pk", None), card_template)
     html = _cards.get(key)
@@ -65,7 +73,31 @@ def post_card(context, post):
     return html
 
 
+@register.simple_tag(takes_context=True)
+def blank_form_fields(context, form):
+    """`{% include "includes/form.html" %}`, remembered per process for a form that is
+    neither bound nor given initial values nor a prefix, and whose class says an
+    empty one always renders the same (`renders_alike_when_blank`): the compose
+    box shows every member the same empty field."""
+    form_template = _template(context, FORM_TEMPLATE)
+    blank = (
+        getattr(form, "renders_alike_when_blank", False)
+        and not form.is_bound
+        and not form.initial
+        and not form.prefix
+    )
+    key = (type(form), form_template, context.get("summary"), translation.get_language())
+    html = _blank_forms.get(key) if blank else None
+    if html is None:
+        with context.push(form=form):
+            html = form_template.render(context)
+        if blank:
+            _blank_forms[key] = html
+    return html
+
+
 @receiver(setting_changed)
 def _forget(**kwargs):
     """Formats, time zone or URLs changed (in tests): render the cards again."""
     _cards.clear()
+    _blank_forms.clear()
