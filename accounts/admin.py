@@ -17,12 +17,15 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from accounts import services
+from accounts.forms import HumanErrorsMixin
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.pagination import EstimatedCountPaginator
 
 
-class RoleAdminForm(forms.ModelForm):
+class RoleAdminForm(HumanErrorsMixin, forms.ModelForm):
     """Edit a role's permission bits as named checkboxes."""
+
+    whose = "the"
 
     permission_flags = forms.TypedMultipleChoiceField(
         label="Permissions",
@@ -35,6 +38,7 @@ class RoleAdminForm(forms.ModelForm):
     class Meta:
         model = Role
         fields = ["name", "default"]
+        error_messages = {"name": {"unique": "There is already a role with that name."}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,10 +83,19 @@ class RoleAdmin(admin.ModelAdmin):
         return role.user_count
 
 
-class AdminUserCreationForm(UserCreationForm):
+class AdminUserCreationForm(HumanErrorsMixin, UserCreationForm):
+    """The admin's "add user", with messages in words like the site's forms."""
+
+    whose = "the"
+
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "email"]
+
+    def clean_username(self):
+        # Django's check of a taken name leaves the name None, which `User.clean`
+        # then fails on (a 500); `User.clean` judges taken and look-alike names.
+        return self.cleaned_data["username"]
 
 
 # The administrator at work in this request: Django's admin builds its
@@ -90,10 +103,12 @@ class AdminUserCreationForm(UserCreationForm):
 acting_administrator: ContextVar[User | None] = ContextVar("acting_administrator", default=None)
 
 
-class AdminPasswordForm(AdminPasswordChangeForm):
+class AdminPasswordForm(HumanErrorsMixin, AdminPasswordChangeForm):
     """Django's admin password form, writing the password column alone,
     voiding the member's pending links and recording who did it
     (`services.user_set_password`)."""
+
+    whose = "the"
 
     def save(self, commit=True):
         usable = self.cleaned_data.get("set_usable_password", True)

@@ -1,5 +1,7 @@
 """Forms for the account flows: they validate; services act."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -28,8 +30,9 @@ class HumanErrorsMixin:
     """Error messages written for people, naming the field (the GOV.UK way).
 
     "Enter your email address" rather than "This field is required.", and a
-    length limit in words. A form for someone else's account says `whose =
-    "the"`. Messages a form sets itself are kept.
+    length limit in words. A form for someone else's account (or the admin's)
+    says `whose = "the"`. Messages a form sets itself are kept. A label's
+    aside, "Note (optional)", is left out of its messages.
     """
 
     whose = "your"
@@ -38,8 +41,10 @@ class HumanErrorsMixin:
         super().__init__(*args, **kwargs)
         defaults = forms.Field.default_error_messages
         for name, field in self.fields.items():
-            label = str(field.label or pretty_name(name))
+            label = re.sub(r"\s*\([^)]*\)$", "", str(field.label or pretty_name(name)))
             noun = label[0].lower() + label[1:]
+            # "Type your post again", "Type the reason again".
+            the_noun = noun if noun.startswith(("your ", "the ")) else f"the {noun}"
             messages = dict(field.error_messages)
             if messages.get("required") == defaults["required"]:
                 if isinstance(field, forms.BooleanField):
@@ -60,7 +65,7 @@ class HumanErrorsMixin:
             field.error_messages = messages
             field.validators = [
                 validators.ProhibitNullCharactersValidator(
-                    f"Type the {noun} again: it has a character that can't be typed "
+                    f"Type {the_noun} again: it has a character that can't be typed "
                     "(it may have come with copied text)."
                 )
                 if isinstance(validator, validators.ProhibitNullCharactersValidator)

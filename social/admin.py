@@ -13,6 +13,7 @@ no date drill-down, no exact count of the whole table, sortable by id alone.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.core import validators
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
@@ -34,6 +35,15 @@ class ReasonActionForm(ActionForm):
         label="Reason (the author sees it)",
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Nor a refusal of null characters, for the same reason: the service drops them.
+        self.fields["reason"].validators = [
+            validator
+            for validator in self.fields["reason"].validators
+            if not isinstance(validator, validators.ProhibitNullCharactersValidator)
+        ]
 
 
 class ContentAdmin(admin.ModelAdmin):

@@ -1,9 +1,12 @@
+"""Forms for posts, comments and moderation: messages in words (`HumanErrorsMixin`)."""
+
 from django import forms
 
+from accounts.forms import HumanErrorsMixin
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REASON_MAX_LENGTH
 
 
-class PostForm(forms.Form):
+class PostForm(HumanErrorsMixin, forms.Form):
     # Empty, it renders the same for everyone: the compose box keeps its HTML
     # (`{% blank_form_fields %}`, social/templatetags/posts.py).
     renders_alike_when_blank = True
@@ -24,7 +27,7 @@ class PostForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(HumanErrorsMixin, forms.Form):
     body = forms.CharField(
         label="Your comment",
         max_length=COMMENT_MAX_LENGTH,
@@ -38,14 +41,26 @@ class CommentForm(forms.Form):
     )
 
 
-class HideForm(forms.Form):
+class HideForm(HumanErrorsMixin, forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=REASON_MAX_LENGTH,
         help_text="The author sees this reason.",
-        error_messages={"required": "Say why you are hiding it: the author will see the reason."},
+        error_messages={
+            "required": "Say why you are hiding it: the author will see the reason.",
+            "max_length": f"The reason can be at most {REASON_MAX_LENGTH} characters long "
+            "(this one has %(show_value)d).",
+        },
     )
 
 
-class RestoreForm(forms.Form):
-    reason = forms.CharField(label="Note (optional)", max_length=REASON_MAX_LENGTH, required=False)
+class RestoreForm(HumanErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Note (optional)",
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": f"The note can be at most {REASON_MAX_LENGTH} characters long "
+            "(this one has %(show_value)d).",
+        },
+    )

@@ -269,3 +269,125 @@ def test_removing_a_members_factors_asks_for_the_reason_in_words(client, adminis
     response = client.post("/users/alice/factors/remove/", {"reason": "x" * 1001})
     text, summary = errors_of(response)
     assert "The reason can be at most 1000 characters long (this one has 1001)." in summary
+
+
+# --- The social forms and the admin's own forms ---------------------------------------
+
+
+@pytest.fixture
+def a_post(member):
+    from tests.factories import PostFactory
+
+    return PostFactory(author=member, body="A first post.")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "Your post is empty."),
+        ("p" * 2001, "Your post is 2001 characters long; the most is 2000."),
+        ("Hello\x00world", "Type your post again: it has a character that can't be typed"),
+    ],
+)
+def test_writing_and_editing_a_post_say_what_is_wrong_in_words(
+    member_client, a_post, body, message
+):
+    for url in ("/posts/new/", f"/posts/{a_post.pk}/edit/"):
+        text, summary = errors_of(member_client.post(url, {"body": body}))
+        assert message in summary, url
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "Your comment is empty."),
+        ("Nice\x00one", "Type your comment again: it has a character that can't be typed"),
+    ],
+)
+def test_a_comment_says_what_is_wrong_in_words(member_client, a_post, body, message):
+    text, summary = errors_of(member_client.post(f"/posts/{a_post.pk}/", {"body": body}))
+    assert message in summary
+
+
+@pytest.mark.parametrize(
+    ("action", "reason", "message"),
+    [
+        ("hide", "", "Say why you are hiding it: the author will see the reason."),
+        ("hide", "r" * 501, "The reason can be at most 500 characters long (this one has 501)."),
+        ("hide", "Spam\x00links", "Type the reason again: it has a character that can't be typed"),
+        ("restore", "n" * 501, "The note can be at most 500 characters long (this one has 501)."),
+        ("restore", "Ok\x00", "Type the note again: it has a character that can't be typed"),
+    ],
+)
+def test_hiding_and_restoring_say_what_is_wrong_with_the_reason(
+    client, moderator, a_post, action, reason, message
+):
+    from social.services import content_hide
+
+    if action == "restore":
+        content_hide(actor=moderator, content=a_post, reason="Spam")
+    client.force_login(moderator)
+    response = client.post(f"/moderate/posts/{a_post.pk}/{action}/", {"reason": reason})
+    text, summary = errors_of(response)
+    assert message in summary
+
+
+def admin_errors(response) -> str:
+    """An admin form's page after a refusal: its errors, none of them Django's defaults."""
+    import html as entities
+
+    text = entities.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "errornote" in text, "the admin shows no error"
+    assert not [default for default in DJANGO_DEFAULTS if default in text]
+    return text
+
+
+def test_the_admins_add_member_page_says_what_to_enter(admin_client, roles):
+    text = admin_errors(admin_client.post("/admin/accounts/user/add/", {}))
+    assert "Enter the username." in text
+    text = admin_errors(
+        admin_client.post(
+            "/admin/accounts/user/add/",
+            {"username": "ne\x00w", "email": "new@example.com", "usable_password": "false"},
+        )
+    )
+    assert "Type the username again: it has a character that can't be typed" in text
+
+
+def test_the_admins_role_page_says_what_to_enter(admin_client, roles):
+    text = admin_errors(admin_client.post("/admin/accounts/role/add/", {"name": ""}))
+    assert "Enter the name." in text
+    text = admin_errors(admin_client.post("/admin/accounts/role/add/", {"name": "x" * 65}))
+    assert "Name can be at most 64 characters long (this one has 65)." in text
+
+
+def test_the_admins_password_form_says_what_to_enter(admin_client, member):
+    url = f"/admin/accounts/user/{member.pk}/password/"
+    text = admin_errors(admin_client.post(url, {"usable_password": "true"}))
+    assert "Enter the password." in text
+
+
+def test_a_null_character_in_the_admins_hide_reason_is_not_no_action_selected(admin_client, a_post):
+    response = admin_client.post(
+        "/admin/social/post/",
+        {"action": "hide_selected", "_selected_action": [a_post.pk], "reason": "Spam\x00"},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "No action selected." not in text
+    assert "1 post hidden." in text
+
+
+@pytest.mark.parametrize("username", ["taken", "TAKEN"])
+def test_the_admins_add_member_page_says_a_name_is_taken(admin_client, roles, username):
+    UserFactory(username="taken")
+    data = {"username": username, "email": "new@example.com"}
+    data |= {"password1": "a sturdy passphrase 9", "password2": "a sturdy passphrase 9"}
+    text = admin_errors(admin_client.post("/admin/accounts/user/add/", data))
+    assert "A user with that username already exists." in text
+
+
+def test_the_admins_role_page_says_a_name_is_taken(admin_client, roles):
+    text = admin_errors(admin_client.post("/admin/accounts/role/add/", {"name": "Moderator"}))
+    assert "There is already a role with that name." in text
