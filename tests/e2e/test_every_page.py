@@ -13,9 +13,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts import ratelimits, tokens
+from accounts.mfa.models import Passkey
 from accounts.models import EmailChangeRequest, ModerationAction, Role
+from social.models import ContentAction
+from social.services import content_hide
 from tests.e2e.helpers import check_everywhere, go_to_settings, label, sign_in
-from tests.factories import DEFAULT_PASSWORD, CommentFactory, PostFactory, UserFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    CommentFactory,
+    FollowFactory,
+    PostFactory,
+    UserFactory,
+)
 from tests.mfa import enable_totp
 
 LONG_EMAIL = (
@@ -344,3 +353,165 @@ def test_every_page_of_the_second_factor(page: Page, world, watch):
     submit(page, "Confirm")
     expect(page.locator("#id_password_error")).to_contain_text("Enter your password")
     check_everywhere(page, "reauthenticate-with-the-password-errors")
+
+
+# --- Pages found by listing every URL pattern (and each admin model's pages) -----------
+
+
+def test_every_remaining_page_for_a_visitor(page: Page, world, watch, limits_clock):
+    """The following lists, empty and with someone, and the page after registering."""
+    page.goto("/users/mia/following/")
+    check_everywhere(page, "visitor-following-empty")
+    FollowFactory(follower=world["mia"], followed=world["long"])
+    page.goto("/users/mia/following/")
+    check_everywhere(page, "visitor-following")
+    page.goto("/accounts/register/")
+    page.get_by_label(label("Email address")).fill("newcomer@example.com")
+    page.get_by_label(label("Username")).fill("newcomer")
+    page.get_by_label(label("Password")).fill("a sturdy passphrase 9")
+    submit(page, "Register")
+    expect(page).to_have_url(re.compile(r"/accounts/register/done/$"))
+    check_everywhere(page, "visitor-register-done")
+
+
+def test_every_remaining_page_for_a_member(page: Page, world, watch):
+    """Following lists, a post written, edited (empty, with errors, saved), a comment
+    refused and posted, the account deletion refused, and a passkey's removal."""
+    page.goto("/")
+    sign_in(page, "nell", DEFAULT_PASSWORD)
+    page.goto("/users/mia/")
+    page.get_by_role("button", name="Follow mia").click()
+    page.goto("/users/nell/following/")
+    check_everywhere(page, "member-following")
+    page.goto("/users/mia/followers/")
+    check_everywhere(page, "member-followers")
+
+    page.goto("/")
+    page.get_by_label(label("Your post")).fill("My first post, *with* feeling.")
+    submit(page, "Publish")
+    check_everywhere(page, "member-post-published")
+    post = world["new"].posts.get()
+    page.goto(f"/posts/{post.pk}/")
+    page.get_by_role("link", name="Edit post").click()
+    expect(page).to_have_url(re.compile(rf"/posts/{post.pk}/edit/$"))
+    check_everywhere(page, "member-post-edit")
+    watch.expect_status(400, f"/posts/{post.pk}/edit/")
+    page.get_by_label(label("Your post")).fill("")
+    submit(page, "Save")
+    expect(page.locator("#id_body_error")).to_contain_text("Your post is empty.")
+    check_everywhere(page, "member-post-edit-errors")
+    page.get_by_label(label("Your post")).fill("My first post, edited.")
+    submit(page, "Save")
+    expect(page).to_have_url(re.compile(rf"/posts/{post.pk}/$"))
+    check_everywhere(page, "member-post-edited")
+
+    watch.expect_status(400, f"/posts/{world['post'].pk}/")
+    page.goto(f"/posts/{world['post'].pk}/")
+    submit(page, "Comment")
+    expect(page.locator("#id_body_error")).to_contain_text("Your comment is empty.")
+    check_everywhere(page, "member-comment-errors")
+    page.get_by_label(label("Your comment")).fill("Lovely.")
+    submit(page, "Comment")
+    expect(page.get_by_text("Lovely.")).to_be_visible()
+    check_everywhere(page, "member-commented")
+
+    watch.expect_status(400, "/accounts/delete/")
+    page.goto("/accounts/delete/")
+    page.get_by_label(label("Type your username to confirm")).fill("not-nell")
+    submit(page, "Delete my account")
+    expect(page.locator("#id_username_error")).to_contain_text("That isn't your username.")
+    check_everywhere(page, "member-settings-delete-errors")
+
+    Passkey.objects.create(
+        user=world["new"], name="Laptop", credential_id="e2e-credential", public_key=b"key"
+    )
+    page.goto("/accounts/security/")
+    check_everywhere(page, "member-settings-security-with-a-passkey")
+    page.get_by_role("link", name="Remove Laptop").click()
+    check_everywhere(page, "passkey-remove-confirm")
+    submit(page, "Remove the passkey “Laptop”")
+    expect(page.get_by_text("Passkey “Laptop” removed.")).to_be_visible()
+    check_everywhere(page, "passkey-removed")
+
+
+def test_every_remaining_page_for_a_moderator(page: Page, world, watch):
+    """A comment hidden (asked, then done) and restored, and a hidden post restored."""
+    page.goto("/")
+    sign_in(page, "max", DEFAULT_PASSWORD)
+    comment = world["post"].comments.get()
+    page.goto(f"/posts/{world['post'].pk}/")
+    page.get_by_role("link", name="Hide comment by max").click()
+    check_everywhere(page, "moderator-hide-comment-confirm")
+    page.get_by_label(label("Reason")).fill("Off topic")
+    submit(page, "Hide the comment by max")
+    check_everywhere(page, "moderator-comment-hidden")
+    page.goto(f"/moderate/comments/{comment.pk}/restore/")
+    check_everywhere(page, "moderator-restore-comment-confirm")
+    watch.expect_status(400, f"/moderate/comments/{comment.pk}/restore/")
+    page.locator("#id_reason").evaluate("(field, text) => field.value = text", "n" * 501)
+    submit(page, "Restore the comment by max")
+    expect(page.locator("#id_reason_error")).to_contain_text("The note can be at most 500")
+    check_everywhere(page, "moderator-restore-comment-errors")
+    page.goto(f"/posts/{world['post'].pk}/")
+    page.get_by_role("link", name="Hide the post by mia").click()
+    page.get_by_label(label("Reason")).fill("Spam links")
+    submit(page, "Hide the post by mia")
+    check_everywhere(page, "moderator-post-hidden")
+    page.get_by_role("link", name="Restore the post by mia").click()
+    check_everywhere(page, "moderator-restore-post-confirm")
+    submit(page, "Restore the post by mia")
+    check_everywhere(page, "moderator-post-restored")
+
+
+def test_every_remaining_admin_page(page: Page, world, watch):
+    """Each registered model's list, add and change pages an administrator can reach,
+    the app pages, a history page, and "add user" empty, with errors and after success."""
+    comment = world["post"].comments.get()
+    content_hide(actor=world["max"], content=comment, reason="Off topic")
+    page.goto("/")
+    sign_in(page, "ada", DEFAULT_PASSWORD)
+    for path, name in [
+        ("/admin/accounts/", "administrator-admin-accounts"),
+        ("/admin/social/", "administrator-admin-social"),
+        ("/admin/django_tasks_database/", "administrator-admin-tasks"),
+        ("/admin/django_tasks_database/dbtaskresult/", "administrator-admin-task-results"),
+        ("/admin/accounts/moderationaction/", "administrator-admin-moderation-log"),
+        (
+            f"/admin/accounts/moderationaction/{ModerationAction.objects.get().pk}/change/",
+            "administrator-admin-moderation-log-entry",
+        ),
+        (f"/admin/social/comment/{comment.pk}/change/", "administrator-admin-comment"),
+        (
+            f"/admin/social/contentaction/{ContentAction.objects.get().pk}/change/",
+            "administrator-admin-content-record-entry",
+        ),
+        (f"/admin/social/post/{world['post'].pk}/history/", "administrator-admin-post-history"),
+        ("/admin/accounts/role/add/", "administrator-admin-role-add"),
+    ]:
+        page.goto(path)
+        check_everywhere(page, name)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errornote")).to_be_visible()
+    check_everywhere(page, "administrator-admin-role-add-errors")
+    page.goto(f"/admin/accounts/role/{Role.objects.get(name='Moderator').pk}/change/")
+    check_everywhere(page, "administrator-admin-role")
+
+    page.goto("/admin/accounts/user/add/")
+    check_everywhere(page, "administrator-admin-member-add")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Enter the username.")).to_be_visible()
+    check_everywhere(page, "administrator-admin-member-add-errors")
+    page.get_by_label(label("Username")).fill("olive")
+    page.get_by_label(label("Email address")).fill("olive@example.com")
+    page.locator("#id_password1").fill("a sturdy passphrase 9")
+    page.locator("#id_password2").fill("a sturdy passphrase 9")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/users/olive/edit/"))
+    check_everywhere(page, "administrator-admin-member-added")
+
+    page.goto("/admin/accounts/user/?q=una")
+    page.get_by_role("checkbox", name=re.compile("^Select this object")).first.check()
+    page.get_by_label("Action:").select_option("mark_confirmed")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("1 member confirmed.")).to_be_visible()
+    check_everywhere(page, "administrator-admin-members-confirmed")
