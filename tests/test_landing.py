@@ -153,12 +153,20 @@ def test_posts_rendered_again_by_the_command_show_at_once(bob):
     assert "<strong>bold</strong>" in landing()
 
 
-def test_without_the_cache_the_landing_is_rendered_for_each_visitor(bob, monkeypatch):
-    def down(*args, **kwargs):
-        raise RedisConnectionError("Redis is down")
+class DownCache:
+    """A cache whose server is unreachable: every call fails as Redis's would."""
 
+    def __getattr__(self, name):
+        def down(*args, **kwargs):
+            raise RedisConnectionError("Redis is down")
+
+        return down
+
+
+def test_without_the_cache_the_landing_is_rendered_for_each_visitor(bob, monkeypatch):
     landing()
-    monkeypatch.setattr(landing_module.cache, "get", down)
-    monkeypatch.setattr(landing_module.cache, "set", down)
+    # The module's own name, not the shared proxy: patching the proxy would
+    # patch whichever backend the settings name at teardown.
+    monkeypatch.setattr(landing_module, "cache", DownCache())
     PostFactory(author=bob, body="written during the outage")
     assert "written during the outage" in landing()
