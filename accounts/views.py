@@ -165,6 +165,7 @@ class EmailLinkView(UnconfirmedAllowedMixin, View):
             "token": token,
             "needs_password": not self.signed_in_as(user),
             "password_wrong": outcome == LinkOutcome.PASSWORD_WRONG,
+            "has_errors": outcome == LinkOutcome.PASSWORD_WRONG,  # "Error: " in the title
         }
         if outcome in ok or outcome == LinkOutcome.PASSWORD_WRONG:
             # A wrong password leaves the link as it was: the page still says what it does.

@@ -391,3 +391,18 @@ def test_the_admins_add_member_page_says_a_name_is_taken(admin_client, roles, us
 def test_the_admins_role_page_says_a_name_is_taken(admin_client, roles):
     text = admin_errors(admin_client.post("/admin/accounts/role/add/", {"name": "Moderator"}))
     assert "There is already a role with that name." in text
+
+
+def test_a_wrong_password_on_an_emailed_link_is_summarised_like_every_form(client, roles):
+    """The link's page asks a visitor who is not signed in for the account's password."""
+    newcomer = UserFactory(username="nora", email="nora@example.com", confirmed=False)
+    url = f"/accounts/confirm/{tokens.make_confirmation_token(newcomer)}/"
+    assert "data-error-summary" not in client.get(url).content.decode()
+    response = client.post(url, {"password": "not the password"})
+    text, summary = errors_of(response)
+    assert "<title>Error: " in text
+    assert '<a href="#id_password">That password is not the account’s.</a>' in summary
+    # Under the label, before the input, and read with it.
+    group = text.split('<label for="id_password">', 1)[1]
+    assert group.index('id="id_password_error"') < group.index("<input")
+    assert 'aria-describedby="id_password_error"' in input_tag(text, "id_password")

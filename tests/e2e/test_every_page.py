@@ -8,6 +8,7 @@ more, and a screenshot of each lands in artifacts/screenshots/pages/.
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,7 +18,7 @@ from accounts.mfa.models import Passkey
 from accounts.models import EmailChangeRequest, ModerationAction, Role
 from social.models import ContentAction
 from social.services import content_hide
-from tests.e2e.helpers import check_everywhere, go_to_settings, label, sign_in
+from tests.e2e.helpers import check_everywhere, go_to_settings, label, sign_in, sign_out
 from tests.factories import (
     DEFAULT_PASSWORD,
     CommentFactory,
@@ -358,7 +359,7 @@ def test_every_page_of_the_second_factor(page: Page, world, watch):
 # --- Pages found by listing every URL pattern (and each admin model's pages) -----------
 
 
-def test_every_remaining_page_for_a_visitor(page: Page, world, watch, limits_clock):
+def test_every_remaining_page_for_a_visitor(page: Page, world, watch, inbox, limits_clock):
     """The following lists, empty and with someone, and the page after registering."""
     page.goto("/users/mia/following/")
     check_everywhere(page, "visitor-following-empty")
@@ -372,9 +373,27 @@ def test_every_remaining_page_for_a_visitor(page: Page, world, watch, limits_clo
     submit(page, "Register")
     expect(page).to_have_url(re.compile(r"/accounts/register/done/$"))
     check_everywhere(page, "visitor-register-done")
+    # The emailed link, opened signed out: it asks for the account's password.
+    link = inbox.next_link("newcomer@example.com", "Confirm your email address")
+    sign_out(page)
+    page.goto(link)
+    check_everywhere(page, "visitor-confirm")
+    watch.expect_status(400, urlsplit(link).path)
+    page.get_by_label("Password of the account").fill("not the password")
+    submit(page, "Confirm my address")
+    expect(page.locator("#id_password_error")).to_contain_text(
+        "That password is not the account’s."
+    )
+    check_everywhere(page, "visitor-confirm-password-wrong")
+    page.get_by_label("Password of the account").fill("a sturdy passphrase 9")
+    submit(page, "Confirm my address")
+    check_everywhere(page, "visitor-confirmed")
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Already confirmed")).to_be_visible()
+    check_everywhere(page, "visitor-confirm-already-done")
 
 
-def test_every_remaining_page_for_a_member(page: Page, world, watch):
+def test_every_remaining_page_for_a_member(page: Page, world, watch, open_page):
     """Following lists, a post written, edited (empty, with errors, saved), a comment
     refused and posted, the account deletion refused, and a passkey's removal."""
     page.goto("/")
@@ -432,6 +451,20 @@ def test_every_remaining_page_for_a_member(page: Page, world, watch):
     submit(page, "Remove the passkey “Laptop”")
     expect(page.get_by_text("Passkey “Laptop” removed.")).to_be_visible()
     check_everywhere(page, "passkey-removed")
+
+    other_device = open_page()
+    other_device.goto("/")
+    sign_in(other_device, "nell", DEFAULT_PASSWORD)
+    page.goto("/accounts/sessions/")
+    check_everywhere(page, "member-settings-devices-two")
+    submit(page, "Sign out all other devices")
+    expect(page.get_by_text("Signed out 1 other device.")).to_be_visible()
+    check_everywhere(page, "member-settings-devices-signed-out-others")
+
+    page.goto(f"/posts/{post.pk}/")
+    page.get_by_role("button", name="Delete post").click()
+    page.wait_for_load_state()
+    check_everywhere(page, "member-post-deleted")
 
 
 def test_every_remaining_page_for_a_moderator(page: Page, world, watch):
@@ -495,6 +528,8 @@ def test_every_remaining_admin_page(page: Page, world, watch):
     check_everywhere(page, "administrator-admin-role-add-errors")
     page.goto(f"/admin/accounts/role/{Role.objects.get(name='Moderator').pk}/change/")
     check_everywhere(page, "administrator-admin-role")
+    page.goto(f"/admin/accounts/role/{Role.objects.get(name='Moderator').pk}/delete/")
+    check_everywhere(page, "administrator-admin-role-delete")
 
     page.goto("/admin/accounts/user/add/")
     check_everywhere(page, "administrator-admin-member-add")
