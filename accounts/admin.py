@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.forms import HumanErrorsMixin
+from accounts.forms import PASSWORD_HINT, USERNAME_HELP, AdminModelForm, HumanErrorsMixin
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.pagination import EstimatedCountPaginator
 
@@ -92,6 +92,13 @@ class AdminUserCreationForm(HumanErrorsMixin, UserCreationForm):
         model = User
         fields = ["username", "email"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The site's short hints, not Django's "Required. 150 characters or fewer." and list.
+        self.fields["username"].help_text = USERNAME_HELP
+        self.fields["password1"].help_text = PASSWORD_HINT
+        self.fields["password2"].help_text = "The same password again, to check it."
+
     def clean_username(self):
         # Django's check of a taken name leaves the name None, which `User.clean`
         # then fails on (a 500); `User.clean` judges taken and look-alike names.
@@ -110,6 +117,10 @@ class AdminPasswordForm(HumanErrorsMixin, AdminPasswordChangeForm):
 
     whose = "the"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = PASSWORD_HINT
+
     def save(self, commit=True):
         usable = self.cleaned_data.get("set_usable_password", True)
         password = self.cleaned_data["password1"] if usable else None
@@ -124,6 +135,7 @@ class AdminPasswordForm(HumanErrorsMixin, AdminPasswordChangeForm):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
+    form = AdminModelForm
     """The moderation log: read-only, so the record stays true."""
 
     list_display = ["created_at", "kind", "detail", "member_name", "actor_name", "via", "reason"]

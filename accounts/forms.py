@@ -38,6 +38,7 @@ class HumanErrorsMixin:
     whose = "your"
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # no label ends in a colon, the admin's too
         super().__init__(*args, **kwargs)
         defaults = forms.Field.default_error_messages
         for name, field in self.fields.items():
@@ -72,6 +73,12 @@ class HumanErrorsMixin:
                 else validator
                 for validator in field.validators
             ]
+
+
+class AdminModelForm(HumanErrorsMixin, forms.ModelForm):
+    """The base of the admin's model forms: messages in words, no colons."""
+
+    whose = "the"
 
 
 def password_field(label: str = "Password", autocomplete: str = "new-password"):

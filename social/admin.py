@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from accounts.forms import AdminModelForm
 from accounts.models import Permission
 from accounts.pagination import EstimatedCountPaginator
 from social import services
@@ -49,6 +50,7 @@ class ReasonActionForm(ActionForm):
 class ContentAdmin(admin.ModelAdmin):
     """What the post and comment pages share."""
 
+    form = AdminModelForm
     action_form = ReasonActionForm
     actions = ["hide_selected", "restore_selected"]
     list_filter = ["hidden"]
@@ -160,6 +162,8 @@ class CommentAdmin(ContentAdmin):
 @admin.register(ContentAction)
 class ContentActionAdmin(admin.ModelAdmin):
     """The record of hides and restores: read-only, so the record stays true."""
+
+    form = AdminModelForm
 
     list_display = ["created_at", "kind", "content_label", "member", "actor", "reason"]
     list_filter = ["kind"]

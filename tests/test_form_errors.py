@@ -406,3 +406,44 @@ def test_a_wrong_password_on_an_emailed_link_is_summarised_like_every_form(clien
     group = text.split('<label for="id_password">', 1)[1]
     assert group.index('id="id_password_error"') < group.index("<input")
     assert 'aria-describedby="id_password_error"' in input_tag(text, "id_password")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/accounts/user/add/",
+        "/admin/accounts/role/add/",
+        "/admin/accounts/user/{member}/password/",
+        "/admin/accounts/moderationaction/{action}/change/",
+        "/admin/social/post/{post}/change/",
+        "/admin/social/contentaction/{content_action}/change/",
+    ],
+)
+def test_no_admin_form_label_ends_with_a_colon(admin_client, member, moderator, a_post, url):
+    from accounts.models import ModerationAction
+    from social.services import content_hide
+
+    action = ModerationAction.objects.create(
+        actor=moderator, member=member, kind=ModerationAction.Kind.SUSPEND, reason="Spam"
+    )
+    content_action = content_hide(actor=moderator, content=a_post, reason="Spam")
+    url = url.format(
+        member=member.pk, action=action.pk, post=a_post.pk, content_action=content_action.pk
+    )
+    html = admin_client.get(url).content.decode()
+    labels = [
+        re.sub(r"<[^>]+>", "", label).strip()
+        for label in re.findall(r"<label[^>]*>(.*?)</label>", html, re.S)
+    ]
+    assert labels, url
+    assert not [label for label in labels if label.endswith(":")], labels
+
+
+def test_the_admins_add_member_page_has_the_sites_short_hints(admin_client):
+    from accounts.forms import PASSWORD_HINT, USERNAME_HELP
+
+    html = admin_client.get("/admin/accounts/user/add/").content.decode()
+    assert USERNAME_HELP in html
+    assert PASSWORD_HINT in html
+    assert "Your password can’t be too similar" not in html  # Django's long list
+    assert "Required. 150 characters or fewer." not in html
