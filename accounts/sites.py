@@ -1,8 +1,9 @@
 """The admin site: open to members whose role has ADMIN.
 
-It has no sign-in page of its own: the site's (with its limits and wording)
-signs administrators in. A signed-in member without ADMIN gets the site's
-403 page, not Django's "authenticated as … but not authorized".
+It has no sign-in page or password form of its own: the site's (with its
+limits and wording) sign administrators in and change their password. A
+signed-in member without ADMIN gets the site's 403 page, not Django's
+"authenticated as … but not authorized".
 """
 
 from functools import update_wrapper
@@ -48,6 +49,13 @@ class OffbrandAdminSite(admin.AdminSite):
                 return redirect(target)
             raise PermissionDenied("The administration is for administrators.")
         return redirect_to_login(target, reverse("accounts:login"))
+
+    def password_change(self, request, extra_context=None):
+        """The site's form: its re-authentication, limits and messages (not Django's)."""
+        return redirect("accounts:password_change")
+
+    def password_change_done(self, request, extra_context=None):
+        return redirect("accounts:password_change")
 
 
 def tampered_selection(view, request) -> bool:

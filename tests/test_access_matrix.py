@@ -57,6 +57,7 @@ TO_UNCONFIRMED = Expect(frozenset({302}), "/accounts/unconfirmed/")
 TO_INDEX = Expect(frozenset({302}), "/")
 TO_ADMIN_LOGIN = Expect(frozenset({302}), "/admin/login/?next=")
 TO_ADMIN_INDEX = Expect(frozenset({302}), "/admin/")
+TO_SITE_PASSWORD = Expect(frozenset({302}), "/accounts/password/change/")
 # An administrator stays in the admin: never bounced to its sign-in page.
 WITHIN_ADMIN = Expect(frozenset({200, 302}), "/admin/", not_location="/admin/login/")
 TO_SIGN_IN_PAGE = Expect(frozenset({302}), "/accounts/login/")
@@ -190,6 +191,9 @@ EXPECTATIONS: dict[str, dict[str, Expect]] = {
 ADMIN_EXCEPTIONS: dict[str, dict[str, Expect]] = {
     # The admin signs in on the site's page; an administrator moves on.
     "admin:login": admin_site(administrator=TO_ADMIN_INDEX, anonymous=TO_LOGIN),
+    # ... and changes the password on the site's form.
+    "admin:password_change": admin_site(administrator=TO_SITE_PASSWORD),
+    "admin:password_change_done": admin_site(administrator=TO_SITE_PASSWORD),
     # Signing out is POST-only; the admin sends visitors to its index.
     "admin:logout": admin_site(administrator=GET_NOT_ALLOWED, anonymous=TO_ADMIN_INDEX),
     # Autocomplete without its query parameters is refused even to administrators.

@@ -286,3 +286,12 @@ def test_a_tampered_selection_on_any_admin_list_is_a_message_not_a_500(
     assert response.status_code == 200
     assert "Select items from the list" in response.content.decode()
     assert User.objects.filter(pk=member.pk).exists()
+
+
+@pytest.mark.parametrize("path", ["/admin/password_change/", "/admin/password_change/done/"])
+def test_the_admins_change_password_link_leads_to_the_sites_form(admin_client, path):
+    """One password form, with the site's re-authentication, limits and messages."""
+    response = admin_client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/change/"
+    assert admin_client.post(path, {}).status_code == 302
