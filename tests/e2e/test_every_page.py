@@ -495,6 +495,22 @@ def test_every_remaining_page_for_a_moderator(page: Page, world, watch):
     submit(page, "Restore the post by mia")
     check_everywhere(page, "moderator-post-restored")
 
+    # The other actions on members: asked, refused (a reason over 1,000 characters), done.
+    page.goto("/moderate/users/sid/reinstate/")
+    check_everywhere(page, "moderator-reinstate-confirm")
+    page.goto("/moderate/users/mia/clear_about/")
+    check_everywhere(page, "moderator-clear-about-confirm")
+    watch.expect_status(400, "/moderate/users/mia/clear_about/")
+    page.locator("#id_reason").evaluate("(field, text) => field.value = text", "r" * 1001)
+    submit(page, "Clear the about-me of mia")
+    expect(page.locator("#id_reason_error")).to_contain_text("1000 characters")
+    check_everywhere(page, "moderator-clear-about-errors")
+    page.locator("#id_reason").fill("Spam links")
+    submit(page, "Clear the about-me of mia")
+    check_everywhere(page, "moderator-about-cleared")
+    page.goto("/moderate/users/mia/clear_avatar/")
+    check_everywhere(page, "moderator-clear-avatar-confirm")
+
 
 def test_every_remaining_admin_page(page: Page, world, watch):
     """Each registered model's list, add and change pages an administrator can reach,
