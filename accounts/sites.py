@@ -68,9 +68,11 @@ def tampered_selection(view, request) -> bool:
     if request.method != "POST" or not isinstance(model_admin, admin.ModelAdmin):
         return False
     pk = model_admin.model._meta.pk
-    low, high = connection.ops.integer_field_range(pk.get_internal_type())
     try:
         ids = [pk.to_python(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)]
     except ValidationError:
         return True
+    if pk.get_internal_type() not in connection.ops.integer_field_ranges:
+        return False  # a UUID (the task results) has no range to be past
+    low, high = connection.ops.integer_field_range(pk.get_internal_type())
     return any(isinstance(id_, int) and not low <= id_ <= high for id_ in ids)
