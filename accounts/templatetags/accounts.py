@@ -1,6 +1,10 @@
 from django import template
-from django.urls import resolve
-from django.utils.html import format_html
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, resolve
+from django.utils import translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from accounts.mixins import allows_unconfirmed
 from accounts.models import Permission
@@ -77,3 +81,70 @@ def nav_link(context, view_names, text, *args, item=True, css_class=""):
 def first_url(context, view_names, *args):
     """`{% first_url "accounts:settings|accounts:profile_edit" as settings_url %}`."""
     return usable_url(context.get("request"), view_names, args) or ""
+
+
+NAV_TEMPLATE = "includes/nav_links.html"
+MAX_NAVS = 4096
+# Stands in for the request's CSRF token while a menu is rendered to be kept: the
+# token is set in per response, never kept. Escaping leaves it as it is, and no
+# name or URL can hold a null character.
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+_navs: dict[tuple, list[str]] = {}
+
+
+def nav_key(request, user, nav_template) -> tuple:
+    """Everything the signed-in menu shows, besides the CSRF token."""
+    return (
+        nav_template,
+        user.pk,
+        user.username,
+        user.can(Permission.MODERATE),
+        user.can(Permission.ADMIN),
+        user.avatar_url_small,
+        getattr(request, "path", ""),
+        get_script_prefix(),
+        get_urlconf(),
+        translation.get_language(),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context):
+    """`{% include "includes/nav_links.html" %}`, kept per process for a confirmed member
+    under `nav_key`, with the response's own CSRF token set into the sign-out form.
+
+    The menu (a dozen links reversed and marked, the avatar, the sign-out form)
+    cost more than the rest of a short page. A visitor's menu, or an unconfirmed
+    member's (which asks each page's view whether it lets them in), is rendered
+    every time.
+    """
+    first = context.render_context.dicts[0]
+    nav_template = first.get(NAV_TEMPLATE)
+    if nav_template is None:
+        nav_template = first[NAV_TEMPLATE] = context.template.engine.get_template(NAV_TEMPLATE)
+    user, request = context.get("user"), context.get("request")
+    token = context.get("csrf_token")
+    if (
+        request is None
+        or user is None
+        or not user.is_authenticated
+        or not user.confirmed
+        or token is None
+        or str(token) in ("", "NOTPROVIDED")
+    ):
+        return nav_template.render(context)
+    key = nav_key(request, user, nav_template)
+    parts = _navs.get(key)
+    if parts is None:
+        with context.push(csrf_token=CSRF_PLACEHOLDER):
+            parts = nav_template.render(context).split(CSRF_PLACEHOLDER)
+        if len(_navs) >= MAX_NAVS:
+            _navs.clear()
+        _navs[key] = parts
+    return mark_safe(conditional_escape(str(token)).join(parts))  # noqa: S308  # nosec B308
+
+
+@receiver(setting_changed)
+def _forget_navs(**kwargs):
+    """URLs, avatars or templates changed (in tests): render the menus again."""
+    _navs.clear()
