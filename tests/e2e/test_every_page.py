@@ -560,6 +560,11 @@ def test_every_remaining_admin_page(page: Page, world, watch):
     expect(page).to_have_url(re.compile(r"/users/olive/edit/"))
     check_everywhere(page, "administrator-admin-member-added")
 
+    page.goto(f"/admin/accounts/user/{world['mia'].pk}/password/")
+    page.get_by_role("button", name=re.compile("Change password")).click()
+    expect(page.get_by_text("Enter the password.")).to_be_visible()
+    check_everywhere(page, "administrator-admin-member-password-errors")
+
     page.goto("/admin/accounts/user/?q=una")
     page.get_by_role("checkbox", name=re.compile("^Select this object")).first.check()
     page.get_by_label("Action:").select_option("mark_confirmed")
