@@ -8,8 +8,9 @@ signed-in member without ADMIN gets the site's 403 page, not Django's
 
 from functools import update_wrapper
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin import helpers
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -18,10 +19,23 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
+class ActionForm(helpers.ActionForm):
+    """A list's action bar, labelled like every form here: no colon after the label."""
+
+    action = forms.ChoiceField(label="Action")
+
+
 class OffbrandAdminSite(admin.AdminSite):
     site_header = "Offbrand administration"
     site_title = "Offbrand admin"
     index_title = "Members and roles"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list, other apps' too, gets the action bar above unless it has its own."""
+        super().register(model_or_iterable, admin_class, **options)
+        for model_admin in self._registry.values():
+            if model_admin.action_form is helpers.ActionForm:
+                model_admin.action_form = ActionForm
 
     def has_permission(self, request):
         return request.user.is_active and request.user.is_administrator()
@@ -69,7 +83,7 @@ def tampered_selection(view, request) -> bool:
         return False
     pk = model_admin.model._meta.pk
     try:
-        ids = [pk.to_python(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)]
+        ids = [pk.to_python(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)]
     except ValidationError:
         return True
     if pk.get_internal_type() not in connection.ops.integer_field_ranges:

@@ -12,7 +12,6 @@ no date drill-down, no exact count of the whole table, sortable by id alone.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.core import validators
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.defaultfilters import truncatechars
@@ -23,6 +22,7 @@ from django.utils.translation import ngettext
 from accounts.forms import AdminModelForm
 from accounts.models import Permission
 from accounts.pagination import EstimatedCountPaginator
+from accounts.sites import ActionForm
 from social import services
 from social.models import Comment, ContentAction, Post
 
