@@ -297,12 +297,12 @@ def test_every_page_for_an_administrator(page: Page, world, watch):
     # Hide from the list: without a reason (refused, with a message), then with one.
     page.goto("/admin/social/post/")
     page.get_by_role("checkbox", name=re.compile("^Select this object")).first.check()
-    page.get_by_label("Action", exact=True).select_option("hide_selected")
+    page.locator("select[name=action]").select_option("hide_selected")
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("Say why you are hiding it")).to_be_visible()
     check_everywhere(page, "administrator-admin-posts-hide-errors")
     page.get_by_role("checkbox", name=re.compile("^Select this object")).first.check()
-    page.get_by_label("Action", exact=True).select_option("hide_selected")
+    page.locator("select[name=action]").select_option("hide_selected")
     page.get_by_label("Reason (the author sees it)").fill("Spam links")
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("1 post hidden.")).to_be_visible()
@@ -567,7 +567,7 @@ def test_every_remaining_admin_page(page: Page, world, watch):
 
     page.goto("/admin/accounts/user/?q=una")
     page.get_by_role("checkbox", name=re.compile("^Select this object")).first.check()
-    page.get_by_label("Action", exact=True).select_option("mark_confirmed")
+    page.locator("select[name=action]").select_option("mark_confirmed")
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("1 member confirmed.")).to_be_visible()
     check_everywhere(page, "administrator-admin-members-confirmed")
