@@ -67,9 +67,6 @@ class RefuseFilesHandler(FileUploadHandler):
         return None
 
 
-FORM_ALLOWANCE = 64 * 1024  # the fields beside the file, and multipart framing
-
-
 class FileUploadGuardMiddleware:
     """A file sent to a page that takes none is refused at its first byte (413).
 
@@ -96,7 +93,9 @@ class FileUploadGuardMiddleware:
         if accepts_files(view_func):
             # A body larger than the largest file the view takes, plus its form,
             # is refused from its Content-Length, before a byte of it is read.
-            limit = settings.OFFBRAND_AVATAR_MAX_BYTES + FORM_ALLOWANCE
+            # The form beside the file is the site's form limit (settings.py).
+            form_allowance = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            limit = settings.OFFBRAND_AVATAR_MAX_BYTES + form_allowance
             try:
                 declared = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
@@ -111,7 +110,7 @@ class FileUploadGuardMiddleware:
             view_class = getattr(view_func, "view_class", None)
             # A body larger than a form alone carries a picture worth decoding.
             refusal = getattr(view_class, "refusal_before_body", None)
-            return refusal(request, carries_file=declared > FORM_ALLOWANCE) if refusal else None
+            return refusal(request, carries_file=declared > form_allowance) if refusal else None
         if not request.content_type.startswith("multipart/"):
             return None
         request.upload_handlers = [RefuseFilesHandler(request)]

@@ -264,6 +264,13 @@ OFFBRAND_APPEALS_EMAIL = env.str(
 OFFBRAND_CONFIRM_MAX_AGE = env.int("OFFBRAND_CONFIRM_MAX_AGE", default=3600)
 OFFBRAND_REMEMBER_DAYS = env.int("OFFBRAND_REMEMBER_DAYS", default=30)
 OFFBRAND_AVATAR_MAX_BYTES = env.int("OFFBRAND_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# The non-file part of any request (README, "Body limits"). The largest form is 2,000
+# characters (a post, about me) at worst 12 bytes each percent-encoded: 24 KB; a passkey
+# answer is a few KB, an admin action on 100 rows about 3 KB. A body past this is
+# refused 400 from its Content-Length, before it is read or parsed: a 2.5 MB
+# percent-encoded body cost about 1 s of CPU to parse. Files are bounded apart
+# (OFFBRAND_AVATAR_MAX_BYTES); this is also the form allowance beside an avatar.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 # "local": identicons drawn here (no third-party request); "gravatar": Gravatar URLs.
 OFFBRAND_AVATARS = env.str("OFFBRAND_AVATARS", default="local")
 if OFFBRAND_AVATARS not in {"local", "gravatar"}:

@@ -20,4 +20,8 @@ urlpatterns = [
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),
 ]
 
+# None of the error pages parses the posted body (offbrand.views._leave_the_body_alone).
+handler400 = "offbrand.views.bad_request"
+handler403 = "offbrand.views.permission_denied"
+handler404 = "offbrand.views.page_not_found"
 handler500 = "offbrand.views.server_error"

@@ -5,8 +5,10 @@ import sys
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError, close_old_connections, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -121,8 +123,52 @@ def database_unavailable():
     return response
 
 
+def _leave_the_body_alone(request) -> None:
+    """Error pages never parse the posted body.
+
+    Django's handlers are wrapped in `requires_csrf_token`, which reads
+    `request.POST`; a body that could not be parsed (a non-UTF-8 charset, a
+    broken multipart boundary) would raise again there and turn a 400 into a
+    500. A body already parsed is kept (its uploaded files are closed with it).
+    """
+    if request.method == "POST" and not hasattr(request, "_post"):
+        request._mark_post_parse_error()  # an empty POST and FILES, as Django does itself
+
+
+def _why_bad(exception) -> str:
+    if isinstance(exception, RequestDataTooBig):
+        kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return f"What you sent is too large: the most a form here takes is {kb} KB."
+    if isinstance(exception, TooManyFieldsSent):
+        return "What you sent has too many fields for any form on this site."
+    if isinstance(exception, TooManyFilesSent):
+        return "What you sent has too many files for any form on this site."
+    if "UTF-8" in str(exception):
+        return "Forms must be sent as UTF-8; this one declared another character set."
+    if isinstance(exception, MultiPartParserError):
+        return "The form's parts could not be read (its multipart framing is broken)."
+    return "The request could not be understood."
+
+
+def bad_request(request, exception):
+    """400 saying what was wrong, rendered without the request (nor its body)."""
+    _leave_the_body_alone(request)
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": _why_bad(exception)}))
+
+
+def permission_denied(request, exception):
+    _leave_the_body_alone(request)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    _leave_the_body_alone(request)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """500, unless the error is the database being unreachable: then 503."""
     if isinstance(sys.exc_info()[1], OperationalError):
         return database_unavailable()
+    _leave_the_body_alone(request)
     return defaults.server_error(request)
