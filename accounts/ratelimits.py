@@ -20,11 +20,12 @@ through `account_attempt()`, following OWASP's "Slow Down Online Guessing
 Attacks with Device Cookies":
 
 - a browser that signed in to the account before carries a signed device
-  cookie (`trust_device()`); its guesses count per (account, device), so
-  failures from elsewhere never lock the owner out there;
-- every other browser shares one budget per account (`signin_account`);
-- every attempt also counts per client network (`signin_ip`: an IPv4
-  address, or an IPv6 /64).
+  cookie (`trust_device()`, bound to the account); its guesses count per
+  (account, device) and on nothing else, so failures from elsewhere -- even
+  from its own network -- never lock the owner out there;
+- every other browser shares one budget per account (`signin_account`), and
+  its attempts also count per client network (`signin_ip`: an IPv4 address,
+  or an IPv6 /64), which caps a stranger's guesses over many names.
 
 So a stranger gets at most 10 guesses per 15-minute window on an account, 40 in
 any clock hour, whatever their addresses. Every sign-in refusal answers the
@@ -417,17 +418,19 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
 
     `account_key` names the account (`f"user:{pk}"`, or a normalised name no
     account has, so unknown names are limited alike); `user_pk` lets a browser
-    that signed in to that account before use its own budget. A refused
-    attempt is recorded on the request for `SignInBudgetMiddleware`.
+    that signed in to that account before use its own budget, and that budget
+    alone (not the client network's). A refused attempt is recorded on the
+    request for `SignInBudgetMiddleware`.
     """
-    checks = []
-    if request is not None:
-        checks.append(("signin_ip", client_key(request)))
     nonce = device_nonce(request, user_pk)
     if nonce:
-        checks.append(("signin_device", f"{account_key}:{nonce}"))
+        # A browser the account trusts: its own budget only, so strangers sharing
+        # its network (a NAT, an IPv6 /64) cannot lock it out (attack F3).
+        checks = [("signin_device", f"{account_key}:{nonce}")]
     else:
-        checks.append(("signin_account", account_key))
+        checks = [("signin_account", account_key)]
+        if request is not None:
+            checks.insert(0, ("signin_ip", client_key(request)))
     attempt = Attempt(verdict=Verdict(allowed=True))
     remaining = []
     for (name, key), verdict in zip(checks, hit_many(checks), strict=False):

@@ -257,3 +257,27 @@ def test_every_page_treats_a_pending_sign_in_as_anonymous(client, world, passwor
             wrong.append(f"GET {url}: want {expect}, got {response.status_code}")
     assert not wrong, "\n".join(wrong)
     assert client.get(SECOND_STEP).status_code == 200  # and the step is still pending
+
+
+def test_a_stranger_on_the_owners_network_cannot_stop_her_trusted_browsers_second_step(
+    member, password, clock
+):
+    """Attack F3 on the second factor: the code draws on the same budget, so a browser
+    the account trusts gets past the per-network limit at both steps."""
+    from accounts.ratelimits import LIMITS
+    from tests.mfa import code_at
+
+    totp = enable_totp(member)
+    network = "203.0.113.8"
+    owner = Client(REMOTE_ADDR=network)
+    assert password_step(owner, "alice", password)["Location"] == SECOND_STEP
+    assert owner.post(SECOND_STEP, {"code": code_at(totp, -1)}).status_code == 302
+    assert DEVICE_COOKIE in owner.cookies
+    owner.post("/accounts/logout/")
+    thief = Client(REMOTE_ADDR=network)
+    for n in range(LIMITS["signin_ip"].count + 1):
+        password_step(thief, f"made-up-{n}", "a guess")
+    assert password_step(Client(REMOTE_ADDR=network), "alice", password).status_code == 429
+    assert password_step(owner, "alice", password)["Location"] == SECOND_STEP
+    assert owner.post(SECOND_STEP, {"code": totp.now()}).status_code == 302
+    assert signed_in_as(owner) == str(member.pk)

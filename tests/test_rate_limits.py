@@ -86,6 +86,50 @@ def test_a_forged_or_borrowed_device_cookie_buys_no_guesses(member, password, ro
     assert forged.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
 
 
+SHARED_NETWORK = "203.0.113.7"  # one NAT, office or carrier NAT: owner and stranger alike
+
+
+def use_up_the_network(stranger_browser, username="alice"):
+    """A stranger behind the owner's address: guesses at the owner's account, then
+    made-up names, past the per-network limit (and the account's lock for new browsers)."""
+    fail(stranger_browser, username, 10, ip=SHARED_NETWORK)
+    for n in range(ratelimits.LIMITS["signin_ip"].count):
+        fail(stranger_browser, f"made-up-{n}", 1, ip=SHARED_NETWORK)
+
+
+def test_a_stranger_on_the_owners_network_cannot_lock_out_her_trusted_browser(member, password):
+    """Attack F3: the per-network limit must not refuse a browser the account trusts."""
+    owner = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+    assert ratelimits.DEVICE_COOKIE in owner.cookies
+    owner.post("/accounts/logout/")
+    thief = Client(REMOTE_ADDR=SHARED_NETWORK)
+    use_up_the_network(thief)
+    # The stranger's own attempts stay capped, under any name.
+    assert thief.post(LOGIN, {"username": "someone", "password": "x"}).status_code == 429
+    assert thief.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    # A new browser on that network is still refused, even with the right password.
+    newcomer = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert newcomer.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    # The owner's browser signs in: it is limited by its own budget only.
+    response = owner.post(LOGIN, {"username": "Alice", "password": password})
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(member.pk)
+
+
+def test_a_trusted_browser_on_a_locked_network_keeps_exactly_its_own_budget(member, password):
+    owner = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+    owner.post("/accounts/logout/")
+    use_up_the_network(Client(REMOTE_ADDR=SHARED_NETWORK), username="someone-else")
+    # Its slips are still counted, per (account, device): ten, then refused.
+    for _ in range(ratelimits.LIMITS["signin_device"].count):
+        assert owner.post(LOGIN, {"username": "alice", "password": "wrong"}).status_code == 200
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 429
+    # Its device cookie is for alice alone: another account's name meets the network limit.
+    assert owner.post(LOGIN, {"username": "someone", "password": "x"}).status_code == 429
+
+
 def test_guesses_per_account_are_bounded_whatever_the_addresses(member, monkeypatch):
     checked = []
     original = type(member).check_password

@@ -117,3 +117,25 @@ def test_a_next_too_long_once_encoded_goes_to_settings_instead(member_client, pa
     response = member_client.post(REAUTH, {"password": password, "next": long_next})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/settings/"
+
+
+def test_a_stranger_on_the_members_network_cannot_stop_her_reauthenticating(
+    member, password, clock
+):
+    """Attack F3 on re-authentication: the browser she signed in with carries the
+    device cookie and is limited by its own budget; a session without it (a stolen
+    one, say) still meets the per-network limit."""
+    network = "203.0.113.9"
+    owner = Client(REMOTE_ADDR=network)
+    response = owner.post("/accounts/login/", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    other_session = Client(REMOTE_ADDR=network)
+    other_session.force_login(member)
+    age_the_check(owner, 601)
+    age_the_check(other_session, 601)
+    for n in range(LIMITS["signin_ip"].count + 1):
+        Client(REMOTE_ADDR=network).post(
+            "/accounts/login/", {"username": f"made-up-{n}", "password": "a guess"}
+        )
+    assert other_session.post(REAUTH, {"password": password}).status_code == 429
+    assert owner.post(REAUTH, {"password": password}).status_code == 302
