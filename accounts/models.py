@@ -25,7 +25,12 @@ from django.utils.crypto import salted_hmac
 
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
-from accounts.usernames import username_key, username_skeleton, username_skeletons
+from accounts.usernames import (
+    unusual_letters,
+    username_key,
+    username_skeleton,
+    username_skeletons,
+)
 from offbrand.urlcache import cached_reverse
 
 
@@ -270,6 +275,8 @@ class UserManager(DjangoUserManager):
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
             return USERNAME_TAKEN
+        if unusual := unusual_letters(username):
+            return USERNAME_UNUSUAL % " ".join(dict.fromkeys(unusual))
         if others.filter(username_skeleton__in=username_skeletons(username)).exists():
             return USERNAME_LOOKALIKE
         if looks_like_email(username) and username_key(username) != username_key(email):
@@ -334,6 +341,9 @@ def _identicon_key(avatar_hash: str, secret: str) -> str:
 
 USERNAME_TAKEN = "A user with that username already exists."
 USERNAME_LOOKALIKE = "That username looks too much like an existing one. Please choose another."
+USERNAME_UNUSUAL = (
+    "Use letters of an everyday alphabet: that username has a phonetic or obsolete letter (%s)."
+)
 USERNAME_IS_EMAIL = "A username can't be an email address, other than your own."
 
 

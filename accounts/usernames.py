@@ -11,9 +11,12 @@
   folded further by `_fold` (below): separators dropped, and the digits that
   pass for letters read as those letters. Two usernames with one skeleton
   look alike: the second is refused (names already taken are not renamed).
+- `unusual_letters`: letters that are not for everyday writing (phonetic
+  notation, obsolete tone letters), refused in new names.
 """
 
 import json
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -87,6 +90,39 @@ _FOLD = str.maketrans(
 _PAIRS = (("rn", "m"), ("vv", "w"))
 
 
+_SMALL_CAPITAL = re.compile(
+    r"(?:LATIN LETTER SMALL CAPITAL|MODIFIER LETTER (?:SMALL|CAPITAL)) ([A-Z])"
+)
+
+
+def _plain(text: str) -> str:
+    """Every decimal digit as its ASCII digit (`١`, `᧐`: TR39 keeps them apart
+    from `1` and `0`), and small-capital letters as their letter (`ʙ`, `ᴀ`),
+    before the look-alike mapping and `_fold`."""
+    chars = []
+    for char in text:
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            chars.append(str(digit))
+            continue
+        small_capital = _SMALL_CAPITAL.fullmatch(unicodedata.name(char, ""))
+        chars.append(small_capital[1].lower() if small_capital else char)
+    return "".join(chars)
+
+
+def unusual_letters(username: str) -> list[str]:
+    """The characters of `username` that no everyday alphabet uses: the
+    Phonetic Extensions (U+1D00-1DBF, `ᴀ`) and the obsolete tone letters
+    (`ƅ`, U+0185). Few people type them, and the skeleton cannot map them all
+    to the letter they pass for. IPA Extensions stay allowed: `ə`, `ɛ` and `ɔ`
+    are letters of living alphabets."""
+    return [
+        char
+        for char in unicodedata.normalize("NFKC", username)
+        if "\u1d00" <= char <= "\u1dbf" or " LETTER TONE " in unicodedata.name(char, "")
+    ]
+
+
 def _fold(skeleton: str) -> str:
     folded = skeleton.translate(_FOLD)
     for pair, letter in _PAIRS:
@@ -95,14 +131,15 @@ def _fold(skeleton: str) -> str:
 
 
 def username_skeleton(username: str) -> str:
-    """The stored skeleton: of the case-folded name, marks dropped, look-alikes
-    mapped (TR39), then folded (`_fold`)."""
-    return _fold(_map(_without_marks(username_key(username))))
+    """The stored skeleton: of the case-folded name, digits and small capitals
+    made plain (`_plain`), marks dropped, look-alikes mapped (TR39), then
+    folded (`_fold`)."""
+    return _fold(_map(_without_marks(_plain(username_key(username)))))
 
 
 def username_skeletons(username: str) -> set[str]:
     """The skeletons a new name is checked against the stored ones with: also one
     mapped *before* case folding, so `aIice` (capital i, which looks like l)
     meets `alice`."""
-    as_typed = _map(unicodedata.normalize("NFKC", username)).casefold()
+    as_typed = _map(_plain(unicodedata.normalize("NFKC", username))).casefold()
     return {username_skeleton(username), _fold(_map(_without_marks(as_typed)))}

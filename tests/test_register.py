@@ -178,6 +178,55 @@ def test_names_that_differ_to_the_eye_are_both_accepted(client, roles, existing,
     assert User.objects.filter(username=distinct).exists()
 
 
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("boss", "ʙoss"),  # U+0299 LATIN LETTER SMALL CAPITAL B
+        ("boss", "ƅoss"),  # U+0185 LATIN SMALL LETTER TONE SIX
+        ("boss", "b᧐ss"),  # U+19D0 NEW TAI LUE DIGIT ZERO for o
+        ("admin", "ᴀdmin"),  # U+1D00 LATIN LETTER SMALL CAPITAL A
+        ("v1", "v١"),  # U+0661 ARABIC-INDIC DIGIT ONE
+        ("zo188", "zo١٨٨"),
+        ("bada188", "bᴀda188"),
+        ("ivan", "ɪvan"),  # U+026A LATIN LETTER SMALL CAPITAL I
+    ],
+)
+def test_other_scripts_digits_and_small_capitals_do_not_make_a_new_name(
+    client, roles, existing, lookalike
+):
+    """Found attacking the running site (F4): each was accepted beside the name."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    html = response.content.decode()
+    assert "looks too much like an existing one" in html or "everyday alphabet" in html
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("unusual", ["ƅoss", "ᴀdmin", "sᴀm", "tᴜlip"])
+def test_phonetic_and_obsolete_letters_are_refused_in_any_name(client, roles, unusual):
+    """Not for everyday writing, so a new name may not use them, beside a name or not."""
+    response = client.post(URL, form(username=unusual))
+    assert "Use letters of an everyday alphabet" in response.content.decode()
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("existing", "distinct"),
+    [
+        ("shahla", "Şəhla"),  # ə: Azerbaijani
+        ("kofi", "Kɔfi"),  # ɔ: Akan
+        ("ngozi", "Ngozí1"),
+        ("user6", "user٣"),  # another script's 3 is a 3, not a 6
+        ("anna", "anne"),
+    ],
+)
+def test_letters_of_living_alphabets_stay_accepted(client, roles, existing, distinct):
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=distinct))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert User.objects.filter(username=distinct).exists()
+
+
 def test_the_site_member_edit_refuses_a_digit_look_alike(client, administrator, roles):
     UserFactory(username="fiona")
     target = UserFactory(username="zed")
