@@ -12,6 +12,7 @@ from django.conf import settings
 from django.tasks import TaskResultStatus
 from django.template.loader import render_to_string
 
+from accounts import ratelimits
 from accounts.tasks import deliver_email
 
 logger = logging.getLogger(__name__)
@@ -70,13 +71,26 @@ def run_after_response(request, response) -> None:
         response._resource_closers.append(run)
 
 
-def send_email(name: str, *, to: str, context: dict, request=None) -> bool:
+def send_email(name: str, *, to: str, context: dict, request=None, ceiling: bool = True) -> bool:
     """Queue the email `name` to one address.
 
     Returns False when it could not be handed over (the immediate backend
     reports the mail server's failure at once); the caller tells the member
     that the email may be delayed. The failure is logged by the task.
+
+    Every mail counts against one ceiling per address (`mail_to_address`,
+    10 an hour), whichever flow or account asks: per-flow caps alone let a
+    stranger take turns between flows and new accounts. Past it the mail is
+    dropped (False). `ceiling=False` is only for notices of a change to an
+    account whose address its holder confirmed: a stranger cannot cause
+    them, and a thief must not silence them by flooding the mailbox first.
+    Without the cache the mail goes out: the flows' own limits fail closed.
     """
+    if ceiling:
+        verdict = ratelimits.hit("mail_to_address", to.casefold())
+        if not verdict.allowed and not verdict.unavailable:
+            logger.warning("Not sending the %s email: the address had its mail this hour", name)
+            return False
     context = {"site_url": site_url(), **context}
     try:
         result = deliver_email.enqueue(

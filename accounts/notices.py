@@ -8,7 +8,9 @@ event only brings its subject and its sentence, from `NOTICES`.
 A change to the account (password, address, factors) is mailed every time:
 it happens once per event, and each must be heard of. Only a kind that
 repeats without changing anything -- a new sign-in, which whoever holds the
-password can cause at will -- is capped per account (`Notice.limit`).
+password can cause at will -- is capped per account (`Notice.limit`). Every kind also shares the
+per-address mail ceiling (`emails.send_email`), except the notice of a change
+to an address its holder confirmed.
 """
 
 from dataclasses import dataclass
@@ -116,21 +118,39 @@ def device_of(request) -> str:
 
 
 def send_security_notice(
-    user, event: SecurityEvent, request=None, *, to: str = "", details: str = ""
+    user,
+    event: SecurityEvent,
+    request=None,
+    *,
+    to: str = "",
+    details: str = "",
+    address_confirmed: bool | None = None,
 ) -> bool:
     """Mail `user` (or `to`, e.g. the old address) that `event` just happened.
 
     `details` adds a sentence (e.g. the new address, or the administrator's
     reason). Returns False when the mail could not be handed over, or was
     left out because its kind is capped and the account heard of it enough.
+
+    `address_confirmed` (by default `user.confirmed`): whether the holder had
+    confirmed the address mailed. Only then does a notice of a change skip the
+    per-address mail ceiling (`emails.send_email`): on an account registered
+    with someone else's address, a stranger causes the notice.
     """
     notice = NOTICES[SecurityEvent(event)]  # a plain string of a known event works too
+    if address_confirmed is None:
+        address_confirmed = bool(getattr(user, "confirmed", False))
+    ceiling = not address_confirmed
     if notice.limit:
-        verdict = ratelimits.hit(notice.limit, str(user.pk))
-        if not verdict.allowed and not verdict.unavailable:  # without the cache: mail
+        # The kind's cap and the address's ceiling in one count (one round trip on Redis).
+        verdicts = ratelimits.hit_many(
+            [(notice.limit, str(user.pk)), ("mail_to_address", (to or user.email).casefold())]
+        )
+        if any(not v.allowed and not v.unavailable for v in verdicts):  # without the cache: mail
             return False
-        if verdict.remaining == 0:
+        if verdicts[0].remaining == 0:
             details = f"{details} {CAPPED[notice.limit]}".strip()
+        ceiling = False  # counted here
     return send_email(
         "security_notice",
         to=to or user.email,
@@ -145,4 +165,5 @@ def send_security_notice(
             "advice": str(notice.advice),
         },
         request=request,
+        ceiling=ceiling,
     )

@@ -109,6 +109,10 @@ LIMITS = {
     "email_change_user": Limit(3, 300),
     # Mail to one address from change requests (a link, or a notice to its owner).
     "email_change_mail_email": Limit(3, 3600),
+    # The ceiling on all account mail to one address that a stranger could cause
+    # (accounts/emails.py `send_email`): confirmations, "taken" and "changed"
+    # notices, reset links, new sign-ins, whatever path or account asks.
+    "mail_to_address": Limit(10, 3600),
     "password_change_ip": Limit(10, 60),
     "password_change_user": Limit(5, 60),
     # Members' content (the social app).

@@ -572,7 +572,7 @@ def _apply_email_change(change: EmailChangeRequest, *, request) -> LinkOutcome:
                 return LinkOutcome.ALREADY_DONE
             if User.objects.filter(iexact("email", change.new_email)).exclude(pk=user.pk).exists():
                 return LinkOutcome.EMAIL_TAKEN
-            old_email = user.email
+            old_email, old_confirmed = user.email, user.confirmed
             user.email = change.new_email
             user.confirmed = True
             member_save_fields(
@@ -587,6 +587,7 @@ def _apply_email_change(change: EmailChangeRequest, *, request) -> LinkOutcome:
         request,
         to=old_email,
         details=f"The new address is {user.email}.",
+        address_confirmed=old_confirmed,
     )
     # The address is part of the sessions' auth hash: end the ones it voided.
     usersessions.user_sessions_end_voided(user=user, request=request)

@@ -287,5 +287,9 @@ def test_sign_in_from_a_new_browser_adds_only_the_notice(
     # The five, and the notice's delivery record (sent at once by the test's task backend).
     assert len(statements(captured)) <= 6, statements(captured)
     assert [m.subject for m in mailoutbox] == ["[Offbrand] New sign-in to your account"]
-    # The budget's, and the notices' cap (3 an hour per account) counting this one.
-    assert cache_calls == sign_in_budget_calls() + one_count_calls(), cache_calls
+    # The budget's, and the notices' cap (3 an hour per account) with the address's
+    # mail ceiling (10 an hour) counting this one: one round trip on Redis.
+    from django.core.cache import cache
+
+    ceiling = [] if hasattr(cache, "count_attempts") else one_count_calls()
+    assert cache_calls == sign_in_budget_calls() + one_count_calls() + ceiling, cache_calls

@@ -112,7 +112,7 @@ def user_delete(*, user: User, request=None) -> None:
     The administrators' rows are locked while counting, so two administrators
     deleting themselves at once cannot both leave the other as "the last".
     """
-    email, username = user.email, user.username
+    email, username, confirmed = user.email, user.username, user.confirmed
     with transaction.atomic():
         if user.is_administrator():
             administrators = (
@@ -135,5 +135,7 @@ def user_delete(*, user: User, request=None) -> None:
         user.delete()
     logger.info("Account %s deleted by its owner", username)
     send_security_notice(
-        User(username=username, email=email), SecurityEvent.ACCOUNT_DELETED, request
+        User(username=username, email=email, confirmed=confirmed),
+        SecurityEvent.ACCOUNT_DELETED,
+        request,
     )

@@ -1,0 +1,76 @@
+"""One ceiling on the account mail a stranger can make Offbrand send to one address."""
+
+from django.core import mail
+from django.test import Client
+
+from accounts import ratelimits
+from tests.conftest import links_in, path_of
+
+VICTIM = "victim@example.com"
+PASSWORD = "a sturdy passphrase 9"
+CEILING = 10  # ratelimits.LIMITS["mail_to_address"]
+
+
+def mails_to(address):
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def re_register(n):
+    """One turn: register with the victim's address, move the account to a junk
+    address and confirm it there: the victim's address is free again."""
+    browser = Client()
+    response = browser.post(
+        "/accounts/register/",
+        {"email": VICTIM, "username": f"flooder{n}x", "password1": PASSWORD},
+    )
+    assert response.status_code == 302
+    junk = f"junk{n}@attacker.example"
+    response = browser.post("/accounts/email/change/", {"new_email": junk, "password": PASSWORD})
+    assert response.status_code == 302
+    (link,) = links_in(mails_to(junk)[0])
+    assert browser.post(path_of(link)).status_code == 302
+
+
+def test_re_registering_an_address_cannot_flood_its_mailbox(roles, clock):
+    """The attack report's F1: each turn mailed the victim twice (a confirmation
+    link, then "your address was changed"), and each turn is a new account, so
+    no per-account or per-kind cap held: about 1,200 mails an hour from one
+    client address. Now the victim gets at most the ceiling an hour."""
+    for n in range(12):
+        clock.at(n * 61)  # past every per-minute limit on the client's address
+        re_register(n)
+    assert len(mails_to(VICTIM)) == CEILING
+    assert ratelimits.LIMITS["mail_to_address"].count == CEILING
+    clock.at(3600)  # the next hour: the address hears from Offbrand again
+    re_register(12)
+    assert len(mails_to(VICTIM)) == CEILING + 2
+
+
+def test_every_kind_of_mail_shares_the_ceiling(member, clock):
+    """Reset links, sign-up notices and new sign-ins draw on one count per address."""
+    for n in range(8):
+        clock.at(n * 301)  # past the reset's 5-minute cap
+        Client().post("/accounts/password/reset/", {"email": "ALICE@example.com"})
+    for n in range(3):
+        Client().post(
+            "/accounts/register/",
+            {"email": "alice@example.com", "username": f"taker{n}x", "password1": PASSWORD},
+        )
+    assert len(mails_to("alice@example.com")) == CEILING
+
+
+def test_a_change_to_a_confirmed_account_is_mailed_past_the_ceiling(member, password, clock):
+    """A thief who floods the mailbox first must not silence the notice of their change."""
+    for n in range(CEILING):
+        clock.at(n * 301)
+        Client().post("/accounts/password/reset/", {"email": "alice@example.com"})
+    assert len(mails_to("alice@example.com")) == CEILING
+    browser = Client()
+    browser.force_login(member)
+    browser.post(
+        "/accounts/email/change/", {"new_email": "thief@example.com", "password": password}
+    )
+    (link,) = links_in(mails_to("thief@example.com")[0])
+    browser.post(path_of(link))
+    assert "was changed" in mails_to("alice@example.com")[-1].subject
+    assert len(mails_to("alice@example.com")) == CEILING + 1
