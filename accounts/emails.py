@@ -71,6 +71,13 @@ def run_after_response(request, response) -> None:
         response._resource_closers.append(run)
 
 
+def mailbox_key(address: str) -> str:
+    """The mailbox an address reaches, for counting: case-folded, without a
+    `+tag` (`victim+1@x` and `victim+2@x` reach one mailbox at most providers)."""
+    local, _, domain = address.casefold().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
 def send_email(name: str, *, to: str, context: dict, request=None, ceiling: bool = True) -> bool:
     """Queue the email `name` to one address.
 
@@ -87,7 +94,7 @@ def send_email(name: str, *, to: str, context: dict, request=None, ceiling: bool
     Without the cache the mail goes out: the flows' own limits fail closed.
     """
     if ceiling:
-        verdict = ratelimits.hit("mail_to_address", to.casefold())
+        verdict = ratelimits.hit("mail_to_address", mailbox_key(to))
         if not verdict.allowed and not verdict.unavailable:
             logger.warning("Not sending the %s email: the address had its mail this hour", name)
             return False

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import ratelimits
 from accounts.devices import describe_user_agent, network_of, user_agent_of
-from accounts.emails import send_email
+from accounts.emails import mailbox_key, send_email
 
 
 class SecurityEvent(StrEnum):
@@ -144,7 +144,7 @@ def send_security_notice(
     if notice.limit:
         # The kind's cap and the address's ceiling in one count (one round trip on Redis).
         verdicts = ratelimits.hit_many(
-            [(notice.limit, str(user.pk)), ("mail_to_address", (to or user.email).casefold())]
+            [(notice.limit, str(user.pk)), ("mail_to_address", mailbox_key(to or user.email))]
         )
         if any(not v.allowed and not v.unavailable for v in verdicts):  # without the cache: mail
             return False

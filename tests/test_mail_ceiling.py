@@ -15,13 +15,13 @@ def mails_to(address):
     return [m for m in mail.outbox if m.to == [address]]
 
 
-def re_register(n):
+def re_register(n, victim=VICTIM):
     """One turn: register with the victim's address, move the account to a junk
     address and confirm it there: the victim's address is free again."""
     browser = Client()
     response = browser.post(
         "/accounts/register/",
-        {"email": VICTIM, "username": f"flooder{n}x", "password1": PASSWORD},
+        {"email": victim, "username": f"flooder{n}x", "password1": PASSWORD},
     )
     assert response.status_code == 302
     junk = f"junk{n}@attacker.example"
@@ -44,6 +44,14 @@ def test_re_registering_an_address_cannot_flood_its_mailbox(roles, clock):
     clock.at(3600)  # the next hour: the address hears from Offbrand again
     re_register(12)
     assert len(mails_to(VICTIM)) == CEILING + 2
+
+
+def test_tagged_addresses_share_their_mailbox_s_ceiling(roles, clock):
+    """`victim+1@`, `victim+2@`, ... reach one mailbox: they share its ceiling."""
+    for n in range(12):
+        clock.at(n * 61)
+        re_register(n, victim=f"Victim+{n}@example.com")
+    assert len([m for m in mail.outbox if "victim" in m.to[0].casefold()]) == CEILING
 
 
 def test_every_kind_of_mail_shares_the_ceiling(member, clock):
