@@ -20,6 +20,7 @@ from accounts import services
 from accounts.forms import PASSWORD_HINT, USERNAME_HELP, AdminModelForm, HumanErrorsMixin
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.pagination import EstimatedCountPaginator
+from accounts.sites import ReadOnlyAdmin
 
 
 class RoleAdminForm(HumanErrorsMixin, forms.ModelForm):
@@ -134,24 +135,16 @@ class AdminPasswordForm(HumanErrorsMixin, AdminPasswordChangeForm):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
-    form = AdminModelForm
+class ModerationActionAdmin(ReadOnlyAdmin):
     """The moderation log: read-only, so the record stays true."""
+
+    form = AdminModelForm
 
     list_display = ["created_at", "kind", "detail", "member_name", "actor_name", "via", "reason"]
     list_filter = ["kind", "via"]
     list_select_related = ["member", "actor"]
     search_fields = ["member__username", "actor__username", "reason"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

@@ -25,6 +25,19 @@ class ActionForm(helpers.ActionForm):
     action = forms.ChoiceField(label="Action")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record's pages: read, never added, changed or deleted, so the record stays true."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OffbrandAdminSite(admin.AdminSite):
     site_header = "Offbrand administration"
     site_title = "Offbrand admin"

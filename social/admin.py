@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from accounts.forms import AdminModelForm
 from accounts.models import Permission
 from accounts.pagination import EstimatedCountPaginator
-from accounts.sites import ActionForm
+from accounts.sites import ActionForm, ReadOnlyAdmin
 from social import services
 from social.models import Comment, ContentAction, Post
 
@@ -47,7 +47,7 @@ class ReasonActionForm(ActionForm):
         ]
 
 
-class ContentAdmin(admin.ModelAdmin):
+class ContentAdmin(ReadOnlyAdmin):
     """What the post and comment pages share."""
 
     form = AdminModelForm
@@ -78,15 +78,6 @@ class ContentAdmin(admin.ModelAdmin):
         action = "restore" if content.hidden else "hide"
         url = reverse(f"social:moderate_{self.model._meta.model_name}", args=[content.pk, action])
         return format_html('<a href="{}">{} it on the site…</a>', url, action.title())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_moderate_permission(self, request):
         return request.user.can(Permission.MODERATE)
@@ -160,7 +151,7 @@ class CommentAdmin(ContentAdmin):
 
 
 @admin.register(ContentAction)
-class ContentActionAdmin(admin.ModelAdmin):
+class ContentActionAdmin(ReadOnlyAdmin):
     """The record of hides and restores: read-only, so the record stays true."""
 
     form = AdminModelForm
@@ -172,12 +163,3 @@ class ContentActionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ["-id"]
     sortable_by = ["created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
