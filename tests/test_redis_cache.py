@@ -7,18 +7,28 @@ import pytest
 from redis.connection import AbstractConnection
 
 from offbrand.cache import RedisCache
-from tests.servers import in_ci
+from tests.servers import RedisServer, require_servers
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """The suite's Redis (REDIS_URL), or else a throwaway redis-server of the harness."""
+    if url := os.environ.get("REDIS_URL", ""):
+        yield url
+        return
+    require_servers(postgres=False)
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def redis_cache():
-    """The suite's Redis (REDIS_URL), as the site's cache backend builds it."""
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if in_ci():
-            pytest.fail("CI=true and REDIS_URL is not set for the Redis cache tests")
-        pytest.skip("REDIS_URL is not set: the suite runs on the local-memory cache")
-    cache = RedisCache(url, {"KEY_PREFIX": "test-redis-cache", "OPTIONS": {"fail_fast": 1}})
+def redis_cache(redis_url):
+    """A Redis cache as the site's cache backend builds it."""
+    cache = RedisCache(redis_url, {"KEY_PREFIX": "test-redis-cache", "OPTIONS": {"fail_fast": 1}})
     cache.clear()
     yield cache
     cache.clear()
