@@ -141,7 +141,7 @@ def nav_links(context):
         if len(_navs) >= MAX_NAVS:
             _navs.clear()
         _navs[key] = parts
-    return mark_safe(conditional_escape(str(token)).join(parts))  # noqa: S308  # nosec B308
+    return mark_safe(conditional_escape(str(token)).join(parts))  # noqa: S308  # nosec B308 B703
 
 
 @receiver(setting_changed)
