@@ -71,11 +71,21 @@ def run_after_response(request, response) -> None:
         response._resource_closers.append(run)
 
 
+# Gmail ignores dots in the name, and answers for googlemail.com as for gmail.com.
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
 def mailbox_key(address: str) -> str:
-    """The mailbox an address reaches, for counting: case-folded, without a
-    `+tag` (`victim+1@x` and `victim+2@x` reach one mailbox at most providers)."""
+    """The mailbox an address reaches, for counting (never for sending or storing):
+    case-folded, without a `+tag` (`victim+1@x` and `victim+2@x` reach one mailbox
+    at most providers), and at Gmail without dots (`v.i.c.t.i.m@googlemail.com`
+    is victim@gmail.com). Elsewhere a dot may make another person's address."""
     local, _, domain = address.casefold().rpartition("@")
-    return f"{local.split('+', 1)[0] or local}@{domain}"
+    local = local.split("+", 1)[0] or local
+    if domain in DOTLESS_DOMAINS:
+        domain = DOTLESS_DOMAINS[domain]
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
 
 
 def send_email(name: str, *, to: str, context: dict, request=None, ceiling: bool = True) -> bool:

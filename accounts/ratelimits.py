@@ -25,7 +25,11 @@ Attacks with Device Cookies":
   from its own network -- never lock the owner out there;
 - every other browser shares one budget per account (`signin_account`), and
   its attempts also count per client network (`signin_ip`: an IPv4 address,
-  or an IPv6 /64), which caps a stranger's guesses over many names.
+  or an IPv6 /64), which caps a stranger's guesses over many names;
+- a sign-in with a passkey alone names no account until it is verified: it
+  counts on the client network, unless its answer names an account the
+  browser signed in to before (`passkey_attempt()`), so that browser's own
+  budget is again all that limits it.
 
 So a stranger gets at most 10 guesses per 15-minute window on an account, 40 in
 any clock hour, whatever their addresses. Every sign-in refusal answers the
@@ -34,8 +38,9 @@ same 429, with `Retry-After` set to the time left in the window (at most
 
 Use it for any new secret (a TOTP code, a recovery code)::
 
-    attempt = ratelimits.account_attempt(request, account_key=f"user:{user.pk}",
-                                         user_pk=user.pk)
+    attempt = ratelimits.account_attempt(
+        request, account_key=ratelimits.account_key(user.pk), user_pk=user.pk
+    )
     if not attempt.allowed:
         return ratelimits.too_many_requests(request, attempt.verdict)
     if secret_is_right:
@@ -366,6 +371,12 @@ def _devices(request) -> dict[str, str]:
     return {str(pk): str(nonce) for pk, nonce in data.items()}
 
 
+def device_accounts(request) -> list[str]:
+    """The accounts (their pks) this browser signed in to before."""
+    pending = getattr(request, DEVICE_ATTRIBUTE, None)
+    return list(pending[1] if pending else _devices(request))
+
+
 def device_nonce(request, user_pk) -> str | None:
     """This browser's nonce for the account, if it signed in to it before."""
     if user_pk is None:
@@ -398,6 +409,11 @@ def set_device_cookie(request, response) -> None:
             httponly=True,
             samesite="Lax",
         )
+
+
+def account_key(user_pk) -> str:
+    """An account's key in the sign-in budget, whatever name it was given as."""
+    return f"user:{user_pk}"
 
 
 @dataclass
@@ -435,6 +451,26 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
         checks = [("signin_account", account_key)]
         if request is not None:
             checks.insert(0, ("signin_ip", client_key(request)))
+    return _count_attempt(request, checks)
+
+
+def passkey_attempt(request, *, claimed_pk=None) -> Attempt:
+    """Count a sign-in with a passkey alone before its answer is checked.
+
+    No account is known until the passkey is verified, so the attempt counts on
+    the client network (`signin_ip`), not on any account: a passkey cannot be
+    guessed, this bounds the work. `claimed_pk` is the account the answer says
+    it is for (its user handle, not yet verified): in a browser that signed in
+    to that account before, the attempt is that browser's, on its own (account,
+    device) budget alone, like its password -- so a stranger who spent the
+    network's budget (a NAT, an IPv6 /64) cannot stop the owner's passkey there.
+    """
+    if device_nonce(request, claimed_pk):
+        return account_attempt(request, account_key=account_key(claimed_pk), user_pk=claimed_pk)
+    return _count_attempt(request, [("signin_ip", client_key(request))])
+
+
+def _count_attempt(request, checks: list[tuple[str, str]]) -> Attempt:
     attempt = Attempt(verdict=Verdict(allowed=True))
     remaining = []
     for (name, key), verdict in zip(checks, hit_many(checks), strict=False):

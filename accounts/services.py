@@ -272,7 +272,7 @@ def user_confirm_email(*, token: str, actor=None, password: str = "", request=No
 
 def account_key(user: User) -> str:
     """The key of an account in the sign-in budget, whatever name it was given as."""
-    return f"user:{user.pk}"
+    return ratelimits.account_key(user.pk)
 
 
 def login_target(identifier: str) -> tuple[str, User | None]:

@@ -10,7 +10,9 @@ from html import unescape
 
 import pytest
 from django.core import mail
+from django.test import Client
 
+from accounts import ratelimits
 from accounts.mfa import services
 from accounts.mfa.models import Passkey
 from tests.authenticator import SoftAuthenticator
@@ -261,3 +263,86 @@ def test_settings_page_costs_the_same_for_1_or_12_passkeys(
     with django_assert_num_queries(5):
         page = member_client.get(SECURITY)
     assert page_text(page).count('/remove/"') == 12
+
+
+# --- A stranger on the owner's network (issue 11) --------------------------------------
+
+SHARED_NETWORK = "203.0.113.7"  # one NAT, office, carrier NAT or IPv6 /64: owner and stranger
+
+
+def junk_passkey_answers(browser, times: int, credential: str = '{"id": "x"}') -> list[int]:
+    """Passkey-only sign-ins that verify nothing: the statuses they got."""
+    statuses = []
+    for _ in range(times):
+        _, token = page_options(browser.get(LOGIN))
+        statuses.append(browser.post(PASSKEY_LOGIN, {"credential": credential, "token": token}))
+    return [response.status_code for response in statuses]
+
+
+def owners_browser(member, authenticator) -> Client:
+    """The owner's browser on the shared network: she added her passkey there, signed in
+    with it (so it carries her device cookie), then signed out."""
+    browser = Client(REMOTE_ADDR=SHARED_NETWORK)
+    browser.force_login(member)
+    add_passkey(browser, authenticator)
+    browser.post("/accounts/logout/")
+    assert sign_in_with_passkey(browser, authenticator).status_code == 302
+    assert ratelimits.DEVICE_COOKIE in browser.cookies
+    browser.post("/accounts/logout/")
+    return browser
+
+
+def test_a_stranger_on_the_owners_network_cannot_stop_her_passkey_sign_in(
+    member, authenticator, clock
+):
+    """A stranger behind the owner's address sends junk passkey answers until the
+    network's sign-in budget is spent (no account is named until a passkey is
+    checked). The owner's browser still signs in with her passkey; the stranger and a
+    new browser on that network stay refused."""
+    owner = owners_browser(member, authenticator)
+    stranger = Client(REMOTE_ADDR=SHARED_NETWORK)
+    limit = ratelimits.LIMITS["signin_ip"].count
+    assert set(junk_passkey_answers(stranger, limit)) == {302}
+    assert junk_passkey_answers(stranger, 1) == [429]
+    newcomer = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert sign_in_with_passkey(newcomer, authenticator).status_code == 429
+
+    response = sign_in_with_passkey(owner, authenticator)
+    assert response.status_code == 302
+    assert signed_in_as(owner) == str(member.pk)
+
+
+def test_the_owners_browser_keeps_exactly_its_own_passkey_budget(
+    member, roles, authenticator, clock
+):
+    """Off the network's budget is not off every budget: answers that name her account
+    but fail count per (account, browser), ten a window; an answer naming another
+    account, or none, meets the (spent) network limit."""
+    owner = owners_browser(member, authenticator)
+    junk_passkey_answers(Client(REMOTE_ADDR=SHARED_NETWORK), ratelimits.LIMITS["signin_ip"].count)
+    # Answers made for another site: they name her account (its user handle), and fail.
+    phished = []
+    for _ in range(ratelimits.LIMITS["signin_device"].count):
+        options, token = page_options(owner.get(LOGIN))
+        credential = authenticator.get(options, "https://evil.example", rp_id="evil.example")
+        phished.append(owner.post(PASSKEY_LOGIN, {"credential": credential, "token": token}))
+    assert {response.status_code for response in phished} == {302}
+    assert signed_in_as(owner) is None
+    assert sign_in_with_passkey(owner, authenticator).status_code == 429
+    # Bob's passkey, and junk, from her browser: no account it trusts, the network's budget.
+    bob = UserFactory(username="bob", email="bob@example.com")
+    bobs_key = SoftAuthenticator()
+    bobs_key.user_handle = services.user_handle(bob)
+    assert sign_in_with_passkey(owner, bobs_key).status_code == 429
+    assert junk_passkey_answers(owner, 1) == [429]
+
+
+def test_a_borrowed_device_cookie_buys_no_passkey_attempts(member, roles, authenticator, clock):
+    """Bob's browser (his device cookie) on the shared network, presenting answers that
+    name alice's account: it is not her browser, so the network's limit applies."""
+    bob = UserFactory(username="bob", email="bob@example.com")
+    bobs_browser = owners_browser(bob, SoftAuthenticator())
+    junk_passkey_answers(Client(REMOTE_ADDR=SHARED_NETWORK), ratelimits.LIMITS["signin_ip"].count)
+    claims_alice = SoftAuthenticator()
+    claims_alice.user_handle = services.user_handle(member)
+    assert sign_in_with_passkey(bobs_browser, claims_alice).status_code == 429

@@ -15,6 +15,7 @@ from django.contrib.auth import login, logout
 from django.utils.crypto import constant_time_compare
 
 from accounts import ratelimits, services
+from accounts.mfa import services as mfa_services
 from accounts.models import User
 
 PENDING_KEY = "mfa_pending"
@@ -96,3 +97,13 @@ def factor_attempt(request, user: User) -> ratelimits.Attempt:
     return ratelimits.account_attempt(
         request, account_key=services.account_key(user), user_pk=user.pk
     )
+
+
+def passkey_attempt(request, credential: str) -> ratelimits.Attempt:
+    """Count a sign-in with a passkey alone before its answer is checked: on the
+    client network's budget, or, for an answer naming an account this browser
+    signed in to before, on that browser's own (`ratelimits.passkey_attempt`)."""
+    claimed = mfa_services.passkey_claimed_account(
+        credential, among=ratelimits.device_accounts(request)
+    )
+    return ratelimits.passkey_attempt(request, claimed_pk=claimed)

@@ -150,7 +150,25 @@ def relying_party() -> tuple[str, str]:
 
 def user_handle(user) -> bytes:
     """The WebAuthn user ID: stable per member, and revealing nothing about them."""
-    return salted_hmac("offbrand.mfa.user-handle", str(user.pk), algorithm="sha256").digest()
+    return _user_handle(user.pk)
+
+
+def _user_handle(pk) -> bytes:
+    return salted_hmac("offbrand.mfa.user-handle", str(pk), algorithm="sha256").digest()
+
+
+def passkey_claimed_account(credential: str, *, among: list[str]) -> str | None:
+    """Which of the accounts `among` (pks) a sign-in answer says it is for, from its
+    user handle, *before* it is verified (`passkey_authenticate` checks the claim)."""
+    if not among:
+        return None
+    try:
+        claimed = parse_authentication_credential_json(credential).response.user_handle
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if not claimed:
+        return None
+    return next((pk for pk in among if constant_time_compare(claimed, _user_handle(pk))), None)
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:

@@ -126,14 +126,13 @@ class PasskeyLoginView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        # No account is named yet: the client network's share of the budget.
-        refusal = ratelimits.hit("signin_ip", ratelimits.client_key(request))
-        if not refusal.allowed:
-            return ratelimits.too_many_requests(request, refusal)
         form = PasskeyAnswerForm(request.POST)
-        if not form.is_valid():
+        if not form.is_valid():  # nothing to check
             messages.error(request, NO_ANSWER)
             return redirect("accounts:login")
+        attempt = flows.passkey_attempt(request, form.cleaned_data["credential"])
+        if not attempt.allowed:
+            return ratelimits.too_many_requests(request, attempt.verdict)
         try:
             passkey = services.passkey_authenticate(
                 credential=form.cleaned_data["credential"], token=form.cleaned_data["token"]
@@ -145,7 +144,7 @@ class PasskeyLoginView(View):
         if not user.is_active:
             messages.error(request, suspension_message(user, "you can't sign in"))
             return redirect("accounts:login")
-        ratelimits.give_back("signin_ip", ratelimits.client_key(request), refusal.window)
+        attempt.succeeded()
         flows.login_abandon(request)
         flows.passkey_login(request, user)
         return redirect(self.next_url())
