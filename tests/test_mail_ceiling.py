@@ -82,3 +82,34 @@ def test_a_change_to_a_confirmed_account_is_mailed_past_the_ceiling(member, pass
     browser.post(path_of(link))
     assert "was changed" in mails_to("alice@example.com")[-1].subject
     assert len(mails_to("alice@example.com")) == CEILING + 1
+
+
+def test_gmail_dots_and_googlemail_share_their_mailbox_s_ceiling(roles, clock):
+    """Gmail ignores dots in the name and answers for googlemail.com too:
+    `v.i.c.t.i.m@gmail.com`, `Vic.Tim+3@googlemail.com`, ... all reach victim@gmail.com,
+    so they share its ceiling. The mail still goes to the address as it was given."""
+    variants = [
+        "v.i.c.t.i.m@gmail.com",
+        "vic.tim@googlemail.com",
+        "Vic.Tim+3@GoogleMail.com",
+        "victi.m@gmail.com",
+        "vi.ctim+x.y@gmail.com",
+        "VICTIM@GMAIL.COM",
+    ]
+    for n in range(12):
+        clock.at(n * 61)
+        re_register(n, victim=variants[n % len(variants)])
+    to_victim = [m for m in mail.outbox if "attacker.example" not in m.to[0]]
+    assert len(to_victim) == CEILING
+    assert {m.to[0] for m in to_victim} >= {"v.i.c.t.i.m@gmail.com", "vic.tim@googlemail.com"}
+
+
+def test_dots_are_one_mailbox_at_gmail_only(roles, clock):
+    """Elsewhere a dot can make another person's address (first.last@ and firstlast@
+    at a company): those keep a ceiling each."""
+    for n in range(CEILING):
+        clock.at(n * 61)
+        re_register(n, victim="first.last@example.com")
+    clock.at(CEILING * 61)
+    re_register(CEILING, victim="firstlast@example.com")
+    assert len(mails_to("firstlast@example.com")) == 2
