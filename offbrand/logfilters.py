@@ -1,4 +1,5 @@
-"""One log line per failure, with its cause, and few of them during an outage.
+"""One log line per failure, with its cause, and few of them during an outage;
+one line, not a traceback, for a request refused for what it sent.
 
 A dependency that is down (PostgreSQL, Redis, the mail server) makes every
 request fail the same way. Without this filter each failure logs a full
@@ -14,7 +15,16 @@ import smtplib
 import threading
 import time
 
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
+from django.http.multipartparser import MultiPartParserError
 
 try:
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -77,5 +87,50 @@ class OutageFilter(logging.Filter):
         if left_out:
             message += f" [and {left_out} more like this in the last {now - last:.0f} s]"
         record.msg, record.args = message, None
+        record.exc_info = record.exc_text = None
+        return True
+
+
+# What a client sent and Django answered 400 for: a body too large, with too many
+# fields, unreadable (charset, multipart framing), or a Host not ours.
+REFUSED = (
+    BadRequest,
+    DisallowedHost,
+    MultiPartParserError,
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+
+
+def escaped(text: str, limit: int = 300) -> str:
+    """Client-sent text made safe for one log line (no newline can forge another)."""
+    return text.encode("unicode_escape").decode("ascii")[:limit]
+
+
+class RefusedRequestFilter(logging.Filter):
+    """A request refused for what it sent is one warning line: method, path, reason.
+
+    Django logs each with a full traceback (an error for the `django.security`
+    ones), which says nothing about our code: a client sending such requests
+    in a loop would fill the log and bury everything else. Our own failures
+    (500s) keep their traceback. Put on the loggers themselves (settings
+    `LOGGING`), so every handler gets the short line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, REFUSED) or getattr(record, "status_code", 400) >= 500:
+            return True
+        request = getattr(record, "request", None)
+        record.msg = "Refused %s %s: %s: %s"
+        record.args = (
+            escaped(getattr(request, "method", None) or "-", 20),
+            escaped(getattr(request, "path", None) or "-"),
+            type(error).__name__,
+            escaped(first_line(error)),
+        )
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         record.exc_info = record.exc_text = None
         return True

@@ -371,13 +371,34 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # One line per failure with its cause, repeats held back during an outage.
-    "filters": {"outage": {"()": "offbrand.logfilters.OutageFilter"}},
+    "filters": {
+        "outage": {"()": "offbrand.logfilters.OutageFilter"},
+        "refused": {"()": "offbrand.logfilters.RefusedRequestFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "filters": ["outage"],
         }
+    },
+    # A request refused for what it sent (body too large or unreadable, a bad Host):
+    # one warning line each, not a traceback. On each logger Django reports them on.
+    "loggers": {
+        name: {"filters": ["refused"]}
+        for name in [
+            "django.request",
+            *(
+                f"django.security.{kind}"
+                for kind in [
+                    "DisallowedHost",
+                    "RequestDataTooBig",
+                    "SuspiciousMultipartForm",
+                    "TooManyFieldsSent",
+                    "TooManyFilesSent",
+                ]
+            ),
+        ]
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -1,6 +1,7 @@
 """Posted bodies: a body past the largest form is refused before it is parsed, and a
 body Django cannot read (charset, boundary, bytes) gets the 400 page, never a 500."""
 
+import logging
 from urllib.parse import urlencode
 
 import pytest
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.http import request as http_request
 from django.test import Client
 
+from offbrand import views as site_views
 from social.models import POST_MAX_LENGTH, Post
 from tests.factories import PostFactory
 
@@ -138,3 +140,74 @@ def test_a_signed_in_member_with_a_bad_charset_gets_the_400_page(member):
     content_type, body = BAD_BODIES["utf-16"]
     response = csrf_client(member).generic("POST", "/posts/new/", body, content_type=content_type)
     assert response.status_code == 400
+
+
+# --- The log: one line per refusal, a traceback for real errors --------------------------
+
+REFUSED_BODIES = {
+    "too large": (FORM, f"csrfmiddlewaretoken={TOKEN}&a=".encode() + b"b" * 70_000),
+    "too many fields": (FORM, "&".join(f"f{n}=x" for n in range(1100)).encode()),
+    **{kind: BAD_BODIES[kind] for kind in ("utf-16", "latin-1", "bad boundary", "no boundary")},
+}
+
+REASONS = {
+    "too large": "RequestDataTooBig",
+    "too many fields": "TooManyFieldsSent",
+    "utf-16": "must be UTF-8 encoded",
+    "latin-1": "must be UTF-8 encoded",
+    "bad boundary": "MultiPartParserError",
+    "no boundary": "MultiPartParserError",
+}
+
+
+def log_lines(caplog) -> list[str]:
+    """What the log would show for the captured records, line by line."""
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    return "\n".join(formatter.format(record) for record in caplog.records).splitlines()
+
+
+@pytest.mark.parametrize("kind", REFUSED_BODIES)
+@pytest.mark.parametrize("url", ["/accounts/login/", "/posts/new/"])
+def test_a_refused_body_is_one_short_warning_line(db, caplog, url, kind):
+    """A client that floods the site with unreadable or oversized bodies must not fill its
+    log with a traceback each (30-odd lines a request): each refusal is one warning line
+    saying where and why."""
+    caplog.set_level(logging.INFO)
+    content_type, body = REFUSED_BODIES[kind]
+    response = csrf_client().generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 400
+    (line,) = [line for line in log_lines(caplog) if "django.tasks" not in line]
+    assert line.startswith("WARNING ")
+    assert f"Refused POST {url}: " in line
+    assert REASONS[kind] in line
+
+
+def test_a_refused_path_cannot_forge_log_lines(db, caplog):
+    content_type, body = REFUSED_BODIES["too large"]
+    url = "/users/x%0AERROR%20forged%20line/edit/"  # a path the URLconf takes
+    assert csrf_client().generic("POST", url, body, content_type=content_type).status_code == 400
+    (line,) = log_lines(caplog)
+    assert "\\nERROR forged line" in line
+
+
+def test_a_flood_of_foreign_host_headers_is_one_line_each(db, caplog):
+    """A scanner trying Host headers that are not ours: one warning line a request."""
+    for _ in range(3):
+        response = Client(raise_request_exception=False).get("/", HTTP_HOST="evil.example")
+        assert response.status_code == 400
+    lines = log_lines(caplog)
+    assert len(lines) == 3
+    assert all(line.startswith("WARNING ") and "DisallowedHost" in line for line in lines)
+
+
+def test_a_real_error_is_still_logged_in_full(db, caplog, monkeypatch):
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(site_views.IndexView, "get", explode)
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 500
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.name == "django.request"
+    text = "\n".join(log_lines(caplog))
+    assert "Traceback" in text and "RuntimeError: a real bug" in text
