@@ -133,12 +133,16 @@ class RateLimitMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def rate_limit_refusal(self) -> ratelimits.Verdict | None:
+        member = self.request.user.is_authenticated
+        network = ratelimits.network_limit_applies(
+            self.request, member_limited="user" in self.rate_limits.values()
+        )
         return ratelimits.first_refusal(
             ratelimits.hit(name, self.rate_limit_key(scope))
             for name, scope in self.rate_limits.items()
             # A member-keyed limit means nothing for a visitor (every one
             # would share "user:None"); the view's own guard turns them away.
-            if scope != "user" or self.request.user.is_authenticated
+            if (scope != "user" or member) and (scope != "ip" or network)
         )
 
     @classmethod

@@ -411,6 +411,20 @@ def set_device_cookie(request, response) -> None:
         )
 
 
+def network_limit_applies(request, *, member_limited: bool) -> bool:
+    """Whether a limit keyed on the client network counts this request.
+
+    Not for a signed-in member in a browser their account trusts (its device
+    cookie) on an action their own per-member limits bound (`member_limited`):
+    strangers sharing the network (a NAT, an IPv6 /64) must not be able to stop
+    the owner changing her password or address there, and her limits still
+    bound that browser. A session without the cookie meets the network's limit.
+    """
+    user = getattr(request, "user", None)
+    trusted = user is not None and user.is_authenticated and device_nonce(request, user.pk)
+    return not (member_limited and trusted)
+
+
 def account_key(user_pk) -> str:
     """An account's key in the sign-in budget, whatever name it was given as."""
     return f"user:{user_pk}"

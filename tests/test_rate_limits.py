@@ -517,3 +517,100 @@ def test_reset_links_to_one_address_are_few_per_hour(client, member):
         ratelimits.clear("password_reset_email", "alice@example.com")  # 5 minutes pass
         client.post("/accounts/password/reset/", {"email": "alice@example.com"})
     assert len(mail.outbox) == ratelimits.LIMITS["password_reset_email_hour"].count == 10
+
+
+# --- Other limits keyed on the network: the owner's trusted browser (issue 11) ----------
+
+NETWORK_LIMITED_ACTIONS = [
+    # (page, its network limit, a post that asks for it)
+    ("/accounts/password/change/", "password_change_ip", "password change"),
+    ("/accounts/email/change/", "email_change_ip", "email change"),
+    ("/accounts/confirm/resend/", "confirm_resend_ip", "confirmation"),
+]
+
+
+def post_action(browser, url, password, n=0):
+    data = {
+        "/accounts/password/change/": {
+            "old_password": password,
+            "new_password1": f"another sturdy phrase {n}",
+            "new_password2": f"another sturdy phrase {n}",
+        },
+        "/accounts/email/change/": {"new_email": f"moved{n}@example.com", "password": password},
+        "/accounts/confirm/resend/": {},
+    }[url]
+    return browser.post(url, data, follow=True)
+
+
+def refused(response) -> bool:
+    """A form page answers 429; "send again" goes back to its page with the notice."""
+    return response.status_code == 429 or "ask again in" in response.content.decode()
+
+
+def signed_in_on_the_shared_network(user) -> Client:
+    """A browser on the shared network signed in to `user` (a session, no device cookie)."""
+    browser = Client(REMOTE_ADDR=SHARED_NETWORK)
+    browser.force_login(user)
+    return browser
+
+
+def use_up_a_network_limit(limit_name, url, password):
+    """Strangers behind the owner's address, each with an account of their own (free to
+    make), post the action until the network's limit is spent."""
+    from tests.factories import UserFactory
+
+    for n in range(ratelimits.LIMITS[limit_name].count):
+        own = UserFactory(username=f"stranger{n}", email=f"stranger{n}@example.com")
+        own.set_password(password)
+        own.save()
+        assert not refused(post_action(signed_in_on_the_shared_network(own), url, password, n))
+
+
+@pytest.mark.parametrize(("url", "limit_name", "what"), NETWORK_LIMITED_ACTIONS)
+def test_strangers_on_the_owners_network_cannot_stop_her_trusted_browser_changing_her_account(
+    member, unconfirmed, password, url, limit_name, what
+):
+    """The owner, in the browser she signs in with, wants to change her password or address
+    (say, after a scare) or to have her confirmation link sent again. Strangers sharing
+    her network spend its limit on that page with accounts of their own. Her browser
+    is still let through: her own per-member limits are what bound it."""
+    owner_account = unconfirmed if url == "/accounts/confirm/resend/" else member
+    unconfirmed.set_password(password)
+    unconfirmed.save()
+    owner = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert (
+        owner.post(LOGIN, {"username": owner_account.username, "password": password}).status_code
+        == 302
+    )
+    use_up_a_network_limit(limit_name, url, password)
+    # A browser without the account's device cookie still meets the network's limit.
+    assert refused(post_action(signed_in_on_the_shared_network(owner_account), url, password))
+    sent = len(mail.outbox)
+    response = post_action(owner, url, password)
+    assert response.status_code == 200 and not refused(response), what
+    assert len(mail.outbox) == sent + 1  # the new link, or the notice of the change
+
+
+def test_the_owners_trusted_browser_keeps_her_own_limits(member, password):
+    """Off the network's limit is not off every limit: her address changes stay at
+    three per five minutes in the browser she signs in with."""
+    owner = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+    statuses = [
+        refused(post_action(owner, "/accounts/email/change/", password, n)) for n in range(4)
+    ]
+    assert statuses == [False, False, False, True]
+    assert ratelimits.LIMITS["email_change_user"].count == 3
+
+
+def test_a_trusted_browser_still_meets_network_limits_that_no_member_limit_backs(member, password):
+    """Sign-up has no per-member limit: a signed-in member's own browser cannot use it
+    to make accounts past the network's 20 a minute."""
+    owner = Client(REMOTE_ADDR=SHARED_NETWORK)
+    assert owner.post(LOGIN, {"username": "alice", "password": password}).status_code == 302
+    limit = ratelimits.LIMITS["signup_ip"].count
+    statuses = [
+        owner.post("/accounts/register/", {"email": f"x{n}@example.com"}).status_code
+        for n in range(limit + 1)
+    ]
+    assert 429 not in statuses[:limit] and statuses[-1] == 429
