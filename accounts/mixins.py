@@ -134,8 +134,9 @@ class RateLimitMixin:
 
     def rate_limit_refusal(self) -> ratelimits.Verdict | None:
         member = self.request.user.is_authenticated
-        network = ratelimits.network_limit_applies(
-            self.request, member_limited="user" in self.rate_limits.values()
+        scopes = self.rate_limits.values()
+        network = "ip" in scopes and ratelimits.network_limit_applies(
+            self.request, member_limited="user" in scopes
         )
         return ratelimits.first_refusal(
             ratelimits.hit(name, self.rate_limit_key(scope))
