@@ -113,3 +113,27 @@ def test_dots_are_one_mailbox_at_gmail_only(roles, clock):
     clock.at(CEILING * 61)
     re_register(CEILING, victim="firstlast@example.com")
     assert len(mails_to("firstlast@example.com")) == 2
+
+
+def test_no_mail_leaves_except_through_the_ceiling():
+    """Every account mail is queued by `emails.send_email`, where the ceiling counts: no
+    other module of the product sends or queues mail (a new flow that did would flood
+    past it). The task queue's own retries resend what was already counted."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sending = re.compile(
+        r"\b(send_mail|send_mass_mail|mail_admins|mail_managers|EmailMessage|"
+        r"EmailMultiAlternatives|get_connection)\s*\(|deliver_email\.(a?enqueue|using|a?call)\b"
+    )
+    allowed = {Path("accounts/emails.py"), Path("accounts/tasks.py")}
+    found = {
+        path.relative_to(root)
+        for app in ("accounts", "social", "offbrand")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts
+        for line in path.read_text().splitlines()
+        if sending.search(line) and not line.lstrip().startswith(("#", "def "))
+    }
+    assert found <= allowed, found - allowed
