@@ -164,7 +164,13 @@ class RateLimitMixin:
             refusal = ratelimits.first_refusal(
                 ratelimits.hit(name, key) for name in cls.file_rate_limits
             )
-        return ratelimits.too_many_requests(request, refusal, unread=True) if refusal else None
+        if refusal is None:
+            return None
+        if carries_file:
+            # This session's next uploads are refused alike, from one cache read
+            # (offbrand.middleware.RememberedRefusalMiddleware), while it holds.
+            ratelimits.remember_refusal(request, refusal)
+        return ratelimits.too_many_requests(request, refusal, unread=True)
 
     def rate_limit_key(self, scope: str) -> str:
         if scope == "ip":

@@ -59,7 +59,8 @@ import logging
 import math
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -135,6 +136,8 @@ class Verdict:
     remaining: int | None = None  # attempts still allowed after this one
     window: int | None = None  # the window it was counted in (for `give_back`)
     in_progress: bool = False  # refused because the same action is still running
+    ends_at: float = 0.0  # a used-up limit: when its window ends (time.time())
+    hold: str = ""  # an action still running: the cache key of its hold
 
 
 def client_ip(request) -> str:
@@ -182,7 +185,7 @@ def peek(name: str, key: str) -> Verdict:
         logger.exception("Rate limiter: cache unavailable; refusing %s", name)
         return Verdict(allowed=False, retry_after=60, unavailable=True)
     if used >= limit.count:
-        return Verdict(allowed=False, retry_after=left, window=window)
+        return _refused(limit, window, left)
     return Verdict(allowed=True, window=window)
 
 
@@ -211,8 +214,13 @@ def _hit_key_by_key(name: str, key: str) -> Verdict:
 
 def _verdict(limit: Limit, used: int, window: int, left: int) -> Verdict:
     if used > limit.count:
-        return Verdict(allowed=False, retry_after=left, window=window)
+        return _refused(limit, window, left)
     return Verdict(allowed=True, remaining=limit.count - used, window=window)
+
+
+def _refused(limit: Limit, window: int, left: int) -> Verdict:
+    ends_at = float((window + 1) * limit.period)
+    return Verdict(allowed=False, retry_after=left, window=window, ends_at=ends_at)
 
 
 def hit_many(checks: list[tuple[str, str]]) -> list[Verdict]:
@@ -305,7 +313,7 @@ def hold(request, name: str, key: str) -> Verdict | None:
         logger.exception("Rate limiter: cache unavailable; refusing %s", name)
         return Verdict(allowed=False, retry_after=60, unavailable=True)
     if not taken:
-        return IN_PROGRESS
+        return replace(IN_PROGRESS, hold=cache_key)
     setattr(request, HOLDS_ATTRIBUTE, [*getattr(request, HOLDS_ATTRIBUTE, []), (cache_key, token)])
     return None
 
@@ -331,19 +339,85 @@ def too_many_requests(request, verdict: Verdict, *, unread: bool = False):
     meets this over and over), so the page is a small one of its own, without
     the site's navigation to build, linking back to the page.
     """
-    context = {
-        "seconds": verdict.retry_after,
-        "minutes": max(1, -(-verdict.retry_after // 60)),
-        "unavailable": verdict.unavailable,
-        "in_progress": verdict.in_progress,
-    }
+    facts = (verdict.retry_after, verdict.unavailable, verdict.in_progress)
     if unread:
-        context["back"] = request.path
-        response = HttpResponse(render_to_string("429_unread.html", context), status=429)
+        response = HttpResponse(_unread_page(*facts, request.path), status=429)
     else:
-        response = render(request, "429.html", context, status=429)
+        response = render(request, "429.html", _context(*facts), status=429)
     response["Retry-After"] = str(verdict.retry_after)
     return response
+
+
+def _context(seconds: int, unavailable: bool, in_progress: bool) -> dict:
+    return {
+        "seconds": seconds,
+        "minutes": max(1, -(-seconds // 60)),
+        "unavailable": unavailable,
+        "in_progress": in_progress,
+    }
+
+
+@lru_cache(maxsize=256)
+def _unread_page(seconds: int, unavailable: bool, in_progress: bool, back: str) -> str:
+    """The small 429 page, rendered once per process for each wait (a loop meets
+    the same few over and over; it depends on no request but its path)."""
+    context = _context(seconds, unavailable, in_progress) | {"back": back}
+    return render_to_string("429_unread.html", context)
+
+
+# --- Refusals remembered per session ------------------------------------------
+
+
+def _remembered_key(request) -> str | None:
+    """The cache key of the refusals remembered for this session cookie and page."""
+    session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session:
+        return None
+    digest = hashlib.sha256(f"{session}\0{request.path}".encode()).hexdigest()[:32]
+    return f"ratelimit:refused:{digest}"
+
+
+def remember_refusal(request, verdict: Verdict) -> None:
+    """Let `remembered_refusal` answer this session's next uploads to this page,
+    for as long as `verdict` holds: until its window ends, or while the hold that
+    refused it is held. The limits and the hold decide; this only remembers.
+
+    Only for a signed-in member's refused request: the key is the session cookie that
+    request carried, so nobody can have a refusal remembered for another session.
+    """
+    key = _remembered_key(request)
+    if verdict.ends_at:
+        value, timeout = (verdict.ends_at, ""), math.ceil(verdict.ends_at - time.time())
+    elif verdict.hold:
+        value, timeout = (0.0, verdict.hold), HOLD_SECONDS
+    else:
+        return  # the cache could not be asked: nothing to remember
+    if key is None or timeout <= 0:
+        return
+    try:
+        cache.set(key, value, timeout)
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; refusal not remembered")
+
+
+def remembered_refusal(request) -> Verdict | None:
+    """The refusal `remember_refusal` remembered for this session and page, if it
+    still holds; None otherwise, or when the cache cannot say (the full checks then
+    run, and fail closed). One cache read; two while an action is still running."""
+    key = _remembered_key(request)
+    if key is None:
+        return None
+    try:
+        ends_at, hold = cache.get(key) or (0.0, "")
+        if hold:
+            return IN_PROGRESS if cache.get(hold) is not None else None
+    except Exception:
+        logger.exception("Rate limiter: cache unavailable; the full checks decide")
+        return None
+    left = ends_at - time.time()
+    if left <= 0:
+        return None
+    return Verdict(allowed=False, retry_after=max(1, math.ceil(left)), ends_at=ends_at)
 
 
 # --- The sign-in budget ---------------------------------------------------------
