@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UPLOAD_REFUSED = "upload refused"
 PAGES = [
     ("ceiling", "/bench/ceiling", None),
+    ("ceiling (signed in)", "/bench/ceiling", "member"),
     ("home (anonymous)", "/", None),
     ("home (signed in)", "/", "member"),
     ("profile (signed in)", "/users/bench-member/", "member"),
