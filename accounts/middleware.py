@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
-from accounts import ratelimits
+from accounts import ratelimits, selectors
 from accounts.emails import run_after_response
 from accounts.flows import usersessions
 from accounts.mixins import RetryNotice, allows_unconfirmed
@@ -35,7 +35,9 @@ def get_user(request):
         raise request._user_error
     if not hasattr(request, "_cached_user"):
         try:
-            user = auth.get_user(request)
+            # The member as the session's own query read them, if it did (`accounts.sessions`).
+            with selectors.reading_members_with(request.session):
+                user = auth.get_user(request)
             if not user.is_authenticated:
                 sign_out_if_suspended(request)
                 user = AnonymousVisitor()

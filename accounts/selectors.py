@@ -1,5 +1,7 @@
 """Reads about accounts that more than one page needs."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from django.conf import settings
@@ -44,7 +46,11 @@ class _UserWithRole:
     process: building and compiling that queryset cost about 0.6 ms of CPU, many
     times the query (issue 16). Same row, same columns, the ORM's converters;
     nothing is kept between requests, so a suspension, a password or role change
-    counts on the very next request."""
+    counts on the very next request.
+
+    `columns` and `tables` let another read (the session's, `accounts.sessions`)
+    select the member in its own statement; `make` turns those values into the
+    same objects."""
 
     def __init__(self, alias: str):
         connection = connections[alias]
@@ -62,15 +68,19 @@ class _UserWithRole:
             for index, column in enumerate(columns)
         ]
         self.converters = [entry for entry in self.converters if entry[1]]
-        selected = ", ".join(f"{quote(c.alias)}.{quote(c.target.column)}" for c in columns)
+        self.columns = ", ".join(f"{quote(c.alias)}.{quote(c.target.column)}" for c in columns)
         role_key = User._meta.get_field("role")
-        # Only quoted names from the models' metadata are formatted in; the id is a parameter.
-        self.sql = (
-            f"SELECT {selected} FROM {quote(User._meta.db_table)} {quote('U')} "  # noqa: S608  # nosec B608
+        self.user_table = f"{quote(User._meta.db_table)} {quote('U')}"
+        self.user_pk_column = User._meta.pk.column
+        self.role_join = (
             f"LEFT OUTER JOIN {quote(Role._meta.db_table)} {quote('R')} "
             f"ON ({quote('U')}.{quote(role_key.column)} = "
-            f"{quote('R')}.{quote(role_key.target_field.column)}) "
-            f"WHERE {quote('U')}.{quote(User._meta.pk.column)} = %s"
+            f"{quote('R')}.{quote(role_key.target_field.column)})"
+        )
+        # Only quoted names from the models' metadata are formatted in; the id is a parameter.
+        self.sql = (
+            f"SELECT {self.columns} FROM {self.user_table} {self.role_join} "  # noqa: S608  # nosec B608
+            f"WHERE {quote('U')}.{quote(self.user_pk_column)} = %s"
         )
         self.user_names = [field.attname for field in self.user_fields]
         self.role_names = [field.attname for field in self.role_fields]
@@ -80,8 +90,11 @@ class _UserWithRole:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, [User._meta.pk.get_db_prep_value(user_id, connection)])
             row = cursor.fetchone()
-        if row is None:
-            return None
+        return None if row is None else self.make(alias, row)
+
+    def make(self, alias: str, row) -> User:
+        """The member (and role) from the values of `columns`, in their order."""
+        connection = connections[alias]
         values = list(row)
         for index, converters, column in self.converters:
             for converter in converters:
@@ -97,8 +110,35 @@ class _UserWithRole:
 
 
 @cache
-def _user_loader(alias: str) -> _UserWithRole:
+def user_loader(alias: str) -> _UserWithRole:
     return _UserWithRole(alias)
+
+
+# Set by `reading_members_with` while Django's auth reads the signed-in member.
+_session_read: ContextVar = ContextVar("offbrand_session_read", default=None)
+
+
+@contextmanager
+def reading_members_with(session):
+    """Inside this block `user_with_role` takes the member `session` read with its own
+    row (`accounts.sessions`: one query for both), when it is the member asked for.
+
+    The row was read by this request's session query, so it is as fresh as a
+    query of its own: nothing is kept between requests."""
+    token = _session_read.set(session)
+    try:
+        yield
+    finally:
+        _session_read.reset(token)
+
+
+def _member_read_with_session(alias: str, user_id) -> User | None:
+    session = _session_read.get()
+    member = getattr(session, "member", None)
+    if member is None or member.pk != user_id or member._state.db != alias:
+        return None
+    session.member = None  # used once: a later read asks the database
+    return member
 
 
 def user_with_role(user_id) -> User | None:
@@ -108,4 +148,7 @@ def user_with_role(user_id) -> User | None:
     except ValidationError:  # a malformed id in a session is no member
         return None
     alias = router.db_for_read(User)
-    return _user_loader(alias).load(alias, user_id)
+    member = _member_read_with_session(alias, user_id)
+    if member is not None:
+        return member
+    return user_loader(alias).load(alias, user_id)

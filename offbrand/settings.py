@@ -165,8 +165,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Sessions live in the database alone: a logout deletes one row, and no
 # cache, however it fails or whatever it returns with, can bring it back.
 # Django's database store, a new session written by one INSERT, a session read
-# through SQL built once (offbrand/sessions.py).
-SESSION_ENGINE = "offbrand.sessions"
+# through SQL built once (offbrand/sessions.py), with the member it signs in
+# in the same query (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 # A session without "remember me" ends on the server after this long without
 # activity (its cookie ends with the browser); activity slides it, as the
 # devices list writes the session at most once per OFFBRAND_LAST_SEEN_INTERVAL.

@@ -27,6 +27,7 @@ SESSIONS = "/accounts/sessions/"
 pytestmark = pytest.mark.parametrize(
     "session_engine",
     [
+        "accounts.sessions",
         "offbrand.sessions",
         "django.contrib.sessions.backends.db",
         "django.contrib.sessions.backends.cached_db",
