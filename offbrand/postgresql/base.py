@@ -11,6 +11,7 @@ at once with an `OperationalError` that names the cause.
 
 import contextlib
 import os
+import select
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ import weakref
 
 from django.conf import settings
 from django.db.backends.postgresql import base
+from psycopg import pq
 
 
 class Watchdog:
@@ -70,6 +72,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self.alarm = None  # (deadline, socket) of the round trip in progress
         self.fired = None
+        self.answered = None  # (connection, time.monotonic()) of the last round trip answered
         self.execute_wrappers.append(self._execute_within_deadline)
 
     @property
@@ -83,12 +86,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
             seconds = min(seconds, limit)
         if not seconds or self.connection is None or self.alarm is not None:
             yield
+            self.answered = (self.connection, time.monotonic())
             return
         alarm = (time.monotonic() + seconds, self.connection.fileno())
         WATCHDOG.watch(self)
         self.alarm = alarm
         try:
             yield
+            self.answered = (self.connection, time.monotonic())
         except Exception as error:
             if self.fired is alarm:
                 raise type(error)(
@@ -117,6 +122,49 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _set_autocommit(self, autocommit):
         with self.within_deadline():
             return super()._set_autocommit(autocommit)
+
+    # A connection that answered this recently and has nothing unread is not
+    # asked `SELECT 1` before a request's first query.
+    QUIET_HEALTH_SECONDS = 1.0
+
+    def close_if_health_check_failed(self):
+        """`CONN_HEALTH_CHECKS` without a round trip for a connection seen alive.
+
+        A server that restarts, or ends a session (`pg_terminate_backend`, an
+        idle timeout, a pooler going away), sends its error and closes the
+        socket: the socket has something to read before we asked anything.
+        So a connection that answered less than `QUIET_HEALTH_SECONDS` ago, is
+        idle, and has nothing to read is healthy as far as `SELECT 1` could
+        tell, and is used without asking. Anything else -- readable, idle
+        longer (where a silent network drop hides), not idle -- is asked
+        `SELECT 1` as Django does, and replaced when it fails.
+        """
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and self._seen_alive()
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+
+    def _seen_alive(self) -> bool:
+        connection = self.connection
+        if self.answered is None or self.answered[0] is not connection:
+            return False
+        if time.monotonic() - self.answered[1] >= self.QUIET_HEALTH_SECONDS:
+            return False
+        if connection.closed or connection.broken:
+            return False
+        if connection.info.transaction_status != pq.TransactionStatus.IDLE:
+            return False
+        try:
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+            return not poller.poll(0)  # nothing unread: no goodbye from the server
+        except (OSError, ValueError):
+            return False
 
     def is_usable(self):
         # The health check before a request's first query: a connection that
