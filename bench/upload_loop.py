@@ -122,6 +122,9 @@ class Uploader:
         self.images = images
         self.control = control  # GET the profile page instead: two plain page loops
         self.outcomes: Counter[str] = Counter()
+        # CPU seconds of this client's thread (building bodies, sending them through
+        # the loopback): on this machine it competes with the workers for the cores.
+        self.cpu = 0.0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
@@ -141,7 +144,9 @@ class Uploader:
     def loop(self) -> None:
         n = 0
         while not self.stop.is_set():
+            started = time.thread_time()
             self.outcomes[self.post(self.images[n % len(self.images)])] += 1
+            self.cpu += time.thread_time() - started
             n += 1
 
     def __enter__(self) -> "Uploader":
@@ -169,6 +174,7 @@ class Phase:
     worker_cpu_ms_per_request: float
     machine_cpu_busy: float
     uploads: dict[str, int] = field(default_factory=dict)
+    uploaders_cpu_per_second: float = 0.0  # the looping clients' own CPU, in cores
 
 
 def measure_home(
@@ -177,12 +183,14 @@ def measure_home(
     workers = run.worker_pids(server.process.pid)
     load = run.load_for(case, server.url, sessions)
     before = [Counter(u.outcomes) for u in uploaders]
+    clients_cpu, started = sum(u.cpu for u in uploaders), time.monotonic()
     used_before = run.Usage.now(workers)
     profile = args.profile and bool(uploaders) and round_number == 1
     spied = run.Case(f"upload loops {tree} {case.name}", case.path)
     with run.profiling(profile, workers, spied, args.duration):
         output = run.run_wrk(server.url, case, load, args.duration, args.connections)
     used = run.Usage.now(workers) - used_before
+    clients_cpu = (sum(u.cpu for u in uploaders) - clients_cpu) / (time.monotonic() - started)
     result = run.Result(case.name, "GET", case.path, case.who or "anonymous")
     run.parse_wrk(output, result)
     uploads: Counter[str] = Counter()
@@ -200,6 +208,7 @@ def measure_home(
         1000 * used.worker_cpu / max(result.requests, 1),
         used.busy_ticks / max(used.total_ticks, 1),
         dict(uploads),
+        clients_cpu,
     )
 
 
@@ -325,10 +334,16 @@ def markdown(data: dict) -> str:
         for phase in data["phases"]:
             if phase["tree"] == tree:
                 outcomes.update(phase["uploads"])
+        clients = [
+            p.get("uploaders_cpu_per_second", 0.0)
+            for p in data["phases"]
+            if p["tree"] == tree and p["loops"]
+        ]
         lines.append(
             f"Uploads answered during the loops ({tree}, all rounds): "
             + ", ".join(f"{status}: {count}" for status, count in sorted(outcomes.items()))
-            + "."
+            + f"; the looping clients' own CPU: {statistics.median(clients or [0]):.2f} "
+            "of a core (median of the phases)."
         )
     lines += [
         "(302: stored; 429: refused, the limit used up or the member's previous upload "
