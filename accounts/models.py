@@ -468,6 +468,18 @@ class User(AbstractUser):
     def avatar_url_small(self) -> str:
         return self.avatar_url("small")
 
+    def avatar_key(self) -> tuple:
+        """What `avatar_url` depends on for this member (the stored pictures' names and
+        the hash), for pages that remember HTML showing it. Reads the stored names
+        without making the `FieldFile`s `.avatar.name` would."""
+        names = []
+        for attname in ("avatar", "avatar_small"):
+            value = self.__dict__.get(attname)
+            if value is None:
+                value = getattr(self, attname)
+            names.append(getattr(value, "name", value))
+        return (*names, self.avatar_hash)
+
     def avatar_url(self, size: str = "large") -> str:
         """The uploaded picture, else the local identicon (or Gravatar, if chosen)."""
         if self.avatar:

@@ -1,9 +1,11 @@
 """Post cards in lists are remembered (`social/templatetags/posts.py`): never a stale one."""
 
 import pytest
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 
-from social import services
+from accounts.models import User
+from social import selectors, services
 from social.templatetags import posts as cards
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
@@ -99,3 +101,34 @@ def test_a_form_that_does_not_say_it_renders_alike_is_not_remembered(member_clie
     template = engines["django"].from_string("{% load posts %}{% blank_form_fields form %}")
     assert 'name="body"' in template.render({"form": CommentForm()})
     assert cards._blank_forms == {}
+
+
+def test_the_list_is_each_card_as_the_template_renders_it(feed, member, bob):
+    PostFactory.create_batch(2, author=bob)
+    PostFactory(author=member)
+    shown = posts_section(feed())
+    request = RequestFactory().get("/")
+    request.user = member
+    expected = "".join(
+        render_to_string(cards.CARD_TEMPLATE, {"post": post}, request=request)
+        for post in selectors.feed(user=member).items
+    )
+    assert shown == '<section aria-label="Posts">\n  ' + expected + "\n"
+
+
+def test_an_uploaded_picture_shows_at_once_on_every_card(feed, bob):
+    PostFactory.create_batch(2, author=bob)
+    assert "avatars/bob-small.webp" not in feed()
+    User.objects.filter(pk=bob.pk).update(
+        avatar="avatars/bob.webp", avatar_small="avatars/bob-small.webp"
+    )
+    assert posts_section(feed()).count("avatars/bob-small.webp") == 2
+    User.objects.filter(pk=bob.pk).update(avatar_small="avatars/bob-small-2.webp")
+    assert posts_section(feed()).count("avatars/bob-small-2.webp") == 2
+
+
+def test_the_profile_lists_its_posts_or_says_there_are_none(member_client, bob):
+    assert '<p class="muted">No posts yet.</p>' in member_client.get("/users/bob/").content.decode()
+    PostFactory(author=bob, body="a first post")
+    page = member_client.get("/users/bob/").content.decode()
+    assert "a first post" in page and "No posts yet." not in page

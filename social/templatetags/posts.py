@@ -1,4 +1,4 @@
-"""`{% post_card post %}`: one post of a list, rendered once per version of what it shows.
+"""`{% post_cards posts %}`: the posts of a list, each rendered once per version of what it shows.
 
 A feed, profile or landing page lists up to twenty posts, and rendering each
 card through the template engine (two dates, links, the avatar, escaping) was
@@ -15,6 +15,7 @@ from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -34,11 +35,24 @@ def _template(context, name: str):
     return found
 
 
-def card_key(post, viewer_pk, card_template) -> tuple:
-    """Everything the card's HTML depends on."""
-    author = post.author
+def page_key(context) -> tuple:
+    """What every card of a page shares in its key: the template, the viewer, the
+    time zone and the language (read once a page, not once a card)."""
+    user = context.get("user")
     return (
-        card_template,
+        _template(context, CARD_TEMPLATE),
+        getattr(user, "pk", None),
+        timezone.get_current_timezone_name(),
+        translation.get_language(),
+    )
+
+
+def card_key(post, page: tuple) -> tuple:
+    """Everything the card's HTML depends on; `page` is `page_key`'s."""
+    author = post.author
+    viewer_pk = page[1]
+    return (
+        page,
         post.pk,
         post.body_html,
         post.created_at,
@@ -48,29 +62,31 @@ def card_key(post, viewer_pk, card_template) -> tuple:
         getattr(post, "comment_count", None),
         author.pk,
         author.username,
-        author.avatar.name,
-        author.avatar_small.name,
-        author.avatar_hash,
+        author.avatar_key(),
         viewer_pk is not None and viewer_pk == post.author_id,
-        timezone.get_current_timezone_name(),
-        translation.get_language(),
     )
 
 
-@register.simple_tag(takes_context=True)
-def post_card(context, post):
-    """`{% include "social/includes/post.html" %}` for `post`, remembered by `card_key`."""
-    card_template = _template(context, CARD_TEMPLATE)
-    user = context.get("user")
-    key = card_key(post, getattr(user, "pk", None), card_template)
+def _card(context, post, page: tuple) -> str:
+    key = card_key(post, page)
     html = _cards.get(key)
     if html is None:
         with context.push(post=post):
-            html = card_template.render(context)
+            html = page[0].render(context)
         if len(_cards) >= MAX_CARDS:
             _cards.clear()
         _cards[key] = html
     return html
+
+
+@register.simple_tag(takes_context=True)
+def post_cards(context, posts):
+    """`{% include "social/includes/post.html" %}` for each of `posts`, each card
+    remembered by `card_key`; what the cards of a page share is read once."""
+    page = page_key(context)
+    html = "".join([_card(context, post, page) for post in posts])
+    # Each card is the template's output (escaped as it rendered), kept as it was.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag(takes_context=True)
