@@ -1,9 +1,32 @@
 """Forms for posts, comments and moderation: messages in words (`HumanErrorsMixin`)."""
 
+from types import MappingProxyType
+
 from django import forms
+from django.utils.functional import cached_property
 
 from accounts.forms import HumanErrorsMixin
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REASON_MAX_LENGTH
+
+
+class BlankForm:
+    """An empty `form_class()` for a page, made only when its HTML is not already kept.
+
+    Making a form (its fields copied, their messages written) cost more than
+    rendering the kept compose box; `{% blank_form_fields %}` makes it only for a
+    class not yet rendered. It stands in for an unbound form with no errors.
+    """
+
+    is_bound = False
+    errors = MappingProxyType({})  # read by base.html's title
+
+    def __init__(self, form_class):
+        self.form_class = form_class
+        self.renders_alike_when_blank = getattr(form_class, "renders_alike_when_blank", False)
+
+    @cached_property
+    def form(self):
+        return self.form_class()
 
 
 class PostForm(HumanErrorsMixin, forms.Form):

@@ -19,7 +19,7 @@ from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member
 from social import selectors, services
-from social.forms import CommentForm, HideForm, PostForm, RestoreForm
+from social.forms import BlankForm, CommentForm, HideForm, PostForm, RestoreForm
 from social.models import Comment, Post
 
 
@@ -45,7 +45,7 @@ class FeedView(TemplateView):
         return super().get_context_data(
             page=page,
             suggestions=suggestions,
-            form=PostForm() if user.can(Permission.WRITE) else None,
+            form=BlankForm(PostForm) if user.can(Permission.WRITE) else None,
             **kwargs,
         )
 
@@ -240,7 +240,9 @@ class ProfileView(AccountsProfileView):
             counts=selectors.follow_counts(member),
             count_cap=selectors.COUNT_CAP,
             following=selectors.is_following(viewer, member),
-            form=PostForm() if context["is_owner"] and viewer.can(Permission.WRITE) else None,
+            form=BlankForm(PostForm)
+            if context["is_owner"] and viewer.can(Permission.WRITE)
+            else None,
         )
         return context
 

@@ -6,6 +6,7 @@ from django.test import Client, RequestFactory
 
 from accounts.models import User
 from social import selectors, services
+from social.forms import PostForm
 from social.templatetags import posts as cards
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
@@ -132,3 +133,24 @@ def test_the_profile_lists_its_posts_or_says_there_are_none(member_client, bob):
     PostFactory(author=bob, body="a first post")
     page = member_client.get("/users/bob/").content.decode()
     assert "a first post" in page and "No posts yet." not in page
+
+
+def test_the_empty_compose_box_makes_its_form_only_until_its_html_is_kept(
+    member_client, member, monkeypatch
+):
+    made = []
+    original = PostForm.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PostForm, "__init__", counting)
+    first = member_client.get("/").content.decode()
+    assert len(made) == 1
+    again = member_client.get("/").content.decode()
+    profile = member_client.get(f"/users/{member.username}/").content.decode()
+    assert len(made) == 1
+    for page in (again, profile):
+        assert 'name="body"' in page and "<title>Error" not in page
+    assert first.split('name="body"')[1][:300] == again.split('name="body"')[1][:300]

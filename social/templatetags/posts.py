@@ -17,6 +17,8 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from social.forms import BlankForm
+
 register = template.Library()
 
 CARD_TEMPLATE = "social/includes/post.html"
@@ -94,18 +96,18 @@ def blank_form_fields(context, form):
     """`{% include "includes/form.html" %}`, remembered per process for a form that is
     neither bound nor given initial values nor a prefix, and whose class says an
     empty one always renders the same (`renders_alike_when_blank`): the compose
-    box shows every member the same empty field."""
+    box shows every member the same empty field. A `BlankForm` is made into its
+    form only when its HTML is not kept yet."""
     form_template = _template(context, FORM_TEMPLATE)
-    blank = (
-        getattr(form, "renders_alike_when_blank", False)
-        and not form.is_bound
-        and not form.initial
-        and not form.prefix
+    lazy = isinstance(form, BlankForm)
+    blank = getattr(form, "renders_alike_when_blank", False) and (
+        lazy or (not form.is_bound and not form.initial and not form.prefix)
     )
-    key = (type(form), form_template, context.get("summary"), translation.get_language())
+    form_class = form.form_class if lazy else type(form)
+    key = (form_class, form_template, context.get("summary"), translation.get_language())
     html = _blank_forms.get(key) if blank else None
     if html is None:
-        with context.push(form=form):
+        with context.push(form=form.form if lazy else form):
             html = form_template.render(context)
         if blank:
             _blank_forms[key] = html
