@@ -7,3 +7,8 @@ class BenchConfig(AppConfig):
 
     name = "bench"
     verbose_name = "Benchmark"
+
+    def ready(self):
+        from bench import hash_clock
+
+        hash_clock.install()  # only when BENCH_HASH_CLOCK is set (bench/run.py's servers)

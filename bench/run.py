@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -40,6 +40,7 @@ HASH_SAMPLES = 50
 
 sys.path.insert(0, str(ROOT))  # `bench` and the project's apps, for Django below
 
+from bench import hash_clock  # noqa: E402
 from bench.setup_users import MEMBER, MODERATOR, PASSWORD  # noqa: E402
 from harness.servers import Client, Deployment, Gunicorn, answers  # noqa: E402
 
@@ -228,6 +229,10 @@ class Result:
     socket_errors: int = 0
     worker_cpu_ms_per_request: float = 0.0  # both workers' CPU time / requests served
     machine_cpu_busy: float = 0.0  # share of all cores busy (wrk, database, others too)
+    # Counted in the workers (bench/hash_clock.py): CPU inside the password hasher, per request.
+    hash_cpu_ms_per_request: float | None = None
+    hashes_per_request: float | None = None
+    worker_cpu_besides_hash_ms_per_request: float | None = None  # the two above's difference
     ratio: float | None = None
     # The ceiling's worker CPU per request / this case's: the ratio that outside load moves least.
     cpu_ratio: float | None = None
@@ -237,6 +242,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     rounds_requests_per_second: list[float] = field(default_factory=list)
     rounds_worker_cpu_ms_per_request: list[float] = field(default_factory=list)
+    rounds_worker_cpu_besides_hash_ms_per_request: list[float] = field(default_factory=list)
     tree: str = "this tree"  # or "baseline" (--baseline-tree)
 
     @property
@@ -361,12 +367,24 @@ def measure(
     if probe.status != case.expect:
         result.notes.append(f"probe answered {probe.status}, expected {case.expect}")
     workers = worker_pids(server.process.pid)
+    clock = hash_clock_of(server)
+    hashed_before = hash_clock.read(clock, workers) if clock else None
     before = Usage.now(workers)
     with profiling(args.profile, workers, case, args.duration):
         output = run_wrk(server.url, case, load, args.duration, args.connections)
     used = Usage.now(workers) - before
     parse_wrk(output, result)
     result.worker_cpu_ms_per_request = 1000 * used.worker_cpu / max(result.requests, 1)
+    if hashed_before is not None:
+        seconds, calls = hash_clock.read(clock, workers)
+        if calls > hashed_before[1]:
+            # The probe's sign-in ran before `before`: only wrk's requests are counted.
+            requests = max(result.requests, 1)
+            result.hash_cpu_ms_per_request = 1000 * (seconds - hashed_before[0]) / requests
+            result.hashes_per_request = (calls - hashed_before[1]) / requests
+            result.worker_cpu_besides_hash_ms_per_request = (
+                result.worker_cpu_ms_per_request - result.hash_cpu_ms_per_request
+            )
     result.machine_cpu_busy = used.busy_ticks / max(used.total_ticks, 1)
     return result
 
@@ -384,6 +402,14 @@ def combine(runs: list[Result]) -> Result:
     cpus = sorted(run.worker_cpu_ms_per_request for run in runs)
     median.worker_cpu_ms_per_request = cpus[len(cpus) // 2]
     median.rounds_worker_cpu_ms_per_request = [run.worker_cpu_ms_per_request for run in runs]
+    hashed = [run for run in runs if run.hash_cpu_ms_per_request is not None]
+    if hashed:  # each the median of the rounds, on its own, the difference too
+        for name in ("hash_cpu_ms_per_request", "hashes_per_request"):
+            values = sorted(getattr(run, name) for run in hashed)
+            setattr(median, name, values[len(values) // 2])
+        besides = [run.worker_cpu_besides_hash_ms_per_request for run in hashed]
+        median.worker_cpu_besides_hash_ms_per_request = sorted(besides)[len(besides) // 2]
+        median.rounds_worker_cpu_besides_hash_ms_per_request = besides
     median.unexpected_status = sum(run.unexpected_status for run in runs)
     median.socket_errors = sum(run.socket_errors for run in runs)
     median.notes = sorted({note for run in runs for note in run.notes})
@@ -443,6 +469,12 @@ def profiling(enabled: bool, workers: list[int], case: Case, seconds: int):
     finally:
         for spy in spies:
             spy.wait(timeout=seconds + 30)
+
+
+def hash_clock_of(server) -> Path | None:
+    """The directory where this server's workers count the hasher's CPU, if they do."""
+    extra = getattr(server.deployment, "extra", {})
+    return Path(extra[hash_clock.VARIABLE]) if hash_clock.VARIABLE in extra else None
 
 
 def form_type(load: Load) -> dict[str, str]:
@@ -515,6 +547,20 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def hash_lines(results: list[Result]) -> list[str]:
+    """For cases that hashed passwords: worker CPU per request besides the hash."""
+    return [
+        f"{r.case} ({r.tree}): {r.worker_cpu_ms_per_request:.2f} ms worker CPU per request, "
+        f"{r.hash_cpu_ms_per_request:.2f} ms of it inside the password hasher "
+        f"({r.hashes_per_request:.2f} hashes per request, counted in the workers): "
+        f"{r.worker_cpu_besides_hash_ms_per_request:.2f} ms besides the hash (rounds: "
+        + ", ".join(f"{ms:.2f}" for ms in r.rounds_worker_cpu_besides_hash_ms_per_request)
+        + ")"
+        for r in results
+        if r.worker_cpu_besides_hash_ms_per_request is not None
+    ]
+
+
 def commit(tree: Path = ROOT) -> str:
     """The tree measured: its commit, and whether it had uncommitted changes."""
 
@@ -540,7 +586,8 @@ def markdown_report(results: list[Result], data: dict, hashing) -> str:
         + (f"; baseline: {data['baseline_tree']}" if data.get("baseline_tree") else "")
         + ".\n\n"
         f"{markdown_table(results)}\n\n"
-        f"Password hashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per hash, "
+        + "".join(f"{line}.\n\n" for line in hash_lines(results))
+        + f"Password hashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per hash, "
         f"limit {hashing.limit_per_second:.1f}/s on {hashing.cores} cores. Worker peak RSS: "
         f"{', '.join(f'{mib:.0f} MiB' for mib in data['worker_peak_rss_mib'].values())}.\n"
     )
@@ -645,10 +692,13 @@ def main() -> int:
         hashing = time_hashing()
         log = RESULTS / "gunicorn.log"
         log.unlink(missing_ok=True)
-        servers = {"this tree": Gunicorn(deployment, workers=WORKERS, log=log, port=args.port)}
+        # The workers count the hasher's CPU themselves (bench/hash_clock.py).
+        (workdir / "hash-clock").mkdir()
+        served = replace(deployment, extra={hash_clock.VARIABLE: str(workdir / "hash-clock")})
+        servers = {"this tree": Gunicorn(served, workers=WORKERS, log=log, port=args.port)}
         if args.baseline_tree:
             servers["baseline"] = Gunicorn(
-                deployment,
+                served,
                 workers=WORKERS,
                 log=RESULTS / "gunicorn-baseline.log",
                 extra_args=("--chdir", str(args.baseline_tree.resolve())),
@@ -686,6 +736,7 @@ def main() -> int:
     data = report(results, hashing, rss, meta, args)
     print()
     print(table(results))
+    print("\n".join(["", *hash_lines(results)]))
     print(
         f"\nhashing: {hashing.cpu_seconds_per_hash * 1000:.1f} ms CPU per password hash "
         f"({hashing.seconds_per_hash * 1000:.1f} ms wall), "
