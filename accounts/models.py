@@ -286,21 +286,6 @@ class UserManager(DjangoUserManager):
             return USERNAME_IS_EMAIL
         return None
 
-    def get_by_login(self, identifier: str) -> "User | None":
-        """The user whose username or email is `identifier`, in any case."""
-        identifier = identifier.strip()
-        # Usernames may contain "@" too: an address that is nobody's email is
-        # tried as a username.
-        lookups = [iexact("email", identifier)] if "@" in identifier else []
-        lookups.append(Q(username_key=username_key(identifier)))
-        for lookup in lookups:
-            try:
-                # get(), not first(): no ORDER BY to tempt the planner off the index.
-                return self.select_related("role").get(lookup)
-            except self.model.DoesNotExist:
-                continue
-        return None
-
     def create_user(self, username, email=None, password=None, **extra_fields):
         return self._create_user(username, email, password, **extra_fields)
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import ratelimits, signals, tokens
+from accounts import ratelimits, selectors, signals, tokens
 from accounts.emails import after_response, send_email, site_url
 from accounts.flows import usersessions
 from accounts.models import (
@@ -284,7 +284,7 @@ def login_target(identifier: str) -> tuple[str, User | None]:
     # Normalised as the sign-in form does (NFKC), so "ａlice" shares alice's key.
     identifier = UsernameField(max_length=254).to_python(identifier or "").strip()
     plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
-    user = User.objects.get_by_login(identifier) if plausible else None
+    user = selectors.member_signing_in(identifier) if plausible else None
     return (account_key(user) if user else f"name:{identifier.casefold()}"), user
 
 

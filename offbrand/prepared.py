@@ -9,7 +9,8 @@ real values and makes the objects as `QuerySet` iteration does
 (`ModelIterable`: the model, its `select_related` objects, its annotations,
 through the database converters). Only querysets whose shape does not depend on
 the values may be prepared: everything that changes the SQL's text (a filter
-added or not, a LIMIT) belongs in the key passed to `prepare`.
+added or not, a LIMIT) belongs in the key passed to `prepare`. A placeholder
+is an int (ids, cursors); `text(placeholder)` makes one for a text field.
 """
 
 from dataclasses import dataclass
@@ -37,13 +38,27 @@ def slots(*names: str) -> list[int]:
     return [int(Slot(name, number)) for number, name in enumerate(names)]
 
 
+_TEXT = "\x00slot:"  # no stored text starts with a NUL (PostgreSQL refuses it)
+
+
+def text(placeholder: int) -> str:
+    """The placeholder `placeholder` for a text value (a username, an address)."""
+    return f"{_TEXT}{placeholder}"
+
+
+def _placeholder(param):
+    if type(param) is str and param.startswith(_TEXT):
+        return int(param.removeprefix(_TEXT))
+    return param if type(param) is int else None
+
+
 class PreparedQuerySet:
     def __init__(self, queryset, names: tuple[str, ...]):
         placeholders = {int(Slot(name, n)): name for n, name in enumerate(names)}
         self.db = queryset.db
         compiler = queryset.query.get_compiler(using=self.db)
         self.sql, params = compiler.as_sql()
-        self.params = [(placeholders.get(p) if type(p) is int else None, p) for p in params]
+        self.params = [(placeholders.get(_placeholder(p)), p) for p in params]
         missing = set(names) - {name for name, _ in self.params if name}
         if missing:
             raise ValueError(f"placeholders not found in the SQL: {sorted(missing)}")

@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection
 
-from offbrand.prepared import prepare
+from accounts.models import User
+from offbrand.prepared import prepare, text
 from social import selectors
 from social.models import Post
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
@@ -49,6 +50,18 @@ def test_a_prepared_queryset_gives_what_the_orm_gives_for_each_value(
         with django_assert_num_queries(0):
             assert {p.author.username for p in posts} == {member.username}
     assert prepare(_by_author, 10, names=("author",)) is prepared
+
+
+def _by_username(name: int):
+    return User.objects.filter(username=text(name))
+
+
+def test_a_text_placeholder_takes_each_value(roles):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    prepared = prepare(_by_username, names=("name",))
+    assert prepared.run(name="bob") == [bob]
+    assert prepared.run(name="alice") == [alice]
+    assert prepared.run(name="carol") == []
 
 
 def test_a_placeholder_missing_from_the_sql_is_refused(db):

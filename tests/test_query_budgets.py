@@ -263,7 +263,7 @@ def statements(captured):
     ]
 
 
-def test_sign_in_from_a_known_browser_makes_five_queries(
+def test_sign_in_from_a_known_browser_makes_four_queries(
     client, member, password, cache_calls, django_assert_max_num_queries
 ):
     # A browser that signed in before (its device cookie), as most sign-ins are.
@@ -272,10 +272,10 @@ def test_sign_in_from_a_known_browser_makes_five_queries(
     cache_calls.clear()
     with django_assert_max_num_queries(7) as captured:
         sign_in(client, password)
-    # The member (with role); whether they have a second factor; last login and
+    # The member with role and whether they have a second factor; last login and
     # last seen in one UPDATE; the signed-in devices row; the new session, one INSERT.
     sent = [sql.lstrip("(").split(" ", 1)[0] for sql in statements(captured)]
-    assert sent == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements(captured)
+    assert sent == ["SELECT", "UPDATE", "INSERT", "INSERT"], statements(captured)
     assert cache_calls == sign_in_budget_calls(counters=1), cache_calls
 
 
@@ -284,8 +284,8 @@ def test_sign_in_from_a_new_browser_adds_only_the_notice(
 ):
     with django_assert_max_num_queries(10) as captured:
         sign_in(client, password)
-    # The five, and the notice's delivery record (sent at once by the test's task backend).
-    assert len(statements(captured)) <= 6, statements(captured)
+    # The four, and the notice's delivery record (sent at once by the test's task backend).
+    assert len(statements(captured)) <= 5, statements(captured)
     assert [m.subject for m in mailoutbox] == ["[Offbrand] New sign-in to your account"]
     # The budget's, and the notices' cap (3 an hour per account) with the address's
     # mail ceiling (10 an hour) counting this one: one round trip on Redis.
