@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from accounts import ratelimits
 from accounts.flows import reauthentication, usersessions
+from offbrand import prepared
 
 
 def record_sign_in_time(sender, request, user, **kwargs):
@@ -14,7 +15,7 @@ def record_sign_in_time(sender, request, user, **kwargs):
     if getattr(request, "offbrand_signed_in_at_creation", False):
         return
     now = timezone.now()
-    type(user)._default_manager.filter(pk=user.pk).update(last_login=now, last_seen=now)
+    prepared.update(type(user), user.pk, last_login=now, last_seen=now)
     user.last_login = user.last_seen = now
 
 

@@ -16,8 +16,10 @@ is an int (ids, cursors); `text(placeholder)` makes one for a text field.
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connections
+from django.db import connections, router, transaction
+from django.db.models import Model, signals
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 _SLOT_BASE = 7_101_000_000_000_000_000  # no real id or limit is this large
 
@@ -105,3 +107,83 @@ def prepare(build, *constants, names: tuple[str, ...] = ()) -> PreparedQuerySet:
 @cache
 def _prepared(build, constants, names, vendor):
     return PreparedQuerySet(build(*constants, *slots(*names)), names)
+
+
+# --- Writes of one row ---------------------------------------------------------
+
+
+class _Insert:
+    """The INSERT of one row of `model`, compiled once by the ORM's own compiler,
+    whose `pre_save_val` and `prepare_value` give each row's values as `save()` would."""
+
+    def __init__(self, model, using: str):
+        meta = model._meta
+        self.fields = [f for f in meta.local_concrete_fields if not f.generated]
+        if meta.auto_field is not None:
+            self.fields.remove(meta.auto_field)
+        self.returning = [f for f in meta.db_returning_fields if f not in self.fields]
+        query = InsertQuery(model)
+        query.insert_values(self.fields, [model()])
+        self.compiler = query.get_compiler(using=using)
+        self.compiler.returning_fields = self.returning
+        ((self.sql, _),) = self.compiler.as_sql()
+        self.columns = [f.get_col(meta.db_table) for f in self.returning]
+
+    def run(self, obj, using: str) -> None:
+        compiler, connection = self.compiler, connections[using]
+        params = [
+            compiler.prepare_value(field, compiler.pre_save_val(field, obj))
+            for field in self.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            if self.returning:
+                rows = connection.ops.fetch_returned_rows(cursor, compiler.returning_params)
+        if self.returning:
+            converters = compiler.get_converters(self.columns)
+            row = list(compiler.apply_converters(rows, converters) if converters else rows)[0]
+            for field, value in zip(self.returning, row, strict=True):
+                setattr(obj, field.attname, value)
+
+
+@cache
+def _insert(model, using: str) -> _Insert:
+    return _Insert(model, using)
+
+
+def insert(obj, *, using: str | None = None) -> None:
+    """`obj.save(force_insert=True)` of a new row of a plain model (no `save()` of
+    its own, no parent model): the same values and signals, the INSERT compiled
+    once per model and database instead of at every save (issue 16)."""
+    model = type(obj)
+    if model._meta.parents or model.save is not Model.save:
+        raise TypeError(f"{model.__name__} is saved by its own save(): use it")
+    using = using or router.db_for_write(model, instance=obj)
+    signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    _insert(model, using).run(obj, using)
+    obj._state.adding, obj._state.db = False, using
+    signals.post_save.send(
+        sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
+    )
+
+
+@cache
+def _update_sql(model, names: tuple[str, ...], using: str) -> str:
+    quote, meta = connections[using].ops.quote_name, model._meta
+    columns = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
+    # Only quoted names from the model's metadata are formatted in; values are parameters.
+    return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608  # nosec B608
+
+
+def update(model, pk, **values) -> int:
+    """`model._base_manager.filter(pk=pk).update(**values)` with plain values (no
+    expressions), its SQL built once per model and fields; the rows updated."""
+    using = router.db_for_write(model)
+    connection, meta = connections[using], model._meta
+    params = [
+        meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
+    params.append(meta.pk.get_db_prep_value(pk, connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, tuple(values), using), params)
+        return cursor.rowcount

@@ -4,11 +4,12 @@ Django's `create()` asks whether a random key is taken (a SELECT), writes an
 empty row for it (an INSERT), and the response then writes the data (an
 UPDATE): three statements for every sign-in, which always makes a new key.
 Here a new key is kept in memory and the response's save inserts the row
-with its data; a taken key is still caught, by the table's primary key, and
-another is drawn. Reading a session (every signed-in request) runs the
-ORM's query from SQL built once per process: building and compiling it cost
-several times the round trip (issue 16). Everything else -- where sessions
-live, expiry, a sign-out deleting the row -- is Django's.
+with its data (an INSERT compiled once, `offbrand.prepared.insert`); a taken
+key is still caught, by the table's primary key, and another is drawn.
+Reading a session (every signed-in request) runs the ORM's query from SQL
+built once per process: building and compiling it cost several times the
+round trip (issue 16). Everything else -- where sessions live, expiry, a
+sign-out deleting the row -- is Django's.
 
 `SESSION_ENGINE = "offbrand.sessions"`.
 """
@@ -21,6 +22,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from offbrand import prepared
 
 
 class SessionStore(DatabaseSessionStore):
@@ -82,7 +85,7 @@ class SessionStore(DatabaseSessionStore):
         outer = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using) if outer else nullcontext():
-                obj.save(force_insert=True, using=using)
+                prepared.insert(obj, using=using)  # `obj.save(force_insert=True)`
         except IntegrityError as error:
             raise CreateError from error
 

@@ -95,3 +95,43 @@ def test_feed_profile_and_landing_pages_match_the_orm(member, roles):
         card(p) for p in selectors._posts().filter(hidden=False).order_by("-id")[:10]
     ]
     assert connection.vendor in {"postgresql", "sqlite"}
+
+
+def test_insert_writes_what_save_writes_and_sends_its_signals(member):
+    from django.db.models.signals import post_save
+
+    from accounts.models import UserSession
+    from offbrand.prepared import insert
+
+    saved = []
+    receiver = lambda sender, instance, created, **kwargs: saved.append((instance, created))  # noqa: E731
+    post_save.connect(receiver, sender=UserSession)
+    try:
+        row = UserSession(user=member, key_hash="a" * 64, sealed_key="s", network="10.0.0.0/24")
+        insert(row)
+    finally:
+        post_save.disconnect(receiver, sender=UserSession)
+    assert row.pk is not None and not row._state.adding
+    assert saved == [(row, True)]
+    stored = UserSession.objects.get(pk=row.pk)
+    assert (stored.user_id, stored.key_hash, stored.created_at) == (
+        member.pk,
+        "a" * 64,
+        row.created_at,
+    )
+
+
+def test_insert_refuses_a_model_with_its_own_save(member):
+    from offbrand.prepared import insert
+
+    with pytest.raises(TypeError):
+        insert(User(username="carol"))
+
+
+def test_update_changes_only_the_named_row(roles):
+    from offbrand.prepared import update
+
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    assert update(User, alice.pk, about_me="hello") == 1
+    alice.refresh_from_db(), bob.refresh_from_db()
+    assert (alice.about_me, bob.about_me) == ("hello", "")

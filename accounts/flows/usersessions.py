@@ -22,6 +22,7 @@ from accounts import ratelimits
 from accounts.devices import network_of, user_agent_of
 from accounts.models import User, UserSession
 from accounts.notices import SecurityEvent, send_security_notice
+from offbrand import prepared
 
 SEEN_KEY = "_offbrand_session_seen_at"  # in the session: when its row was last touched
 
@@ -84,15 +85,16 @@ def user_session_signed_in(request, user: User) -> None:
 def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
     """Record the session a sign-in just made; mail a notice if the device is new."""
     session_key = _session_key(request)
-    # One INSERT, outside any transaction: a sign-in always makes a new key
-    # (`login()` cycles it), so no row can be under it yet.
-    record = UserSession.objects.create(
+    # One INSERT (compiled once), outside any transaction: a sign-in always makes
+    # a new key (`login()` cycles it), so no row can be under it yet.
+    record = UserSession(
         user=user,
         key_hash=key_hash(session_key),
         sealed_key=seal_key(session_key),
         user_agent=user_agent_of(request),
         network=network_of(ratelimits.client_ip(request)),
     )
+    prepared.insert(record)
     request.session[SEEN_KEY] = int(time.time())
     request.offbrand_signed_in = False  # recorded: the middleware has nothing left to do
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
