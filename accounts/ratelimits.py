@@ -429,11 +429,22 @@ DEVICE_ACCOUNTS = 5  # accounts one browser is remembered for
 REFUSAL_ATTRIBUTE = "offbrand_signin_refusal"
 REMAINING_ATTRIBUTE = "offbrand_signin_remaining"
 DEVICE_ATTRIBUTE = "offbrand_device_cookie"
+DEVICES_READ_ATTRIBUTE = "offbrand_devices_read"
 
 
 def _devices(request) -> dict[str, str]:
-    """{account pk: nonce} from the browser's signed device cookie."""
-    raw = getattr(request, "COOKIES", {}).get(DEVICE_COOKIE) if request is not None else None
+    """{account pk: nonce} from the browser's signed device cookie (a copy: the
+    cookie is checked once per request, its signature and age at sign-in)."""
+    if request is None:
+        return {}
+    read = getattr(request, DEVICES_READ_ATTRIBUTE, None)
+    if read is None:
+        read = _read_devices(getattr(request, "COOKIES", {}).get(DEVICE_COOKIE))
+        setattr(request, DEVICES_READ_ATTRIBUTE, read)
+    return dict(read)
+
+
+def _read_devices(raw: str | None) -> dict[str, str]:
     if not raw:
         return {}
     try:

@@ -144,3 +144,22 @@ def test_activity_keeps_a_browser_session_alive(client, member, password, settin
     before = Session.objects.get(session_key=key).expire_date
     client.get("/")
     assert Session.objects.get(session_key=key).expire_date > before
+
+
+def test_a_sign_in_gets_a_new_random_session_key_of_django_s_shape(client, member, password):
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+
+    from offbrand.sessions import random_key
+
+    keys = set()
+    for _ in range(3):
+        client.post(LOGIN, {"username": "alice", "password": password})
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        assert len(key) == 32 and set(key) <= set(VALID_KEY_CHARS)
+        keys.add(key)
+        client.post("/accounts/logout/")
+    assert len(keys) == 3
+    # Every one of the 36 characters comes up, none favoured much.
+    drawn = "".join(random_key(32) for _ in range(2000))
+    counts = [drawn.count(character) for character in VALID_KEY_CHARS]
+    assert min(counts) > 0.8 * len(drawn) / 36 and max(counts) < 1.2 * len(drawn) / 36

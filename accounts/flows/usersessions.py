@@ -10,6 +10,7 @@ import base64
 import hashlib
 import time
 from datetime import timedelta
+from functools import lru_cache
 from importlib import import_module
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,7 +37,12 @@ def key_hash(session_key: str) -> str:
 
 
 def _fernet() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return _fernet_for((settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(secrets: tuple[str, ...]) -> MultiFernet:
+    """The keys derived once per set of secrets (a rotation makes a new set)."""
     return MultiFernet(
         [
             Fernet(
