@@ -98,9 +98,10 @@ def send_email(name: str, *, to: str, context: dict, request=None, ceiling: bool
     Every mail counts against one ceiling per address (`mail_to_address`,
     10 an hour), whichever flow or account asks: per-flow caps alone let a
     stranger take turns between flows and new accounts. Past it the mail is
-    dropped (False). `ceiling=False` is only for notices of a change to an
-    account whose address its holder confirmed: a stranger cannot cause
-    them, and a thief must not silence them by flooding the mailbox first.
+    dropped (False). `ceiling=False` is only for security notices to an
+    address its holder confirmed (`notices.send_security_notice`): a stranger
+    cannot cause them, and a thief must not silence them by flooding the
+    mailbox first.
     Without the cache the mail goes out: the flows' own limits fail closed.
     """
     if ceiling:

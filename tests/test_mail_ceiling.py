@@ -137,3 +137,59 @@ def test_no_mail_leaves_except_through_the_ceiling():
         if sending.search(line) and not line.lstrip().startswith(("#", "def "))
     }
     assert found <= allowed, found - allowed
+
+
+def test_a_thief_cannot_silence_the_new_sign_in_notice_by_filling_the_ceiling(
+    member, password, clock, caplog
+):
+    """The attack report's F6: with alice's password, a thief first filled her
+    mailbox's hour with anonymous reset requests, then signed in from a new
+    browser: the "New sign-in" notice was dropped, and nothing was logged. A
+    confirmed address hears of a new sign-in like of a change, past the ceiling."""
+    for n in range(CEILING):
+        clock.at(n * 301)  # past the reset's 5-minute cap
+        Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post(
+            "/accounts/password/reset/", {"email": "alice@example.com"}
+        )
+    assert len(mails_to("alice@example.com")) == CEILING
+    thief = Client(
+        HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0) Chrome/131.0", REMOTE_ADDR="10.41.2.7"
+    )
+    response = thief.post("/accounts/login/", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert mails_to("alice@example.com")[-1].subject == "[Offbrand] New sign-in to your account"
+    assert len(mails_to("alice@example.com")) == CEILING + 1
+
+
+def test_a_dropped_notice_is_logged(member, password, clock, caplog):
+    """Past the kind's own cap a new sign-in is not mailed: the log says so."""
+    for n in range(4):
+        Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post(
+            "/accounts/login/", {"username": "alice", "password": password}
+        )
+    assert len(mails_to("alice@example.com")) == 3
+    dropped = [r for r in caplog.records if "Not sending" in r.getMessage()]
+    assert len(dropped) == 1 and dropped[0].levelname == "WARNING"
+    assert "new_device" in dropped[0].getMessage()
+
+
+def test_a_new_sign_in_to_an_unconfirmed_address_stays_under_the_ceiling(
+    member, password, clock, caplog
+):
+    """Whoever registered an address they do not hold causes its sign-ins: those
+    notices share the ceiling, and one dropped by it is logged."""
+    member.confirmed = False
+    member.save(update_fields=["confirmed"])
+    for n in range(CEILING):
+        clock.at(n * 301)
+        Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post(
+            "/accounts/password/reset/", {"email": "alice@example.com"}
+        )
+    Client(REMOTE_ADDR="10.41.2.7").post(
+        "/accounts/login/", {"username": "alice", "password": password}
+    )
+    assert len(mails_to("alice@example.com")) == CEILING
+    assert any(
+        "Not sending the security_notice" in r.getMessage() and r.levelname == "WARNING"
+        for r in caplog.records
+    )
