@@ -15,14 +15,7 @@ import smtplib
 import threading
 import time
 
-from django.core.exceptions import (
-    BadRequest,
-    DisallowedHost,
-    RequestDataTooBig,
-    SuspiciousMultipartForm,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-)
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http.multipartparser import MultiPartParserError
 
@@ -92,16 +85,25 @@ class OutageFilter(logging.Filter):
 
 
 # What a client sent and Django answered 400 for: a body too large, with too many
-# fields, unreadable (charset, multipart framing), or a Host not ours.
-REFUSED = (
-    BadRequest,
-    DisallowedHost,
-    MultiPartParserError,
-    RequestDataTooBig,
-    SuspiciousMultipartForm,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-)
+# fields, unreadable (charset, multipart framing), a Host not ours, a path outside
+# the media folder (`SuspiciousOperation` covers every `django.security` kind).
+REFUSED = (BadRequest, MultiPartParserError, SuspiciousOperation)
+
+# Every kind Django logs on `django.security.<kind>` (the logger a filter goes on).
+SECURITY_LOGGERS = [
+    "SuspiciousOperation",
+    "DisallowedHost",
+    "DisallowedRedirect",
+    "SuspiciousFileOperation",
+    "SuspiciousMultipartForm",
+    "RequestDataTooBig",
+    "TooManyFieldsSent",
+    "TooManyFilesSent",
+    "DisallowedModelAdminLookup",
+    "DisallowedModelAdminToField",
+    "InvalidSessionKey",
+    "SuspiciousSession",
+]
 
 
 def escaped(text: str, limit: int = 300) -> str:
@@ -114,13 +116,18 @@ class RefusedRequestFilter(logging.Filter):
 
     Django logs each with a full traceback (an error for the `django.security`
     ones), which says nothing about our code: a client sending such requests
-    in a loop would fill the log and bury everything else. Our own failures
-    (500s) keep their traceback. Put on the loggers themselves (settings
-    `LOGGING`), so every handler gets the short line.
+    in a loop would fill the log and bury everything else. A 403 keeps
+    Django's one line ("Forbidden (Permission denied): path"), without the
+    traceback. Our own failures (500s) keep their traceback. Put on the
+    loggers themselves (settings `LOGGING`), so every handler gets the short
+    line.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, PermissionDenied):  # Django's own line, without the traceback
+            record.exc_info = record.exc_text = None
+            return True
         if not isinstance(error, REFUSED) or getattr(record, "status_code", 400) >= 500:
             return True
         request = getattr(record, "request", None)

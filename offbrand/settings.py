@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from offbrand.email_url import mailer_from_url
+from offbrand.logfilters import SECURITY_LOGGERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -385,22 +386,14 @@ LOGGING = {
             "filters": ["outage"],
         }
     },
-    # A request refused for what it sent (body too large or unreadable, a bad Host):
-    # one warning line each, not a traceback. On each logger Django reports them on.
+    # A request refused for what it sent (body too large or unreadable, a bad Host, a
+    # path outside the media folder), or a 403: one warning line each, not a traceback.
+    # On each logger Django reports them on (a logger's filter does not reach its children).
     "loggers": {
         name: {"filters": ["refused"]}
         for name in [
             "django.request",
-            *(
-                f"django.security.{kind}"
-                for kind in [
-                    "DisallowedHost",
-                    "RequestDataTooBig",
-                    "SuspiciousMultipartForm",
-                    "TooManyFieldsSent",
-                    "TooManyFilesSent",
-                ]
-            ),
+            *(f"django.security.{kind}" for kind in SECURITY_LOGGERS),
         ]
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -211,3 +211,30 @@ def test_a_real_error_is_still_logged_in_full(db, caplog, monkeypatch):
     assert record.name == "django.request"
     text = "\n".join(log_lines(caplog))
     assert "Traceback" in text and "RuntimeError: a real bug" in text
+
+
+def test_a_path_outside_the_media_folder_is_one_short_warning_line(db, caplog):
+    """The attack report's F4: an anonymous `GET /media/..%2f..%2fetc%2fpasswd` was
+    answered 400, but logged an ERROR with a 16-line traceback quoting the path twice
+    (about 9 KB of log for a 4 KB request, in a loop). Now one warning line."""
+    client = Client(raise_request_exception=False)
+    response = client.get("/media/..%2f..%2f" + "A" * 3900)
+    assert response.status_code == 400
+    lines = log_lines(caplog)
+    (line,) = lines
+    assert line.startswith("WARNING django.security.SuspiciousFileOperation: Refused GET /media/")
+    assert "SuspiciousFileOperation" in line and "Traceback" not in line
+    assert len(line) < 1000
+
+
+def test_a_member_refused_the_administration_is_one_line_without_traceback(member_client, caplog):
+    """F4: a signed-in member opening /admin/ got "Forbidden (Permission denied)" with a
+    traceback. Django's own one line for a 403 stays, without the traceback."""
+    for path in ("/admin/", "/admin/login/"):
+        caplog.clear()
+        assert member_client.get(path).status_code == 403
+        (record,) = caplog.records
+        assert record.levelno == logging.WARNING and not record.exc_info
+        assert log_lines(caplog) == [
+            f"WARNING django.request: Forbidden (Permission denied): {path}"
+        ]
