@@ -43,6 +43,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The base of every absolute link in mail; the request's Host is never used.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The site is served at the root of its host: a `SCRIPT_NAME` header, which gunicorn
+# accepts from a trusted proxy's address and some proxies pass on from the client,
+# never becomes a prefix of the URLs Django builds (mailed links included).
+FORCE_SCRIPT_NAME = ""
 
 INSTALLED_APPS = [
     "accounts.apps.OffbrandAdminConfig",

@@ -143,3 +143,14 @@ def test_reset_does_the_same_work_for_any_address_and_mails_after_the_answer(
     assert known["Location"] == unknown["Location"]
     assert known_sent == unknown_sent == 0  # nothing sent inside either request
     assert mail.outbox == []  # and nothing after it for an unknown address
+
+
+def test_a_script_name_sent_by_the_client_never_reaches_the_links():
+    """gunicorn takes a `SCRIPT_NAME` header from a trusted proxy's address, and some
+    proxies pass one on from the client; Django's handler then prefixes every URL it
+    builds with it, so a stranger's reset for someone else mailed that someone a link
+    with the stranger's text in its path. The site is served at its root."""
+    from django.core.handlers.wsgi import get_script_name
+
+    environ = {"SCRIPT_NAME": "/Call-our-support-line-555-0100", "PATH_INFO": "/accounts/"}
+    assert get_script_name(environ) == ""
