@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.usernames import (
+    mixed_scripts,
     unusual_letters,
     username_key,
     username_skeleton,
@@ -266,8 +267,11 @@ class UserManager(DjangoUserManager):
             user.username_skeleton = username_skeleton(user.username)
         return super().bulk_create(objs, *args, **kwargs)
 
-    def username_problem(self, username: str, *, email: str = "", exclude_pk=None) -> str | None:
-        """Why `username` cannot be a member's (`email`: the member's own address).
+    def username_problem(
+        self, username: str, *, email: str = "", exclude_pk=None, kept: bool = False
+    ) -> str | None:
+        """Why `username` cannot be a member's (`email`: the member's own address;
+        `kept`: the member already has this name, taken before the mixed-script rule).
 
         The same rules for every path that names a member: registration, the
         site's member edit, the Django admin (through `User.clean`).
@@ -279,6 +283,8 @@ class UserManager(DjangoUserManager):
             return USERNAME_UNUSUAL % " ".join(dict.fromkeys(unusual))
         if others.filter(username_skeleton__in=username_skeletons(username)).exists():
             return USERNAME_LOOKALIKE
+        if not kept and (scripts := mixed_scripts(username)):
+            return USERNAME_MIXED_SCRIPTS % " and ".join(scripts)
         if looks_like_email(username) and username_key(username) != username_key(email):
             # Any address but one's own: naming another member's address would
             # shadow it at sign-in, and saying "that is someone's address" would
@@ -329,6 +335,7 @@ USERNAME_LOOKALIKE = "That username looks too much like an existing one. Please 
 USERNAME_UNUSUAL = (
     "Use letters of an everyday alphabet: that username has a phonetic or obsolete letter (%s)."
 )
+USERNAME_MIXED_SCRIPTS = "Use letters of one alphabet: that username mixes %s letters."
 USERNAME_IS_EMAIL = "A username can't be an email address, other than your own."
 
 
@@ -401,7 +408,11 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()
-        problem = User.objects.username_problem(self.username, email=self.email, exclude_pk=self.pk)
+        # The stored key is the saved name's: equal, the name is not being changed.
+        kept = self.pk is not None and self.username_key == username_key(self.username)
+        problem = User.objects.username_problem(
+            self.username, email=self.email, exclude_pk=self.pk, kept=kept
+        )
         if problem:
             raise ValidationError({"username": problem})
 

@@ -13,6 +13,9 @@
   look alike: the second is refused (names already taken are not renamed).
 - `unusual_letters`: letters that are not for everyday writing (phonetic
   notation, obsolete tone letters), refused in new names.
+- `mixed_scripts`: the alphabets a name mixes, when TR39's "Highly
+  Restrictive" level would refuse the mix (`rooт`: Latin and Cyrillic),
+  refused in new names.
 """
 
 import json
@@ -20,6 +23,8 @@ import re
 import unicodedata
 from functools import cache
 from importlib import resources
+
+from confusable_homoglyphs.categories import alias as script_of
 
 
 def username_key(username: str) -> str:
@@ -63,9 +68,29 @@ def _prototypes() -> dict[str, str]:
     return prototypes
 
 
+# Lowercase letters of other alphabets whose upright glyph is a Latin small
+# capital, read as that letter, as `_plain` reads the small capitals
+# themselves (attack report F3: `rooт` beside `root`). TR39's table joins them
+# to the small capital or to another script's letter (`в` ʙ, `н` ʜ, `т` τ,
+# `к` ĸ, `м` ʍ), never to the Latin letter, so only their capitals (`В`, `Т`)
+# met the Latin name. Applied after the marks are dropped (`ќ` is `к`).
+_DRAWN_AS_SMALL_CAPITAL = {
+    "\u0432": "b",  # Cyrillic в: the glyph of ʙ
+    "\u043a": "k",  # Cyrillic к: the glyph of ᴋ
+    "\u043c": "m",  # Cyrillic м: the glyph of ᴍ
+    "\u043d": "h",  # Cyrillic н: the glyph of ʜ
+    "\u0442": "t",  # Cyrillic т: the glyph of ᴛ
+    "\u043f": "n",  # Cyrillic п: ᴨ, an `n` with a flat top, alike at username sizes
+    "\u03ba": "k",  # Greek κ: drawn as ᴋ
+    "\u03c4": "t",  # Greek τ: ᴛ with a curled foot
+    # Already read by TR39's table: г as r, ν as v. Left apart: л (ᴫ), и (ᴎ),
+    # ь, which are drawn as no Latin letter.
+}
+
+
 def _map(text: str) -> str:
     prototypes = _prototypes()
-    return "".join(prototypes.get(char, char) for char in text)
+    return "".join(_DRAWN_AS_SMALL_CAPITAL.get(char) or prototypes.get(char, char) for char in text)
 
 
 def _without_marks(text: str) -> str:
@@ -121,6 +146,32 @@ def unusual_letters(username: str) -> list[str]:
         for char in unicodedata.normalize("NFKC", username)
         if "\u1d00" <= char <= "\u1dbf" or " LETTER TONE " in unicodedata.name(char, "")
     ]
+
+
+# Unicode TR39 5.2, "Highly Restrictive": one script, or Latin with the
+# scripts written beside it in Japan, Taiwan and Korea.
+_SCRIPT_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+
+
+def mixed_scripts(username: str) -> list[str]:
+    """The scripts of `username`'s letters when they are not one alphabet (nor
+    an East Asian mix TR39 allows): `alicᥱ` is Latin and Tai Le. Common and
+    Inherited characters (separators, marks) belong with any script, and so do
+    all decimal digits: the skeleton reads them as ASCII digits (`user٣`)."""
+    scripts = []
+    for char in unicodedata.normalize("NFKC", username):
+        if unicodedata.decimal(char, None) is not None:
+            continue
+        script = script_of(char)
+        if script not in ("COMMON", "INHERITED") and script not in scripts:
+            scripts.append(script)
+    if len(scripts) < 2 or any(mix.issuperset(scripts) for mix in _SCRIPT_MIXES):
+        return []
+    return [script.replace("_", " ").title() for script in scripts]
 
 
 def _fold(skeleton: str) -> str:

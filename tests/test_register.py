@@ -438,3 +438,149 @@ def test_the_taken_address_notice_is_true_for_a_squatted_address_too(client, rol
         assert "reset its password" in text
         assert "/accounts/password/reset/" in text
         assert "/accounts/login/" in text
+
+
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("root", "roo\u0442"),  # Cyrillic т, drawn as the small capital ᴛ
+        ("bob", "\u0432ob"),  # Cyrillic в, drawn as ʙ
+        ("bob", "bo\u0432"),
+        ("bob", "\u0432o\u0432"),
+        ("bob", "\u0432o\u0432\u0432"),
+        ("mallory", "\u043callory"),  # Cyrillic м, drawn as ᴍ
+        ("alice", "alic\u1971"),  # Tai Le ᥱ
+    ],
+)
+def test_cyrillic_small_capitals_and_other_scripts_letters_do_not_make_a_new_name(
+    client, roles, existing, lookalike
+):
+    """Attack report F3: each was accepted beside the name (only the upper case was refused)."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    html = response.content.decode()
+    assert "looks too much like an existing one" in html or "Use letters of one alphabet" in html
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("bob", "\u0432\u043e\u0432"),  # all Cyrillic: в о в
+        ("root", "\u0433\u043e\u043e\u0442"),  # all Cyrillic: г о о т
+        ("mama", "\u043c\u0430\u043c\u0430"),  # all Cyrillic: м а м а
+        ("hek", "\u043d\u0435\u043a"),  # all Cyrillic: н е к
+        ("kit", "\u03ba\u03b9\u03c4"),  # all Greek: κ ι τ
+    ],
+)
+def test_a_whole_script_name_drawn_like_an_existing_one_is_refused(
+    client, roles, existing, lookalike
+):
+    """One alphabet throughout, but every letter drawn as the Latin one (small capitals)."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "mixed",
+    [
+        "t\u043em",  # Latin with a Cyrillic о
+        "alic\u1971",  # Latin with Tai Le
+        "\u03a9mega",  # Greek Ω with Latin
+        "\u043d\u0430\u0442\u0430sha",  # Cyrillic with Latin
+        "\u043d\u0430\u0442\u0430\u03c3\u03b1",  # Cyrillic with Greek
+    ],
+)
+def test_a_new_name_may_not_mix_alphabets(client, roles, mixed):
+    """Unicode TR39's mixed-script restriction, beside an existing name or not."""
+    response = client.post(URL, form(username=mixed))
+    assert "Use letters of one alphabet" in response.content.decode()
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u041d\u0430\u0442\u0430\u0448\u0430",  # Наташа
+        "\u041d\u0430\u0442\u0430\u0448\u0430_1990",  # digits and separators go with any
+        "\u0391\u03bb\u03ad\u03be\u03b1\u03bd\u03b4\u03c1\u03bf\u03c2",  # Αλέξανδρος
+        "\u0645\u062d\u0645\u062f",  # محمد
+        "\u5c71\u7530\u305f\u308d\u3046",  # 山田たろう: Han and Hiragana
+        "yuki\u3086\u304d\u30e6\u30ad\u96ea",  # Latin, Hiragana, Katakana and Han
+        "tanaka\u5c71\u7530",  # Latin and Han
+        "kim\uae40\ubbfc\uc218",  # Latin and Hangul
+        "lin\u6797\u3105",  # Latin, Han and Bopomofo
+        "user\u0663",  # another script's digit
+    ],
+)
+def test_whole_script_and_east_asian_names_stay_accepted(client, roles, name):
+    """TR39 'Highly Restrictive': one script, or Latin with Han and the kana,
+    Bopomofo or Hangul; digits and separators belong to every script."""
+    response = client.post(URL, form(username=name))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert User.objects.filter(username=name).exists()
+
+
+def test_the_site_member_edit_refuses_a_mixed_script_rename(client, administrator, roles):
+    UserFactory(username="root")
+    target = UserFactory(username="zed")
+    client.force_login(administrator)
+    edit = {"email": target.email, "role": roles["User"].pk, "confirmed": "on", "is_active": "on"}
+    response = client.post(f"/users/{target.username}/edit/", {**edit, "username": "roo\u0442"})
+    assert "looks too much like an existing one" in response.content.decode()
+    response = client.post(f"/users/{target.username}/edit/", {**edit, "username": "z\u0435d"})
+    assert "Use letters of one alphabet" in response.content.decode()
+    target.refresh_from_db()
+    assert target.username == "zed"
+
+
+def test_the_django_admin_refuses_a_mixed_script_name(admin_client, roles):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "t\u043em",
+            "email": "tom@example.com",
+            "password1": "a sturdy passphrase 9",
+            "password2": "a sturdy passphrase 9",
+            "usable_password": "true",
+        },
+    )
+    assert "Use letters of one alphabet" in response.content.decode()
+    assert not User.objects.filter(email="tom@example.com").exists()
+
+
+def test_a_member_whose_name_mixes_alphabets_keeps_it(client, administrator, roles):
+    """Taken before the rule: not renamed, and an edit that keeps the name still saves."""
+    User.objects.bulk_create([User(username="z\u0435d", email="zed@example.com")])
+    member = User.objects.get(username="z\u0435d")
+    client.force_login(administrator)
+    response = client.post(
+        f"/users/{member.username}/edit/",
+        {
+            "username": member.username,
+            "email": member.email,
+            "first_name": "Zed",
+            "role": roles["User"].pk,
+            "confirmed": "on",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:800]
+    member.refresh_from_db()
+    assert (member.username, member.first_name) == ("z\u0435d", "Zed")
+
+
+def test_the_migration_reads_cyrillic_small_capitals_in_stored_skeletons(roles):
+    """Rows written before 0016 get the new skeleton; their names stay."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("accounts.migrations.0016_username_skeleton_cyrillic_small_capitals")
+    old = UserFactory(username="\u0432\u043e\u0432")
+    User.objects.filter(pk=old.pk).update(username_skeleton="\u0432o\u0432")  # as 0015 left it
+    migration.recompute(apps, None)
+    old.refresh_from_db()
+    assert (old.username, old.username_skeleton) == ("\u0432\u043e\u0432", "bob")
