@@ -103,6 +103,10 @@ def safe_next(request, default: str) -> str:
     return default
 
 
+# Set on a request whose file was counted before its body was read.
+FILE_COUNTED = "offbrand_file_counted"
+
+
 class RateLimitMixin:
     """Count each POST against `rate_limits`; once one is used up, say when to come back.
 
@@ -120,14 +124,15 @@ class RateLimitMixin:
     # A member's POSTs run one at a time: a second one while the first is still
     # running (e.g. decoding a picture) is refused before its body is read.
     one_at_a_time = False
-    # Member-keyed limits counted, before the body is read, for a POST whose body is
-    # larger than a form without a file (FileUploadGuardMiddleware says which).
+    # Member-keyed limits counted for a POST that carries a file: before the body is
+    # read when it is larger than a form without a file (FileUploadGuardMiddleware
+    # says which), else once it is parsed (`file_rate_limit_refusal`).
     file_rate_limits: tuple[str, ...] = ()
     rate_limit_reason = "You've tried this too many times."
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST":
-            refusal = self.rate_limit_refusal()
+            refusal = self.file_rate_limit_refusal() or self.rate_limit_refusal()
             if refusal:
                 return self.rate_limited(RetryNotice.from_verdict(refusal, self.rate_limit_reason))
         return super().dispatch(request, *args, **kwargs)
@@ -146,6 +151,22 @@ class RateLimitMixin:
             if (scope != "user" or member) and (scope != "ip" or network)
         )
 
+    def file_rate_limit_refusal(self) -> ratelimits.Verdict | None:
+        """`file_rate_limits` for a POST that turned out to carry a file, though its
+        body was too small to be counted before it was read: a small picture may be
+        the dearest to decode (a 17 KB PNG of one colour, 2048 pixels a side).
+        Each request is counted once, here or in `refusal_before_body`."""
+        request = self.request
+        if (
+            not self.file_rate_limits
+            or not request.user.is_authenticated
+            or getattr(request, FILE_COUNTED, False)
+            or not request.FILES
+        ):
+            return None
+        key = f"user:{request.user.pk}"
+        return ratelimits.first_refusal(ratelimits.hit(name, key) for name in self.file_rate_limits)
+
     @classmethod
     def refusal_before_body(cls, request, *, carries_file: bool = False):
         """The 429 of a limit already used up, of the member's previous POST still
@@ -161,6 +182,7 @@ class RateLimitMixin:
         if refusal is None and cls.one_at_a_time:
             refusal = ratelimits.hold(request, cls.__name__, key)
         if refusal is None and carries_file:
+            setattr(request, FILE_COUNTED, True)
             refusal = ratelimits.first_refusal(
                 ratelimits.hit(name, key) for name in cls.file_rate_limits
             )

@@ -108,11 +108,13 @@ def test_avatar_upload_is_stored_square_under_a_generated_name(member_client, me
 
 
 def test_replacing_the_avatar_removes_the_old_files(
-    member_client, member, django_capture_on_commit_callbacks
+    member_client, member, django_capture_on_commit_callbacks, clock
 ):
+    clock.at(0)
     edit(member_client, avatar_upload=upload())
     member.refresh_from_db()
     old = [member.avatar.path, member.avatar_small.path]
+    clock.at(60)  # a picture per few seconds (`avatar_upload_user`)
     with django_capture_on_commit_callbacks(execute=True):
         edit(member_client, avatar_upload=upload(image_bytes(colour=(0, 0, 255))))
     member.refresh_from_db()
@@ -300,7 +302,7 @@ def test_pictures_are_spread_out_so_a_loop_cannot_decode_a_burst(
 
 
 def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body_is_read(
-    member_client, member, monkeypatch, media_root
+    member_client, member, monkeypatch, media_root, clock
 ):
     """Two upload loops from one member keep at most one worker busy with their pictures:
     while one upload is decoding, the other is refused at once, its file never read."""
@@ -329,6 +331,7 @@ def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body
         return render(picture, **kwargs)
 
     monkeypatch.setattr("accounts.forms.render_avatar", render_while_another_arrives)
+    clock.at(0)
     first = member_client.post(EDIT, {"avatar_upload": upload()})
 
     assert first.status_code == 302
@@ -337,8 +340,9 @@ def test_a_second_upload_while_one_is_being_processed_is_refused_before_its_body
     assert "still being saved" in html
     member.refresh_from_db()
     assert member.avatar  # the first upload was stored
-    # Once it is done, the member can upload again.
+    # Once it is done, and the picture's window over, the member can upload again.
     monkeypatch.setattr("accounts.forms.render_avatar", render)
+    clock.at(60)
     assert member_client.post(EDIT, {"avatar_upload": upload()}).status_code == 302
 
 

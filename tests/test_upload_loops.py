@@ -157,3 +157,33 @@ def test_bad_input_never_gives_a_500(looping, clock, extra):
     form = {"first_name": "", "last_name": "", "about_me": "", "avatar_upload": picture()}
     response = looping.post(EDIT, form, **extra)
     assert response.status_code < 500
+
+
+def small_dear_picture(seed: int = 0) -> SimpleUploadedFile:
+    """The attack report's F5: a 2048x2048 PNG of one colour is about 17 KB, under the
+    64 KB form allowance, but decodes at full size (the dearest decode there is)."""
+    out = BytesIO()
+    Image.new("RGB", (2048, 2048), (seed, 90, 160)).save(out, "PNG")
+    assert len(out.getvalue()) < 64 * 1024
+    return SimpleUploadedFile(f"flat{seed}.png", out.getvalue(), content_type="image/png")
+
+
+def test_small_pictures_in_a_loop_are_spread_one_per_window(member_client, member, clock):
+    """F5: such pictures were not counted as pictures (counted only from a body over
+    64 KB, before it is read): bob got 10 decodes in 2.5 s. Now one per window,
+    refused with the same 429, whatever their size."""
+    form = {"first_name": "", "last_name": "", "about_me": ""}
+    answers = []
+    for n in range(5):
+        clock.at(n)
+        response = member_client.post(EDIT, {**form, "avatar_upload": small_dear_picture(n)})
+        answers.append(response.status_code)
+    assert answers == [302, 429, 429, 429, 429]
+    assert response["Retry-After"] == str(SPACING - 4)
+    assert "You can try again in" in response.content.decode()
+    clock.at(SPACING)
+    response = member_client.post(EDIT, {**form, "avatar_upload": small_dear_picture(7)})
+    assert response.status_code == 302  # counted once, in the view: the next window is free
+    # A large picture is counted once too, before its body is read.
+    clock.at(2 * SPACING)
+    assert upload(member_client, 8).status_code == 302
