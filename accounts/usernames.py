@@ -120,18 +120,30 @@ _SMALL_CAPITAL = re.compile(
 )
 
 
+# A Latin letter with a hook, stroke, bar or tail drawn on it (`ɓ`, `ƈ`, `ł`,
+# `ø`, `đ`): Unicode gives it no decomposition, so `_without_marks` cannot drop
+# the mark as it does an accent's; it is read as its letter here instead
+# (attack report F3: `ɓob`, `aliƈe`). The cost, as with accents: `łukasz` and
+# `lukasz` are one name.
+_WITH_ATTACHMENT = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER ([A-Z]) WITH .*")
+# A mirrored `e` (`ɘ`, IPA only) is drawn as `e` at username sizes; `ə` (turned,
+# a letter of Azerbaijani) and `ɛ` stay letters of their own.
+_READ_AS = {"\u0258": "e"}
+
+
 def _plain(text: str) -> str:
     """Every decimal digit as its ASCII digit (`١`, `᧐`: TR39 keeps them apart
-    from `1` and `0`), and small-capital letters as their letter (`ʙ`, `ᴀ`),
-    before the look-alike mapping and `_fold`."""
+    from `1` and `0`), and small-capital and hooked letters as their letter
+    (`ʙ`, `ᴀ`, `ɓ`), before the look-alike mapping and `_fold`."""
     chars = []
     for char in text:
         digit = unicodedata.decimal(char, None)
         if digit is not None:
             chars.append(str(digit))
             continue
-        small_capital = _SMALL_CAPITAL.fullmatch(unicodedata.name(char, ""))
-        chars.append(small_capital[1].lower() if small_capital else char)
+        name = unicodedata.name(char, "")
+        letter = _SMALL_CAPITAL.fullmatch(name) or _WITH_ATTACHMENT.fullmatch(name)
+        chars.append(letter[1].lower() if letter else _READ_AS.get(char, char))
     return "".join(chars)
 
 

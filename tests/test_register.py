@@ -450,6 +450,9 @@ def test_the_taken_address_notice_is_true_for_a_squatted_address_too(client, rol
         ("bob", "\u0432o\u0432\u0432"),
         ("mallory", "\u043callory"),  # Cyrillic м, drawn as ᴍ
         ("alice", "alic\u1971"),  # Tai Le ᥱ
+        ("bob", "\u0253ob"),  # ɓ, b with a hook
+        ("alice", "ali\u0188e"),  # ƈ, c with a hook
+        ("alice", "alic\u0258"),  # ɘ, reversed e
     ],
 )
 def test_cyrillic_small_capitals_and_other_scripts_letters_do_not_make_a_new_name(
@@ -584,3 +587,35 @@ def test_the_migration_reads_cyrillic_small_capitals_in_stored_skeletons(roles):
     migration.recompute(apps, None)
     old.refresh_from_db()
     assert (old.username, old.username_skeleton) == ("\u0432\u043e\u0432", "bob")
+
+
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("bob", "\u0253ob"),  # ɓ: b with a hook
+        ("dan", "\u0257an"),  # ɗ: d with a hook
+        ("lukasz", "\u0142ukasz"),  # ł: l with a stroke
+        ("bjorn", "bj\u00f8rn"),  # ø: o with a stroke
+        ("hana", "\u0127ana"),  # ħ: h with a stroke
+    ],
+)
+def test_letters_with_a_hook_or_stroke_read_as_their_letter(client, roles, existing, lookalike):
+    """Attack report F3 (`ɓob`, `aliƈe`): like an accent, a hook or stroke drawn
+    on a letter does not make a new name; Unicode just has no decomposition for it."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_the_migration_reads_hooked_letters_in_stored_skeletons(roles):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("accounts.migrations.0017_username_skeleton_hooked_letters")
+    old = UserFactory(username="\u0253ob")
+    User.objects.filter(pk=old.pk).update(username_skeleton="\u0253ob")  # as 0016 left it
+    migration.recompute(apps, None)
+    old.refresh_from_db()
+    assert (old.username, old.username_skeleton) == ("\u0253ob", "bob")
