@@ -17,7 +17,13 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.forms import PASSWORD_HINT, USERNAME_HELP, AdminModelForm, HumanErrorsMixin
+from accounts.forms import (
+    PASSWORD_HINT,
+    USERNAME_HELP,
+    AdminModelForm,
+    HumanErrorsMixin,
+    MailboxField,
+)
 from accounts.models import ModerationAction, Permission, Role, User
 from accounts.pagination import EstimatedCountPaginator
 from accounts.sites import ReadOnlyAdmin
@@ -92,6 +98,7 @@ class AdminUserCreationForm(HumanErrorsMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "email"]
+        field_classes = {**UserCreationForm.Meta.field_classes, "email": MailboxField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

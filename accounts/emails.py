@@ -13,6 +13,7 @@ from django.tasks import TaskResultStatus
 from django.template.loader import render_to_string
 
 from accounts import ratelimits
+from accounts.addresses import delivery_address
 from accounts.tasks import deliver_email
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,13 @@ DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 def mailbox_key(address: str) -> str:
     """The mailbox an address reaches, for counting (never for sending or storing):
-    case-folded, without a `+tag` (`victim+1@x` and `victim+2@x` reach one mailbox
-    at most providers), and at Gmail without dots (`v.i.c.t.i.m@googlemail.com`
-    is victim@gmail.com). Elsewhere a dot may make another person's address."""
-    local, _, domain = address.casefold().rpartition("@")
+    the address the SMTP backend delivers to (`"v"@ｅxample.com` is v@example.com,
+    `addresses.delivery_address`), case-folded, without a `+tag` (`victim+1@x` and
+    `victim+2@x` reach one mailbox at most providers), and at Gmail without dots
+    (`v.i.c.t.i.m@googlemail.com` is victim@gmail.com). Elsewhere a dot may make
+    another person's address."""
+    delivered = delivery_address(address) or address
+    local, _, domain = delivered.casefold().rpartition("@")
     local = local.split("+", 1)[0] or local
     if domain in DOTLESS_DOMAINS:
         domain = DOTLESS_DOMAINS[domain]

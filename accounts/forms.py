@@ -10,6 +10,7 @@ from django.core import validators
 from django.forms.utils import pretty_name
 
 from accounts import services
+from accounts.addresses import plain_address, same_mailbox
 from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
 from accounts.models import USERNAME_TAKEN, User
@@ -20,6 +21,22 @@ PASSWORD_HINT = (
     "At least 8 characters. A few unrelated words are easy to remember and hard to guess."
 )
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com."
+
+
+class MailboxField(forms.EmailField):
+    """An address a member's account may hold: one typed in plain characters
+    (`addresses.plain_address`), cleaned to its one stored spelling. Other
+    spellings of a mailbox (`"carol"@…`, a wide or invisible character in the
+    domain) and letters no mail can carry (the Kelvin sign) are refused."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        plain = plain_address(value)
+        if plain is None:
+            raise forms.ValidationError(self.error_messages["not_plain"], code="not_plain")
+        return plain
 
 
 class UsernameCharactersValidator(UnicodeUsernameValidator):
@@ -63,6 +80,11 @@ class HumanErrorsMixin:
                 )
             if isinstance(field, forms.EmailField):
                 messages["invalid"] = EMAIL_FORMAT
+            if isinstance(field, MailboxField):
+                messages["not_plain"] = (
+                    f"Type {the_noun} in plain characters: it has a quote, or a letter "
+                    "that mail changes or can't carry (it may have come with copied text)."
+                )
             field.error_messages = messages
             field.validators = [
                 validators.ProhibitNullCharactersValidator(
@@ -94,7 +116,7 @@ def password_field(label: str = "Password", autocomplete: str = "new-password"):
 class RegistrationForm(HumanErrorsMixin, auth_forms.SetPasswordMixin, forms.Form):
     """Sign up. A taken email address is not an error here, by design."""
 
-    email = forms.EmailField(
+    email = MailboxField(
         label="Email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -178,6 +200,12 @@ class PasswordResetForm(HumanErrorsMixin, auth_forms.PasswordResetForm):
     ):
         send_email("password_reset", to=to_email, context=context, request=self.request)
 
+    def get_users(self, email):
+        """Django's choice, less any account whose stored address would not
+        reach this mailbox (a Kelvin-sign `Kim@…` stored before member forms
+        refused it is `kim@…` to PostgreSQL's lower(), but cannot be mailed)."""
+        return (user for user in super().get_users(email) if same_mailbox(user.email, email))
+
     def save(self, *args, request=None, **kwargs):
         self.request = request
         return super().save(*args, request=request, **kwargs)
@@ -218,7 +246,7 @@ class PasswordChangeForm(SetPasswordForm, auth_forms.PasswordChangeForm):
 
 
 class EmailChangeForm(HumanErrorsMixin, forms.Form):
-    new_email = forms.EmailField(
+    new_email = MailboxField(
         label="New email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -326,7 +354,7 @@ class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
         }
         # Normalised (NFKC) before validation, as at registration: "¼" becomes
         # "1⁄4" and is refused, rather than saved and normalised afterwards.
-        field_classes = {"username": auth_forms.UsernameField}
+        field_classes = {"username": auth_forms.UsernameField, "email": MailboxField}
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4})}
 
     reason = forms.CharField(

@@ -23,6 +23,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.addresses import plain_address, same_mailbox
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.usernames import (
@@ -101,9 +102,11 @@ def iexact(field: str, value: str) -> Exact:
 
 
 def is_site_admin_email(email: str) -> bool:
-    """True when `email` is the address named by OFFBRAND_ADMIN."""
+    """True when `email` is the address named by OFFBRAND_ADMIN: the same
+    mailbox, typed plainly. Not `casefold()` of the whole text, which folds
+    `ſ` to `s` and `ﬀ` to `ff`: a second spelling is never the admin's."""
     admin = settings.OFFBRAND_ADMIN.strip()
-    return bool(admin) and email.strip().casefold() == admin.casefold()
+    return bool(admin) and plain_address(email) is not None and same_mailbox(email, admin)
 
 
 class RoleQuerySet(models.QuerySet):
@@ -255,6 +258,13 @@ class Role(models.Model):
 
 
 class UserManager(DjangoUserManager):
+    @classmethod
+    def normalize_email(cls, email):
+        """A plain address in its one stored spelling (`addresses.plain_address`:
+        `xn--mnchen-3ya.de` is stored as münchen.de), so the unique index sees
+        one spelling per mailbox; any other text as Django normalises it."""
+        return plain_address(email or "") or super().normalize_email(email)
+
     def get_by_natural_key(self, username):
         return self.get(username_key=username_key(username))
 

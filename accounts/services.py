@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import ratelimits, selectors, signals, tokens
-from accounts.emails import after_response, send_email, site_url
+from accounts.addresses import same_mailbox
+from accounts.emails import after_response, mailbox_key, send_email, site_url
 from accounts.flows import usersessions
 from accounts.models import (
     MODERATION_KINDS,
@@ -187,8 +188,8 @@ def _registration_on_taken_email(email: str, request) -> Registration:
 def registration_notice_send(*, email: str) -> None:
     """Tell the owner of `email` that someone tried to register with it (a few times an hour)."""
     owner = User.objects.filter(iexact("email", email)).first()
-    if owner is None:
-        return
+    if owner is None or not same_mailbox(owner.email, email):
+        return  # none, or a look-alike stored before member forms refused them
     if not ratelimits.hit("registration_notice_email", owner.email).allowed:
         return  # the owner heard of it a moment ago: a few notices an hour, not a flood
     send_email(
@@ -492,12 +493,12 @@ def email_change_mail_send(*, change: EmailChangeRequest) -> None:
     At most a few mails an hour to one address, whoever asks: members could
     otherwise take turns flooding it.
     """
-    if not ratelimits.hit("email_change_mail_email", change.new_email.casefold()).allowed:
+    if not ratelimits.hit("email_change_mail_email", mailbox_key(change.new_email)).allowed:
         return
     owner = (
         User.objects.filter(iexact("email", change.new_email)).exclude(pk=change.user_id).first()
     )
-    if owner is not None:
+    if owner is not None and same_mailbox(owner.email, change.new_email):
         send_email(
             "email_change_attempt",
             to=owner.email,

@@ -1,0 +1,59 @@
+"""Which mailbox an address reaches: the one owner of that fact.
+
+`EmailValidator` accepts spellings that Django's SMTP backend sends to one
+envelope address: a quoted local part (`"carol"@example.com`) and a domain that
+IDNA folds (fullwidth letters, a soft hyphen, a zero-width space, a ligature).
+It also accepts letters that only match ASCII case-insensitively (the Kelvin
+sign, `ı`, `ſ`), which PostgreSQL's lower() folds but no mail can carry. So the
+ceiling counts `delivery_address`, and member forms keep only `plain_address`es.
+"""
+
+from email.errors import HeaderParseError
+from email.headerregistry import Address, AddressHeader
+from encodings import idna
+
+
+def delivery_address(address: str) -> str | None:
+    """The envelope address Django's SMTP backend sends `address` to (its
+    `prep_address`: the local part unquoted, the domain IDNA-encoded), or
+    None when it cannot be sent at all (a non-ASCII local part)."""
+    try:
+        parsed = AddressHeader.value_parser(address.strip())
+        (mailbox,) = parsed.all_mailboxes
+        if parsed.all_defects or not mailbox.local_part.isascii():
+            return None
+        domain = mailbox.domain.encode("idna").decode("ascii").lower()
+        return str(Address(username=mailbox.local_part, domain=domain))
+    except (HeaderParseError, UnicodeError, ValueError, IndexError, TypeError):
+        return None
+
+
+def plain_address(address: str) -> str | None:
+    """`address` as stored, when it is typed in plain characters; else None.
+
+    Plain: an unquoted ASCII local part, and a domain whose every label is
+    ASCII or IDNA's own form of itself (case aside), so münchen.de passes and
+    ｅxample.com does not. The domain comes back lower-cased, each label in
+    its Unicode form (`xn--mnchen-3ya.de` is stored as münchen.de), so the
+    unique index sees one spelling per mailbox.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not local.isascii() or '"' in local or "\\" in local:
+        return None
+    labels = []
+    for label in domain.lower().split("."):
+        try:
+            shown = idna.ToUnicode(idna.ToASCII(label))
+        except UnicodeError:
+            return None
+        if label not in (shown, shown.encode("idna").decode("ascii")):
+            return None
+        labels.append(shown)
+    plain = f"{local}@{'.'.join(labels)}"
+    return plain if delivery_address(plain) is not None else None
+
+
+def same_mailbox(first: str, second: str) -> bool:
+    """Whether two addresses reach one mailbox (the local part's case aside)."""
+    one, other = delivery_address(first), delivery_address(second)
+    return one is not None and other is not None and one.casefold() == other.casefold()
