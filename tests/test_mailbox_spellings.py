@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.mail.backends.smtp import EmailBackend
 from django.test import Client
 
+from accounts import services
 from accounts.models import User, is_site_admin_email
 from tests.conftest import links_in, path_of
 
@@ -122,12 +123,39 @@ def test_a_kelvin_sign_cannot_squat_an_address(roles, squat):
     assert len(mails_reaching("kim@example.com")) == 1
 
 
-def test_a_reset_is_never_mailed_to_a_stored_look_alike(roles):
+def test_a_reset_is_never_mailed_to_a_stored_look_alike(roles, monkeypatch):
     """An account stored before the check with a Kelvin-sign address is not
-    "kim@example.com": the reset form does not pick it for her address."""
+    "kim@example.com" (on PostgreSQL, lower() says it is): the reset form does
+    not pick it for her address, nor mail a link that can never arrive."""
+    from accounts import forms
+
     User.objects.create_user("squatter", "\u212aim@example.com", PASSWORD)
+    sent = []
+    monkeypatch.setattr(forms, "send_email", lambda name, *, to, **kwargs: sent.append(to))
     Client().post("/accounts/password/reset/", {"email": "kim@example.com"})
-    assert mail.outbox == []
+    Client().post("/accounts/password/reset/", {"email": "\u212aim@example.com"})
+    assert sent == []
+
+
+def test_a_taken_notice_is_never_mailed_to_a_stored_look_alike(member, password, monkeypatch):
+    """Kim signs up beside such a row, or a member moves to her address: no
+    "someone tried" notice goes to the look-alike (PostgreSQL's lower() took it
+    for hers), only mail for kim@example.com itself."""
+    from accounts import emails
+
+    User.objects.create_user("squatter", "\u212aim@example.com", PASSWORD)
+    sent = []
+
+    def send_email(name, *, to, **kwargs):
+        sent.append(to)
+        return emails.send_email(name, to=to, **kwargs)
+
+    monkeypatch.setattr(services, "send_email", send_email)
+    sign_up(Client(), "kim@example.com", "kim")
+    browser = Client()
+    browser.force_login(member)
+    browser.post("/accounts/email/change/", {"new_email": "kim@example.com", "password": password})
+    assert sent and all(to == "kim@example.com" for to in sent)
 
 
 def test_a_ligature_is_not_the_admin_address(roles, settings):
