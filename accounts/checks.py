@@ -23,3 +23,30 @@ def check_shared_cache(app_configs, **kwargs):
             id="offbrand.W001",
         )
     ]
+
+
+@register(Tags.database)
+def check_member_addresses(app_configs, databases=None, **kwargs):
+    """Members whose stored address is not a plain spelling of its mailbox
+    (`addresses.plain_address`): stored before member forms refused them
+    (attack report 2026-12-06, F1 and F2). A look-alike such as a Kelvin-sign
+    `Kim@` holds its owner's address in the unique index and can never be
+    mailed. A scan of every address, so only `manage.py check --database default`."""
+    from accounts.addresses import plain_address
+    from accounts.models import User
+
+    odd = []
+    for database in databases or ():
+        rows = User.objects.using(database).exclude(email="").values_list("username", "email")
+        odd += [username for username, email in rows.iterator() if plain_address(email) != email]
+    if not odd:
+        return []
+    return [
+        Warning(
+            f"{len(odd)} member(s) hold an address that is not typed in plain characters: "
+            f"{', '.join(sorted(odd)[:20])}{' ...' if len(odd) > 20 else ''}.",
+            hint="Change or remove their address in the member editor (/users/<name>/edit/): "
+            "the owner of the mailbox it reaches may be locked out of it.",
+            id="offbrand.W002",
+        )
+    ]

@@ -218,3 +218,19 @@ def test_the_admin_cannot_add_a_member_with_a_look_alike_address(client, adminis
     assert response.status_code == 200
     assert PLAIN_CHARACTERS in response.content.decode()
     assert not User.objects.filter(username="kim").exists()
+
+
+def test_a_database_check_lists_stored_look_alikes(roles):
+    """Rows stored before the forms refused them are not rewritten (the owner
+    never confirmed them); `manage.py check --database default` names them."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    User.objects.create_user("squatter", "\u212aim@example.com", PASSWORD)
+    User.objects.create_user("quoted", '"carol"@example.com', PASSWORD)
+    User.objects.create_user("carol", "carol@example.com", PASSWORD)
+    out = StringIO()
+    call_command("check", databases=["default"], stderr=out, stdout=out)
+    assert "2 member(s) hold an address that is not typed in plain characters" in out.getvalue()
+    assert "quoted, squatter." in out.getvalue()
