@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.db import connections
 
 PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
@@ -31,12 +32,15 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
     (`addresses.plain_address`): stored before member forms refused them
     (attack report 2026-12-06, F1 and F2). A look-alike such as a Kelvin-sign
     `Kim@` holds its owner's address in the unique index and can never be
-    mailed. A scan of every address, so only `manage.py check --database default`."""
+    mailed. A scan of every address, so only with `manage.py check --database default`
+    (and `migrate`, which runs the database checks)."""
     from accounts.addresses import plain_address
     from accounts.models import User
 
     odd = []
     for database in databases or ():
+        if User._meta.db_table not in connections[database].introspection.table_names():
+            continue  # `migrate` runs this check too, before the first migration
         rows = User.objects.using(database).exclude(email="").values_list("username", "email")
         odd += [username for username, email in rows.iterator() if plain_address(email) != email]
     if not odd:
