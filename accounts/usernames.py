@@ -206,3 +206,17 @@ def username_skeletons(username: str) -> set[str]:
     meets `alice`."""
     as_typed = _map(_plain(unicodedata.normalize("NFKC", username))).casefold()
     return {username_skeleton(username), _fold(_map(_without_marks(as_typed)))}
+
+
+def recompute_stored_skeletons(apps, schema_editor) -> None:
+    """A data migration's step after the skeleton rules change: every member's
+    stored skeleton recomputed in batches (no name changes)."""
+    User = apps.get_model("accounts", "User")
+    batch = []
+    for user in User.objects.only("pk", "username").iterator(chunk_size=2000):
+        user.username_skeleton = username_skeleton(user.username)
+        batch.append(user)
+        if len(batch) >= 2000:
+            User.objects.bulk_update(batch, ["username_skeleton"])
+            batch = []
+    User.objects.bulk_update(batch, ["username_skeleton"])
