@@ -70,3 +70,16 @@ def test_a_connection_quiet_for_longer_is_asked_select_1(asked):
     a_request_starts()
     User.objects.count()
     assert asked == [1]
+
+
+def test_a_connection_psycopg_knows_is_lost_is_replaced_not_a_500(asked):
+    """A query past its deadline leaves the connection lost (the watchdog ends it,
+    or the server did): the next request's check must replace it. It used to ask
+    the lost socket for its number first, and psycopg's error escaped Django's
+    handler: every later request of that worker was a 500."""
+    a_request_starts()
+    User.objects.count()
+    connection.errors_occurred = True  # as the query past its deadline left it
+    connection.connection.pgconn.finish()  # lost: psycopg has no socket for it any more
+    a_request_starts()
+    assert User.objects.count() == 0  # a fresh connection answered

@@ -84,11 +84,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         seconds = self.deadline_seconds
         if seconds and limit:
             seconds = min(seconds, limit)
-        if not seconds or self.connection is None or self.alarm is not None:
+        try:
+            # A connection psycopg knows is lost has no socket to watch; the call
+            # itself then fails with an error Django wraps (and `is_usable` says
+            # no), instead of psycopg's escaping before Django's handler runs.
+            socket_number = None if self.connection is None else self.connection.fileno()
+        except self.Database.Error:
+            socket_number = None
+        if not seconds or socket_number is None or self.alarm is not None:
             yield
             self.answered = (self.connection, time.monotonic())
             return
-        alarm = (time.monotonic() + seconds, self.connection.fileno())
+        alarm = (time.monotonic() + seconds, socket_number)
         WATCHDOG.watch(self)
         self.alarm = alarm
         try:
