@@ -410,21 +410,35 @@ def test_both_registration_answers_commit_as_often_before_the_answer(
     assert commits_taken == commits_new == 2, (taken, new)
 
 
-def test_the_migration_recomputes_stored_skeletons(roles):
-    """Rows written under the old rule get the new skeleton; their names stay."""
+@pytest.mark.parametrize(
+    ("migration", "username", "stored", "recomputed"),
+    [
+        ("0014_username_skeleton_folds_digits_and_separators", "b_oss", "b_oss", "boss"),
+        (
+            "0016_username_skeleton_cyrillic_small_capitals",
+            "\u0432\u043e\u0432",
+            "\u0432o\u0432",
+            "bob",
+        ),
+        ("0017_username_skeleton_hooked_letters", "\u0253ob", "\u0253ob", "bob"),
+    ],
+)
+def test_a_skeleton_migration_recomputes_stored_skeletons(
+    roles, migration, username, stored, recomputed
+):
+    """Rows written under the old rule (`stored`, as the migration before left it)
+    get the new skeleton; their names stay."""
     from importlib import import_module
 
     from django.apps import apps
 
-    migration = import_module(
-        "accounts.migrations.0014_username_skeleton_folds_digits_and_separators"
-    )
-    old = UserFactory(username="b_oss")
-    User.objects.filter(pk=old.pk).update(username_skeleton="b_oss")  # as 0012 left it
-    [recompute] = migration.Migration.operations
+    module = import_module(f"accounts.migrations.{migration}")
+    old = UserFactory(username=username)
+    User.objects.filter(pk=old.pk).update(username_skeleton=stored)
+    [recompute] = module.Migration.operations
     recompute.code(apps, None)
     old.refresh_from_db()
-    assert (old.username, old.username_skeleton) == ("b_oss", "boss")
+    assert (old.username, old.username_skeleton) == (username, recomputed)
 
 
 def test_the_taken_address_notice_is_true_for_a_squatted_address_too(client, roles):
@@ -576,21 +590,6 @@ def test_a_member_whose_name_mixes_alphabets_keeps_it(client, administrator, rol
     assert (member.username, member.first_name) == ("z\u0435d", "Zed")
 
 
-def test_the_migration_reads_cyrillic_small_capitals_in_stored_skeletons(roles):
-    """Rows written before 0016 get the new skeleton; their names stay."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("accounts.migrations.0016_username_skeleton_cyrillic_small_capitals")
-    old = UserFactory(username="\u0432\u043e\u0432")
-    User.objects.filter(pk=old.pk).update(username_skeleton="\u0432o\u0432")  # as 0015 left it
-    [recompute] = migration.Migration.operations
-    recompute.code(apps, None)
-    old.refresh_from_db()
-    assert (old.username, old.username_skeleton) == ("\u0432\u043e\u0432", "bob")
-
-
 @pytest.mark.parametrize(
     ("existing", "lookalike"),
     [
@@ -608,17 +607,3 @@ def test_letters_with_a_hook_or_stroke_read_as_their_letter(client, roles, exist
     response = client.post(URL, form(username=lookalike))
     assert "looks too much like an existing one" in response.content.decode()
     assert User.objects.count() == 1
-
-
-def test_the_migration_reads_hooked_letters_in_stored_skeletons(roles):
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("accounts.migrations.0017_username_skeleton_hooked_letters")
-    old = UserFactory(username="\u0253ob")
-    User.objects.filter(pk=old.pk).update(username_skeleton="\u0253ob")  # as 0016 left it
-    [recompute] = migration.Migration.operations
-    recompute.code(apps, None)
-    old.refresh_from_db()
-    assert (old.username, old.username_skeleton) == ("\u0253ob", "bob")

@@ -3,22 +3,12 @@ as their letter (`v١` meets `v1`, `ʙoss` meets `boss`): recompute them. No nam
 
 from django.db import migrations
 
-
-def recompute(apps, schema_editor):
-    from accounts.usernames import username_skeleton
-
-    User = apps.get_model("accounts", "User")
-    batch = []
-    for user in User.objects.only("pk", "username").iterator(chunk_size=2000):
-        user.username_skeleton = username_skeleton(user.username)
-        batch.append(user)
-        if len(batch) >= 2000:
-            User.objects.bulk_update(batch, ["username_skeleton"])
-            batch = []
-    User.objects.bulk_update(batch, ["username_skeleton"])
+from accounts.usernames import recompute_stored_skeletons
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0014_username_skeleton_folds_digits_and_separators")]
 
-    operations = [migrations.RunPython(recompute, migrations.RunPython.noop, elidable=True)]
+    operations = [
+        migrations.RunPython(recompute_stored_skeletons, migrations.RunPython.noop, elidable=True)
+    ]
