@@ -83,3 +83,19 @@ def test_a_connection_psycopg_knows_is_lost_is_replaced_not_a_500(asked):
     connection.connection.pgconn.finish()  # lost: psycopg has no socket for it any more
     a_request_starts()
     assert User.objects.count() == 0  # a fresh connection answered
+
+
+def test_a_socket_psycopg_refuses_to_name_means_asking_not_a_500(asked, monkeypatch):
+    """The shortcut asks psycopg for the socket number too: if psycopg says the
+    connection is gone between its `closed` flag and that call, the request
+    falls back to `SELECT 1` instead of letting psycopg's error escape."""
+    a_request_starts()
+    User.objects.count()
+
+    def gone():
+        raise psycopg.OperationalError("the connection is lost")
+
+    monkeypatch.setattr(connection.connection, "fileno", gone)
+    a_request_starts()
+    assert User.objects.count() == 0
+    assert asked == [1]

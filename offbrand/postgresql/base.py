@@ -170,7 +170,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             poller = select.poll()
             poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
             return not poller.poll(0)  # nothing unread: no goodbye from the server
-        except (OSError, ValueError):
+        except (OSError, ValueError, self.Database.Error):
+            # No socket to watch (psycopg says the connection is gone): ask instead.
             return False
 
     def is_usable(self):
