@@ -374,14 +374,18 @@ def measure(
         output = run_wrk(server.url, case, load, args.duration, args.connections)
     used = Usage.now(workers) - before
     parse_wrk(output, result)
-    result.worker_cpu_ms_per_request = 1000 * used.worker_cpu / max(result.requests, 1)
+    if not result.requests:
+        # CPU divided by no request is no figure: the case is too short for the page.
+        raise RuntimeError(
+            f"{case.name}: no request completed in {args.duration} s; run with a longer --duration"
+        )
+    result.worker_cpu_ms_per_request = 1000 * used.worker_cpu / result.requests
     if hashed_before is not None:
         seconds, calls = hash_clock.read(clock, workers)
         if calls > hashed_before[1]:
             # The probe's sign-in ran before `before`: only wrk's requests are counted.
-            requests = max(result.requests, 1)
-            result.hash_cpu_ms_per_request = 1000 * (seconds - hashed_before[0]) / requests
-            result.hashes_per_request = (calls - hashed_before[1]) / requests
+            result.hash_cpu_ms_per_request = 1000 * (seconds - hashed_before[0]) / result.requests
+            result.hashes_per_request = (calls - hashed_before[1]) / result.requests
             result.worker_cpu_besides_hash_ms_per_request = (
                 result.worker_cpu_ms_per_request - result.hash_cpu_ms_per_request
             )

@@ -99,3 +99,28 @@ def test_a_server_can_serve_another_project_on_a_chosen_port(tmp_path):
         "/",
     )
     assert server.url == "http://127.0.0.1:8179"
+
+
+def test_a_case_that_completes_no_request_is_an_error_not_a_figure(monkeypatch):
+    """The peer's sign-in can take longer than a short case: its CPU divided by
+    no request used to be reported as if one request had used it all."""
+    from types import SimpleNamespace
+
+    from bench import run
+
+    class Probe:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def request(self, *args, **kwargs):
+            return SimpleNamespace(status=200)
+
+    monkeypatch.setattr(run, "Client", Probe)
+    monkeypatch.setattr(run, "worker_pids", lambda master: [])
+    monkeypatch.setattr(run, "hash_clock_of", lambda server: None)
+    monkeypatch.setattr(run, "run_wrk", lambda *args: "  0 requests in 3.00s, 0 B read\n")
+    server = SimpleNamespace(url="http://127.0.0.1:9", process=SimpleNamespace(pid=0))
+    args = SimpleNamespace(duration=3, connections=8, profile=False)
+    case = run.Case("home (anonymous)", "/")
+    with pytest.raises(RuntimeError, match="no request completed in 3 s"):
+        run.measure(case, server, {}, args)
