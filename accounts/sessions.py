@@ -15,8 +15,7 @@ reads the member with its own query.
 
 from functools import cache
 
-from django.db import connections, router
-from django.utils import timezone
+from django.db import connections
 
 from accounts.flows.usersessions import key_hash
 from accounts.models import UserSession
@@ -28,29 +27,15 @@ class SessionStore(DatabaseSessionStore):
     member = None  # read with the session's row; taken once by `user_with_role`
 
     def _get_session_from_db(self):
-        """Django's `Session.objects.get(session_key=..., expire_date__gt=now)`, and the member."""
         self.member = None
-        key = self.session_key
-        if key is None:
-            return None
-        alias = router.db_for_read(self.model)
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _session_and_member_sql(alias, self.model),
-                [
-                    key_hash(key),
-                    key,
-                    connection.ops.adapt_datetimefield_value(timezone.now()),
-                ],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            self._session_key = None
-            return None
+        return super()._get_session_from_db()
+
+    def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
+        return _session_and_member_sql(alias, self.model), [key_hash(key), key, now]
+
+    def _read_along(self, alias: str, row: tuple) -> None:
         if row[1] is not None:  # the devices row and its member exist
             self.member = user_loader(alias).make(alias, row[1:])
-        return self.model(session_key=key, session_data=row[0])
 
 
 @cache

@@ -40,16 +40,22 @@ class SessionStore(DatabaseSessionStore):
             return None
         alias = router.db_for_read(self.model)
         connection = connections[alias]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(
-                _session_sql(alias, self.model),
-                [key, connection.ops.adapt_datetimefield_value(timezone.now())],
-            )
+            cursor.execute(*self._read_query(alias, key, now))
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
             return None
+        self._read_along(alias, row)
         return self.model(session_key=key, session_data=row[0])
+
+    def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
+        """The SQL and parameters of the read: the session's data comes first."""
+        return _session_sql(alias, self.model), [key, now]
+
+    def _read_along(self, alias: str, row: tuple) -> None:
+        """A hook for what a subclass's query reads with the session (the rest of `row`)."""
 
     async def _aget_new_session_key(self):
         return self._get_new_session_key()
