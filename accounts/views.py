@@ -487,6 +487,33 @@ class ProfileView(TemplateView):
             **kwargs,
         )
 
+    def shown(self, context) -> tuple:
+        """Everything the profile's card shows besides the clock's "… ago" (the key of
+        `{% kept profile_key %}` in accounts/profile.html): a change to any of these,
+        the member's or the viewer's, renders the card anew."""
+        member, viewer = context["member"], self.request.user
+        role = member.role
+        return (
+            member.username,
+            member.first_name,
+            member.last_name,
+            member.email,
+            member.is_active,
+            role.name if role is not None else None,
+            member.avatar_key(),
+            member.date_joined,
+            member.last_seen,
+            member.about_me,
+            context["is_owner"],
+            context["show_email"],
+            context["can_moderate"],
+            viewer.is_administrator(),
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        context["profile_key"] = self.shown(context)
+        return super().render_to_response(context, **response_kwargs)
+
 
 class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
     rate_limits = {"profile_edit_user": "user"}

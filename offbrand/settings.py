@@ -98,6 +98,8 @@ TEMPLATES = [
         "OPTIONS": {
             # {% url %} remembered (offbrand/urlcache.py): the same tag, a fraction of the cost.
             "builtins": ["offbrand.templatetags.cached_url"],
+            # {% kept %}: fragments rendered once per process under a key of what they show.
+            "libraries": {"kept": "offbrand.templatetags.kept"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",

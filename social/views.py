@@ -246,6 +246,20 @@ class ProfileView(AccountsProfileView):
         )
         return context
 
+    def shown(self, context) -> tuple:
+        """The accounts card's facts, the counts and the follow button's."""
+        viewer = self.request.user
+        counts = context["counts"]
+        return (
+            *super().shown(context),
+            counts["followers"],
+            counts["following"],
+            context["count_cap"],
+            context["following"],
+            viewer.is_authenticated,
+            viewer.can(Permission.FOLLOW),
+        )
+
 
 class FollowListView(TemplateView):
     """Followers or following of a member, newest first, keyset pages."""

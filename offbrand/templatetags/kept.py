@@ -1,0 +1,146 @@
+"""`{% kept key %}…{% endkept %}`: a fragment rendered once per process under `key`
+(everything it shows, computed by the view), with `{% fresh %}…{% endfresh %}` parts
+and the CSRF token rendered again for every response.
+
+For fragments that cost more than the rest of a page and change rarely (the
+profile's card). The view's `key` must hold everything the fragment shows; the
+tag adds what every fragment depends on: the node and the page's top template
+(a child template's blocks), the request's full path, the script prefix,
+URLconf, language and time zone. A `None` or empty key renders as usual.
+
+A `{% fresh %}` part (text that changes with the clock, such as "3 minutes ago")
+is rendered with the context of the `{% kept %}` tag, so it may only read
+variables available there, not a loop's or an include's own. The CSRF token
+is never kept: the fragment is rendered with a placeholder and each response's
+own masked token is set in (BREACH), as `{% nav_links %}` does.
+"""
+
+import re
+from contextvars import ContextVar
+
+from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone, translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+MAX_FRAGMENTS = 4096
+# Stand-ins while a fragment is rendered to be kept. No name, text or URL a page
+# shows can hold a null character (forms refuse them, PostgreSQL cannot store them),
+# and a fragment whose output does not split as expected is not kept.
+FRESH_MARKER = "\x00kept-fresh\x00"
+CSRF_PLACEHOLDER = "\x00kept-csrf-token\x00"
+_SPLIT = re.compile(f"({re.escape(FRESH_MARKER)}|{re.escape(CSRF_PLACEHOLDER)})")
+_CSRF = object()  # where the response's token goes
+_recording: ContextVar[list | None] = ContextVar("kept_recording", default=None)
+_fragments: dict[tuple, tuple] = {}
+
+
+class FreshNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        recording = _recording.get()
+        if recording is None:
+            return self.nodelist.render(context)
+        recording.append(self)
+        return FRESH_MARKER
+
+
+class KeptNode(template.Node):
+    def __init__(self, key, nodelist):
+        self.key, self.nodelist = key, nodelist
+
+    def render(self, context):
+        key = self.key.resolve(context)
+        if not key or _recording.get() is not None:
+            return self.nodelist.render(context)
+        request = context.get("request")
+        key = (
+            self,
+            context.template,
+            key,
+            request.get_full_path() if request is not None else None,
+            get_script_prefix(),
+            get_urlconf(),
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            context.autoescape,
+        )
+        pieces = _fragments.get(key)
+        if pieces is None:
+            pieces = self.record(context)
+            if pieces is None:
+                return self.nodelist.render(context)
+            if len(_fragments) >= MAX_FRAGMENTS:
+                _fragments.clear()
+            _fragments[key] = pieces
+        out, token = [], None
+        for piece in pieces:
+            if piece is _CSRF:
+                if token is None:
+                    token = str(context.get("csrf_token"))  # made only if a form is shown
+                    if token in ("", "None", "NOTPROVIDED"):  # no token: as Django renders it
+                        return self.nodelist.render(context)
+                out.append(conditional_escape(token))
+            elif isinstance(piece, FreshNode):
+                out.append(piece.nodelist.render(context))
+            else:
+                out.append(piece)
+        # The template's own output (escaped as it rendered) and the fresh parts'.
+        return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703
+
+    def record(self, context) -> tuple | None:
+        """The fragment as kept pieces: text, fresh parts and the token's places."""
+        fresh = []
+        reset = _recording.set(fresh)
+        try:
+            with context.push(csrf_token=CSRF_PLACEHOLDER):
+                html = self.nodelist.render(context)
+        finally:
+            _recording.reset(reset)
+        pieces, parts = [], iter(fresh)
+        for piece in _SPLIT.split(html):
+            if piece == FRESH_MARKER:
+                piece = next(parts, None)
+                if piece is None:
+                    return None
+            elif piece == CSRF_PLACEHOLDER:
+                piece = _CSRF
+            elif "\x00" in piece:
+                return None
+            if piece != "":
+                pieces.append(piece)
+        if next(parts, None) is not None:
+            return None
+        return tuple(pieces)
+
+
+@register.tag
+def kept(parser, token):
+    """`{% kept key %}…{% endkept %}`."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("{% kept %} takes one argument: the key.")
+    nodelist = parser.parse(("endkept",))
+    parser.delete_first_token()
+    return KeptNode(parser.compile_filter(bits[1]), nodelist)
+
+
+@register.tag
+def fresh(parser, token):
+    """`{% fresh %}…{% endfresh %}`: rendered for every response inside `{% kept %}`."""
+    nodelist = parser.parse(("endfresh",))
+    parser.delete_first_token()
+    return FreshNode(nodelist)
+
+
+@receiver(setting_changed)
+def _forget_fragments(**kwargs):
+    """URLs, avatars, formats or templates changed (in tests): render them again."""
+    _fragments.clear()
