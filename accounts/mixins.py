@@ -190,7 +190,7 @@ class RateLimitMixin:
             return None
         if carries_file:
             # This session's next uploads are refused alike, from one cache read
-            # (offbrand.middleware.RememberedRefusalMiddleware), while it holds.
+            # in front of Django (offbrand.refusal_gate), while it holds.
             ratelimits.remember_refusal(request, refusal)
         return ratelimits.too_many_requests(request, refusal, unread=True)
 

@@ -339,13 +339,24 @@ def too_many_requests(request, verdict: Verdict, *, unread: bool = False):
     meets this over and over), so the page is a small one of its own, without
     the site's navigation to build, linking back to the page.
     """
-    facts = (verdict.retry_after, verdict.unavailable, verdict.in_progress)
     if unread:
-        response = HttpResponse(_unread_page(*facts, request.path), status=429)
-    else:
-        response = render(request, "429.html", _context(*facts), status=429)
+        body, headers = unread_refusal(verdict, request.path)
+        response = HttpResponse(body, status=429)
+        for name, value in headers:
+            response[name] = value
+        return response
+    facts = (verdict.retry_after, verdict.unavailable, verdict.in_progress)
+    response = render(request, "429.html", _context(*facts), status=429)
     response["Retry-After"] = str(verdict.retry_after)
     return response
+
+
+def unread_refusal(verdict: Verdict, back: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """The small 429 page of a POST refused unread, linking back to `back`, and its
+    Retry-After: for `too_many_requests`, and for `offbrand.refusal_gate`, which
+    answers without a Django response."""
+    page = _unread_page(verdict.retry_after, verdict.unavailable, verdict.in_progress, back)
+    return page, [("Retry-After", str(verdict.retry_after))]
 
 
 def _context(seconds: int, unavailable: bool, in_progress: bool) -> dict:
@@ -358,11 +369,11 @@ def _context(seconds: int, unavailable: bool, in_progress: bool) -> dict:
 
 
 @lru_cache(maxsize=256)
-def _unread_page(seconds: int, unavailable: bool, in_progress: bool, back: str) -> str:
+def _unread_page(seconds: int, unavailable: bool, in_progress: bool, back: str) -> bytes:
     """The small 429 page, rendered once per process for each wait (a loop meets
     the same few over and over; it depends on no request but its path)."""
     context = _context(seconds, unavailable, in_progress) | {"back": back}
-    return render_to_string("429_unread.html", context)
+    return render_to_string("429_unread.html", context).encode(settings.DEFAULT_CHARSET)
 
 
 # --- Refusals remembered per session ------------------------------------------
@@ -403,7 +414,8 @@ def remember_refusal(request, verdict: Verdict) -> None:
 def remembered_refusal(request) -> Verdict | None:
     """The refusal `remember_refusal` remembered for this session and page, if it
     still holds; None otherwise, or when the cache cannot say (the full checks then
-    run, and fail closed). One cache read; two while an action is still running."""
+    run, and fail closed). One cache read; two while an action is still running.
+    Asked by `offbrand.refusal_gate` before Django's handler, for uploads only."""
     key = _remembered_key(request)
     if key is None:
         return None

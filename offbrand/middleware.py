@@ -6,8 +6,6 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.middleware.clickjacking import XFrameOptionsMiddleware
-from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from accounts import ratelimits
 from offbrand.views import database_unavailable
@@ -96,7 +94,7 @@ class FileUploadGuardMiddleware:
             # A body larger than the largest file the view takes, plus its form,
             # is refused from its Content-Length, before a byte of it is read.
             limit = upload_limit()
-            if declared_length(request) > limit:
+            if declared_length(request.META) > limit:
                 return HttpResponse(
                     f"The upload is larger than {limit // 1024} KB.",
                     status=413,
@@ -105,7 +103,7 @@ class FileUploadGuardMiddleware:
             # A limit already used up answers before the body is read, too.
             view_class = getattr(view_func, "view_class", None)
             refusal = getattr(view_class, "refusal_before_body", None)
-            return refusal(request, carries_file=carries_file(request)) if refusal else None
+            return refusal(request, carries_file=carries_file(request.META)) if refusal else None
         if not request.content_type.startswith("multipart/"):
             return None
         request.upload_handlers = [RefuseFilesHandler(request)]
@@ -117,54 +115,25 @@ class FileUploadGuardMiddleware:
         return None
 
 
-class RememberedRefusalMiddleware:
-    """A looping member's next upload refused at once, from one cache read.
-
-    Once a signed-in member's upload has been refused before its body was read
-    (a limit used up, or their previous upload still running:
-    `RateLimitMixin.refusal_before_body`), the refusal is remembered for their
-    session cookie and that page, for as long as it holds
-    (`ratelimits.remember_refusal`). Their next uploads get the same small 429
-    here: no session or member row, no CSRF, no other middleware, one cache
-    read; two clients that retry at once then cost little more than a page.
-    Only a POST that carries a file is looked up: other requests pay nothing.
-    Comes after the middleware that add the security headers (and adds
-    X-Frame-Options itself), before SessionMiddleware.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.frame_options = XFrameOptionsMiddleware(get_response)
-
-    def __call__(self, request):
-        if request.method == "POST" and carries_file(request):
-            refusal = ratelimits.remembered_refusal(request)
-            if refusal is not None:
-                response = ratelimits.too_many_requests(request, refusal, unread=True)
-                # As PrivatePagesMiddleware answers a signed-in member.
-                patch_vary_headers(response, ("Cookie",))
-                patch_cache_control(response, private=True, no_store=True)
-                return self.frame_options.process_response(request, response)
-        return self.get_response(request)
-
-
 def upload_limit() -> int:
     """The largest body a view that takes files reads: its largest file plus the
     form beside it (the site's form limit, settings.py)."""
     return settings.OFFBRAND_AVATAR_MAX_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-def declared_length(request) -> int:
+def declared_length(meta) -> int:
+    """The body's declared length, from the WSGI environ (`request.META`)."""
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
+        return int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
 
 
-def carries_file(request) -> bool:
+def carries_file(meta) -> bool:
     """A body larger than a form alone (and not over the upload limit, answered
-    413) carries a picture worth decoding."""
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE < declared_length(request) <= upload_limit()
+    413) carries a picture worth decoding. `meta`: the WSGI environ (`request.META`),
+    so `offbrand.refusal_gate` asks it before Django builds a request."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE < declared_length(meta) <= upload_limit()
 
 
 def accepts_files(view_func) -> bool:

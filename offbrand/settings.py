@@ -71,7 +71,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "offbrand.middleware.PermissionsPolicyMiddleware",
-    "offbrand.middleware.RememberedRefusalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "offbrand.middleware.FileUploadGuardMiddleware",

@@ -1,19 +1,74 @@
 """Two upload loops from one member (issue 11): once a session's upload has been
-refused, its next ones are refused again from one cache read, without its session,
-its member row, CSRF or the rest of the middleware; nobody else is refused."""
+refused, its next ones are refused again from one cache read, in front of Django
+(`offbrand.refusal_gate`, which gunicorn calls first): no session, member row,
+CSRF, middleware or log line; nobody else is refused."""
 
+import logging
 from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.http import HttpResponse
 from django.test import Client
 from PIL import Image
 
 from accounts.ratelimits import LIMITS
+from offbrand.refusal_gate import RememberedRefusalGate
 from tests.factories import UserFactory
 
 EDIT = "/accounts/profile/"
 SPACING = LIMITS["avatar_upload_user"].period  # one picture per window of this many seconds
+
+
+class GatedHandler:
+    """The test client's handler behind the gate, as gunicorn calls
+    `offbrand.wsgi.application`: `answered_by_gate` says who answered."""
+
+    def __init__(self, handler):
+        self.django = handler
+        self.gate = RememberedRefusalGate(self.serve)
+        self.response = None
+        self.answered_by_gate = False
+
+    def serve(self, environ, start_response):
+        self.response = self.django(environ)
+        return []
+
+    def __call__(self, environ):
+        self.response, answer = None, {}
+        body = self.gate(environ, lambda status, headers: answer.update(s=status, h=headers))
+        self.answered_by_gate = self.response is None
+        if not self.answered_by_gate:
+            return self.response
+        response = HttpResponse(b"".join(body), status=int(answer["s"].split()[0]))
+        del response["Content-Type"]
+        for name, value in answer["h"]:
+            response[name] = value
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+
+def gated(client: Client) -> Client:
+    client.handler = GatedHandler(client.handler)
+    return client
+
+
+def by_gate(client: Client) -> bool:
+    return client.handler.answered_by_gate
+
+
+@pytest.fixture
+def client(client):
+    """Pytest-django's client, behind the gate."""
+    return gated(client)
+
+
+def test_gunicorn_s_application_is_the_gate_in_front_of_django():
+    from offbrand.wsgi import application
+
+    assert isinstance(application, RememberedRefusalGate)
+    assert isinstance(application.app, WSGIHandler)
 
 
 def picture(seed: int = 0) -> SimpleUploadedFile:
@@ -24,9 +79,9 @@ def picture(seed: int = 0) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"me{seed}.png", out.getvalue(), content_type="image/png")
 
 
-def upload(client, seed: int = 0):
+def upload(client, seed: int = 0, path: str = EDIT, **extra):
     form = {"first_name": "", "last_name": "", "about_me": ""}
-    return client.post(EDIT, {**form, "avatar_upload": picture(seed)})
+    return client.post(path, {**form, "avatar_upload": picture(seed)}, **extra)
 
 
 @pytest.fixture
@@ -47,7 +102,7 @@ def test_the_looping_member_is_refused_again_from_the_cache_alone(
     with django_assert_num_queries(0):  # no session, no member, nothing else
         again = upload(looping, 2)
 
-    assert again.status_code == 429
+    assert by_gate(looping) and again.status_code == 429
     assert again["Retry-After"] == str(SPACING - 2)  # the time left in the window, rounded up
     html = again.content.decode()
     assert f"Try again in {SPACING - 2} seconds" in html and f'href="{EDIT}"' in html
@@ -57,11 +112,56 @@ def test_the_looping_member_is_refused_again_from_the_cache_alone(
     assert again["X-Frame-Options"] == "DENY"
     assert again["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in again["Cache-Control"] and "Cookie" in again["Vary"]
+    assert again["Content-Length"] == str(len(again.content))
+
+
+def test_the_gate_s_refusal_carries_the_headers_of_django_s(member_client, clock):
+    """The same page and headers as the refusal Django served, Retry-After aside."""
+    clock.at(0)
+    assert upload(member_client).status_code == 302
+    clock.at(1)
+    served = upload(member_client, 1)
+    assert not by_gate(member_client)
+    clock.at(2)
+    again = upload(member_client, 2)
+    assert by_gate(member_client)
+
+    assert again.content == served.content.replace(b"5 seconds", b"4 seconds")
+    same = {"Retry-After", "Content-Length", "Date"}
+    assert {k: v for k, v in again.items() if k not in same} == {
+        k: v for k, v in served.items() if k not in same
+    }
+
+
+def test_over_https_the_gate_s_refusal_carries_hsts(member_client, clock, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    clock.at(0)
+    assert upload(member_client, secure=True).status_code == 302
+    clock.at(1)
+    served = upload(member_client, 1, secure=True)
+    clock.at(2)
+    again = upload(member_client, 2, secure=True)
+    assert by_gate(member_client) and again.status_code == 429
+    assert again["Strict-Transport-Security"] == served["Strict-Transport-Security"]
+    assert upload(member_client, 3).status_code == 429  # plain HTTP: learnt apart
+    assert "Strict-Transport-Security" not in (again := upload(member_client, 4))
+    assert by_gate(member_client) and again.status_code == 429
+
+
+def test_refusals_answered_by_the_gate_log_one_line_a_minute(looping, clock, caplog):
+    """Not one warning per refusal (130 a second in a loop): a count, once a minute."""
+    clock.at(2)
+    with caplog.at_level(logging.WARNING):
+        for seed in range(5):
+            assert upload(looping, seed).status_code == 429
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in lines] == ["offbrand.refusal_gate"]
+    assert "Uploads refused from a remembered refusal: 1 in the last" in lines[0].getMessage()
 
 
 def test_after_the_window_the_member_uploads_again(looping, clock, member):
     clock.at(SPACING - 0.5)
-    assert upload(looping, 2).status_code == 429
+    assert upload(looping, 2).status_code == 429 and by_gate(looping)
     clock.at(SPACING)
     assert upload(looping, 3).status_code == 302
     member.refresh_from_db()
@@ -75,18 +175,23 @@ def test_the_member_s_other_requests_are_not_refused(looping, clock):
     # An edit without a picture is not held back by the picture window.
     edited = looping.post(EDIT, {"first_name": "Al", "last_name": "", "about_me": ""})
     assert edited.status_code == 302
+    # A picture-sized body to another page, or with another method: not this refusal.
+    elsewhere = upload(looping, 2, path="/accounts/email/change/")
+    assert not by_gate(looping) and elsewhere.status_code == 413
+    put = looping.put(EDIT, b"x" * 100_000, content_type="application/octet-stream")
+    assert not by_gate(looping) and put.status_code != 429
 
 
 def test_other_members_and_visitors_are_not_refused(looping, clock, roles):
     clock.at(2)
-    other = Client()
+    other = gated(Client())
     other.force_login(UserFactory(username="bob", email="bob@example.com"))
     assert upload(other).status_code == 302
 
-    visitor = Client()
+    visitor = gated(Client())
     assert visitor.get("/").status_code == 200
     sent_to_sign_in = upload(visitor)
-    assert sent_to_sign_in.status_code == 302
+    assert not by_gate(visitor) and sent_to_sign_in.status_code == 302
     assert sent_to_sign_in["Location"].startswith("/accounts/login/")
 
 
@@ -97,17 +202,50 @@ def test_a_refusal_is_remembered_only_for_the_session_that_met_it(
     remembered under the session cookie of the refused member's own request."""
     clock.at(2)
     # A made-up session cookie is nobody's session: a visitor, never refused.
-    stranger = Client()
+    stranger = gated(Client())
     stranger.cookies["sessionid"] = "x" * 32
     for seed in range(3):
         assert upload(stranger, seed).status_code == 302  # to the sign-in page
+        assert not by_gate(stranger)
+    # The looping member's cookie, one character changed: nobody's session either.
+    forged = gated(Client())
+    real = looping.cookies["sessionid"].value
+    forged.cookies["sessionid"] = real[:-1] + ("a" if real[-1] != "a" else "b")
+    assert upload(forged).status_code == 302 and not by_gate(forged)
     # The same member in another browser meets the member's limit on its own (the
     # full checks), and only then is that session's refusal remembered.
-    second = Client()
+    second = gated(Client())
     second.force_login(member)
     with django_assert_max_num_queries(10) as full_checks:
         assert upload(second, 4).status_code == 429
-    assert len(full_checks) > 0
+    assert len(full_checks) > 0 and not by_gate(second)
+    assert upload(second, 5).status_code == 429 and by_gate(second)
+
+
+def test_when_the_cache_is_down_django_decides_as_before(looping, clock, monkeypatch):
+    """The gate cannot read its marker: the upload goes on to Django, whose checks
+    refuse it (they fail closed), never a 500."""
+    from accounts import ratelimits
+
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache down")
+
+            return fail
+
+    clock.at(2)
+    monkeypatch.setattr(ratelimits, "cache", Down())
+    refused = upload(looping, 2)
+    assert not by_gate(looping) and refused.status_code == 429
+    assert "Temporarily unavailable" in refused.content.decode()
+
+
+def test_a_failure_inside_the_gate_lets_django_decide(looping, clock, monkeypatch):
+    monkeypatch.setattr("offbrand.refusal_gate.WSGIRequest", lambda environ: 1 / 0, raising=True)
+    clock.at(2)
+    refused = upload(looping, 2)
+    assert not by_gate(looping) and refused.status_code == 429
 
 
 def test_a_refusal_while_an_upload_runs_lasts_as_long_as_that_upload(
@@ -117,7 +255,7 @@ def test_a_refusal_while_an_upload_runs_lasts_as_long_as_that_upload(
     once the second time; once the decode is done (and the window over), it uploads."""
     from accounts import avatars
 
-    second = Client()
+    second = gated(Client())
     second.force_login(member)
     render = avatars.render_avatar
     during = []
@@ -126,13 +264,13 @@ def test_a_refusal_while_an_upload_runs_lasts_as_long_as_that_upload(
         first = upload(second, 1)
         with django_assert_num_queries(0):
             again = upload(second, 2)
-        during.append((first.status_code, again.status_code, again["Retry-After"]))
+        during.append((first.status_code, again.status_code, again["Retry-After"], by_gate(second)))
         return render(source, **kwargs)
 
     monkeypatch.setattr("accounts.forms.render_avatar", render_while_the_other_browser_loops)
     clock.at(0)
     assert upload(member_client).status_code == 302
-    assert during == [(429, 429, "5")]
+    assert during == [(429, 429, "5", True)]
     # The decode is over: no longer "still saving", but the window's picture is taken.
     refused = upload(second, 3)
     assert refused.status_code == 429 and "Too many attempts" in refused.content.decode()
@@ -150,6 +288,10 @@ def test_a_refusal_while_an_upload_runs_lasts_as_long_as_that_upload(
         {"CONTENT_LENGTH": "9" * 40},
         {"HTTP_COOKIE": "sessionid=\xff\x00Ã©; sessionid="},
         {"HTTP_COOKIE": "sessionid"},
+        {"HTTP_COOKIE": "sessionid=" + "x" * 10_000},
+        {"HTTP_COOKIE": 'sessionid="\\"; a=b=c; ;;'},
+        {"PATH_INFO": "/accounts/profile/\xff%ff"},
+        {"SCRIPT_NAME": "/\xff"},
     ],
 )
 def test_bad_input_never_gives_a_500(looping, clock, extra):
