@@ -6,17 +6,17 @@ the machine's other load does not move (issue 16).
     .venv/bin/python bench/instructions.py --valgrind --baseline-tree ../base
 
 Each page of `bench/run.py` (the ceiling, the anonymous home, the signed-in
-home = the feed, the signed-in profile, the moderation list) goes through
-Django's WSGI handler in this process, with the production settings and the
-benchmark's database (`BENCH_DATABASE_URL`, `BENCH_REDIS_URL`, as `run.py`
-prepared it: run `run.py` once first), with the cookies a browser holds after
-signing in. After `--warmup` requests, `--requests` more are counted: CPU time
-of the process, or, with `--valgrind`, instructions executed (callgrind,
-zeroed before and dumped after each page), which repeat to a fraction of a per
-cent whatever else the machine does. `--baseline-tree` runs the same
-measurement on another checkout, alternately, page by page. Needs gcc and
-valgrind's headers for `--valgrind` (a small helper library, built in a
-temporary directory).
+home = the feed, the signed-in profile, the moderation list, a refused upload)
+goes through the WSGI application gunicorn calls (`offbrand.wsgi.application`)
+in this process, with the production settings and the benchmark's database
+(`BENCH_DATABASE_URL`, `BENCH_REDIS_URL`, as `run.py` prepared it: run `run.py`
+once first), with the cookies a browser holds after signing in. After
+`--warmup` requests, `--requests` more are counted: CPU time of the process,
+or, with `--valgrind`, instructions executed (callgrind, zeroed before and
+dumped after each page), which repeat to a fraction of a per cent whatever
+else the machine does. `--baseline-tree` runs the same measurement on another
+checkout, alternately, page by page. Needs gcc and valgrind's headers for
+`--valgrind` (a small helper library, built in a temporary directory).
 """
 
 import argparse
@@ -113,12 +113,11 @@ def worker(args) -> None:
     import django
 
     django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import Client
 
     from bench.setup_users import MEMBER, MODERATOR, PASSWORD
+    from offbrand.wsgi import application as app  # what gunicorn calls
 
-    app = WSGIHandler()
     statuses = []
 
     def start_response(status, headers, exc_info=None):
@@ -129,7 +128,8 @@ def worker(args) -> None:
         body = app(environ(path, cookie, extra), start_response)
         for _ in body:
             pass
-        body.close()
+        if hasattr(body, "close"):  # as gunicorn does
+            body.close()
         return statuses[0]
 
     cookies = {None: ""}
