@@ -148,6 +148,20 @@ def test_over_https_the_gate_s_refusal_carries_hsts(member_client, clock, settin
     assert by_gate(member_client) and again.status_code == 429
 
 
+def test_a_plain_http_upload_is_still_sent_to_https_first(member_client, clock, settings):
+    """Where the front would redirect to HTTPS, the gate leaves the answer to Django."""
+    settings.SECURE_SSL_REDIRECT = True
+    clock.at(0)
+    assert upload(member_client, secure=True).status_code == 302
+    clock.at(1)
+    assert upload(member_client, 1, secure=True).status_code == 429
+    clock.at(2)
+    assert upload(member_client, 2, secure=True).status_code == 429 and by_gate(member_client)
+    plain = upload(member_client, 3)
+    assert not by_gate(member_client)
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+
+
 def test_refusals_answered_by_the_gate_log_one_line_a_minute(looping, clock, caplog):
     """Not one warning per refusal (130 a second in a loop): a count, once a minute."""
     clock.at(2)
