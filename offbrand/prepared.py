@@ -75,25 +75,41 @@ class PreparedQuerySet:
         self.related = get_related_populators(klass_info, select, self.db, queryset._fetch_mode)
         self.annotations = list(compiler.annotation_col_map.items())
         self.fetch_mode = queryset._fetch_mode
+        # Where each model's column and each annotation sits in a row (`position`).
+        self.positions = dict(self.annotations)
+        for index, (column, _sql, _alias) in enumerate(select[: compiler.col_count]):
+            target = getattr(column, "target", None)
+            if target is not None:
+                self.positions.setdefault((target.model, target.attname), index)
 
     def run(self, **values) -> list:
+        return [self.make(row) for row in self.rows(**values)]
+
+    def rows(self, **values) -> list:
+        """The rows, as the database converters give them, before any object is made:
+        for a page that needs its objects only now and then (`make`)."""
         params = [values[name] if name else value for name, value in self.params]
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
-        objects = []
-        for row in rows:
-            obj = self.model.from_db(
-                self.db, self.init_list, row[self.model_slice], fetch_mode=self.fetch_mode
-            )
-            for populator in self.related:
-                populator.populate(row, obj)
-            for name, position in self.annotations:
-                setattr(obj, name, row[position])
-            objects.append(obj)
-        return objects
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        return rows
+
+    def make(self, row):
+        """The object of `row` as `QuerySet` iteration makes it (`ModelIterable`)."""
+        obj = self.model.from_db(
+            self.db, self.init_list, row[self.model_slice], fetch_mode=self.fetch_mode
+        )
+        for populator in self.related:
+            populator.populate(row, obj)
+        for name, position in self.annotations:
+            setattr(obj, name, row[position])
+        return obj
+
+    def position(self, name: str, model=None) -> int:
+        """Where a row holds `model`'s column `name` (an attname), or the annotation `name`."""
+        return self.positions[(model, name) if model else name]
 
 
 def prepare(build, *constants, names: tuple[str, ...] = ()) -> PreparedQuerySet:

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Permission, User
 from offbrand.prepared import prepare
 from social.models import Comment, ContentAction, Follow, Post
+from social.rows import post_rows
 
 PAGE_SIZE = 20
 # Follower and following counts are exact up to here, then shown as "10,000+".
@@ -119,13 +120,17 @@ def feed(*, user: User, before: int | None = None, size: int = PAGE_SIZE) -> Pag
     of those: the cost grows with the number followed, never with how much
     they or anyone else has written.
     """
-    if connection.vendor == "postgresql":
-        prepared = prepare(_feed_postgresql, size, names=("user", "before"))
-        return _cut(prepared.run(user=user.pk, before=before or 2**63 - 1), size=size)
-    posts = _posts().filter(hidden=False)
-    followed = Follow.objects.filter(follower=user).values("followed_id")
-    posts = posts.filter(Q(author_id__in=followed) | Q(author=user))
-    return _page(posts, before=before, size=size)
+    build = _feed_postgresql if connection.vendor == "postgresql" else _feed_sqlite
+    prepared = prepare(build, size, names=("user", "before"))
+    # Rows, not objects: most requests render every card from memory (social/rows.py).
+    return _cut(post_rows(prepared, user=user.pk, before=before or 2**63 - 1), size=size)
+
+
+def _feed_sqlite(size: int, user_id: int, before: int) -> QuerySet:
+    """The feed's page elsewhere: the plain definition (compiled once)."""
+    followed = Follow.objects.filter(follower=user_id).values("followed_id")
+    posts = _posts().filter(Q(author_id__in=followed) | Q(author=user_id), hidden=False)
+    return posts.filter(id__lt=before).order_by("-id")[: size + 1]
 
 
 def _feed_postgresql(size: int, user_id: int, before: int) -> QuerySet:

@@ -4,7 +4,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 
-from accounts.models import User
+from accounts.models import Role, User
+from offbrand.prepared import PreparedQuerySet
 from social import selectors, services
 from social.forms import PostForm
 from social.templatetags import posts as cards
@@ -154,3 +155,64 @@ def test_the_empty_compose_box_makes_its_form_only_until_its_html_is_kept(
     for page in (again, profile):
         assert 'name="body"' in page and "<title>Error" not in page
     assert first.split('name="body"')[1][:300] == again.split('name="body"')[1][:300]
+
+
+def test_a_feed_row_keys_its_card_as_its_post_does(member, bob, moderator):
+    """The feed's rows (`social/rows.py`) read the card's facts from the row: each
+    must give the same key as the post object it stands for, picture and all."""
+    FollowFactory(follower=member, followed=bob)
+    User.objects.filter(pk=bob.pk).update(avatar="avatars/b.webp", avatar_small="avatars/b-s.webp")
+    plain = PostFactory(author=bob)
+    CommentFactory.create_batch(2, post=PostFactory(author=bob))
+    edited = services.post_create(author=bob, body="first")
+    services.post_update(post=edited, editor=bob, body="second")
+    PostFactory(author=member)
+    hidden = PostFactory(author=member)
+    services.content_hide(actor=moderator, content=hidden, reason="off topic")
+    page = ("template", member.pk, "UTC", "en")
+    rows = selectors.feed(user=member).items
+    assert [row.pk for row in rows] == [p.pk for p in selectors.feed(user=member).items]
+    by_orm = {p.pk: p for p in selectors._posts().filter(pk__in=[r.pk for r in rows])}
+    assert plain.pk in by_orm and edited.pk in by_orm
+    for row in rows:
+        assert cards.card_key(row, page) == cards.card_key(by_orm[row.pk], page)
+        assert cards.card_key(row, page) == cards.card_key(row.post, page)
+
+
+def test_the_feed_makes_its_posts_only_for_cards_not_kept(feed, bob, monkeypatch):
+    PostFactory.create_batch(3, author=bob)
+    made, make = [], PreparedQuerySet.make
+    monkeypatch.setattr(
+        PreparedQuerySet, "make", lambda self, row: made.append(row) or make(self, row)
+    )
+    first = posts_section(feed())
+    assert len(made) == 3
+    assert posts_section(feed()) == first
+    assert len(made) == 3
+    PostFactory(author=bob)
+    feed()
+    assert len(made) == 4
+
+
+def test_whatever_changes_the_feed_shows_on_the_next_request(feed, member, bob, moderator):
+    """Deletion, hiding, following and unfollowing, a role without WRITE and a
+    suspension each show on the very next request, cards kept or not."""
+    post = PostFactory(author=bob, body="bob writes")
+    gone = PostFactory(author=bob, body="bob deletes")
+    assert "bob writes" in feed() and "bob deletes" in feed()
+    services.post_delete(post=gone, actor=bob)
+    assert "bob deletes" not in feed()
+    services.content_hide(actor=moderator, content=post, reason="off topic")
+    assert "bob writes" not in feed()
+    services.content_restore(actor=moderator, content=post)
+    assert "bob writes" in feed()
+    services.follow_delete(follower=member, followed=bob)
+    assert "bob writes" not in feed()
+    services.follow_create(follower=member, followed=bob)
+    assert "bob writes" in feed()
+    assert 'name="body"' in feed()
+    reader = Role.objects.create(name="Reader", permissions=0)
+    User.objects.filter(pk=member.pk).update(role=reader)
+    assert 'name="body"' not in feed()
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert "Your feed" not in feed()  # signed out: the visitors' page

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from social.forms import BlankForm
+from social.rows import PostRow
 
 register = template.Library()
 
@@ -73,7 +74,8 @@ def _card(context, post, page: tuple) -> str:
     key = card_key(post, page)
     html = _cards.get(key)
     if html is None:
-        with context.push(post=post):
+        # A feed's `PostRow` makes its post only here, for a card not kept yet.
+        with context.push(post=post.post if isinstance(post, PostRow) else post):
             html = page[0].render(context)
         if len(_cards) >= MAX_CARDS:
             _cards.clear()

@@ -1,0 +1,115 @@
+"""A page's posts as their rows: the `Post` objects made only when a card needs them.
+
+The feed shows its posts through `{% post_cards %}`, which keeps each card's
+HTML under `card_key` and, on most requests, renders none. Making the twenty
+model objects of a page (each post and its author, every column through
+`Model.__init__` and its signals) then cost more than looking all the cards up.
+A `PostRow` holds what `card_key` reads, taken straight from the row, and makes
+the post (with its author and comment count, exactly as the prepared queryset
+would) the first time anything else is read from it.
+"""
+
+from functools import cache
+from operator import itemgetter
+
+from accounts.models import User
+from offbrand.prepared import PreparedQuerySet
+from social.models import Post
+
+
+class AuthorRow:
+    """The author of a `PostRow`: id, name and pictures from the row; anything
+    else from the `User` the row makes."""
+
+    __slots__ = ("pk", "id", "username", "_avatar_key", "_post")
+
+    def __init__(self, pk, username, avatar, avatar_small, avatar_hash, post):
+        self.pk = self.id = pk
+        self.username = username
+        self._avatar_key = (avatar, avatar_small, avatar_hash)
+        self._post = post
+
+    def avatar_key(self) -> tuple:
+        """`User.avatar_key()` of the stored row (the same names and hash)."""
+        return self._avatar_key
+
+    def __getattr__(self, name):
+        return getattr(self._post.post.author, name)
+
+
+class PostRow:
+    """One post of a page, from its row (see the module's docstring)."""
+
+    __slots__ = (
+        "pk",
+        "id",
+        "author_id",
+        "body_html",
+        "created_at",
+        "edited_at",
+        "hidden",
+        "hidden_reason",
+        "comment_count",
+        "author",
+        "_row",
+        "_prepared",
+        "_post",
+    )
+
+    def __init__(self, prepared: PreparedQuerySet, row, getter):
+        (
+            self.pk,
+            self.author_id,
+            self.body_html,
+            self.created_at,
+            self.edited_at,
+            self.hidden,
+            self.hidden_reason,
+            self.comment_count,
+            author_pk,
+            username,
+            avatar,
+            avatar_small,
+            avatar_hash,
+        ) = getter(row)
+        self.id = self.pk
+        self.author = AuthorRow(author_pk, username, avatar, avatar_small, avatar_hash, self)
+        self._row, self._prepared, self._post = row, prepared, None
+
+    @property
+    def post(self) -> Post:
+        """The `Post` of this row (with its author and comment count), made once."""
+        if self._post is None:
+            self._post = self._prepared.make(self._row)
+        return self._post
+
+    def __getattr__(self, name):
+        return getattr(self.post, name)
+
+
+POST_COLUMNS = (
+    "id",
+    "author_id",
+    "body_html",
+    "created_at",
+    "edited_at",
+    "hidden",
+    "hidden_reason",
+)
+AUTHOR_COLUMNS = ("id", "username", "avatar", "avatar_small", "avatar_hash")
+
+
+@cache
+def _getter(prepared: PreparedQuerySet):
+    """What `PostRow` takes from a row of `prepared` (posts with their authors and
+    comment counts), in its order."""
+    positions = [prepared.position(name, Post) for name in POST_COLUMNS]
+    positions.append(prepared.position("comment_count"))
+    positions += [prepared.position(name, User) for name in AUTHOR_COLUMNS]
+    return itemgetter(*positions)
+
+
+def post_rows(prepared: PreparedQuerySet, **values) -> list[PostRow]:
+    """`prepared.run(**values)`, each post made only when needed."""
+    getter = _getter(prepared)
+    return [PostRow(prepared, row, getter) for row in prepared.rows(**values)]
