@@ -20,7 +20,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        queryset = self.object_list
+        # Rows prepared once (`offbrand.prepared.PreparedPages`) are judged by the
+        # queryset they were built from, and counted by their own SQL.
+        queryset = getattr(self.object_list, "queryset", self.object_list)
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return super().count

@@ -40,6 +40,19 @@ def member_search(*, query: str = "", active: str = "") -> QuerySet[User]:
     return members
 
 
+def moderation_members(*, query: str = "", active: str = ""):
+    """`member_search` for the moderation list. Without a search (the list as it
+    opens, or filtered by status), its pages and count run SQL compiled once per
+    process (`offbrand.prepared`); a search goes through the ORM."""
+    if query.replace("\x00", "").strip():
+        return member_search(query=query, active=active)
+    return prepare(_members_listed, active if active in {"yes", "no"} else "").pages()
+
+
+def _members_listed(active: str) -> QuerySet[User]:
+    return member_search(active=active)
+
+
 def member_signing_in(identifier: str) -> User | None:
     """The member whose username or email is `identifier`, in any case, with their
     role and whether they have a second factor (`mfa.services.has_factors` answers

@@ -633,7 +633,7 @@ class ModerationListView(PermissionRequiredMixin, ListView):
     paginator_class = EstimatedCountPaginator
 
     def get_queryset(self):
-        return selectors.member_search(
+        return selectors.moderation_members(
             query=self.request.GET.get("q", ""), active=self.request.GET.get("active", "")
         )
 

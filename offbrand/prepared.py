@@ -14,7 +14,7 @@ is an int (ids, cursors); `text(placeholder)` makes one for a text field.
 """
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from django.db import connections, router, transaction
 from django.db.models import Model, signals
@@ -81,16 +81,43 @@ class PreparedQuerySet:
             target = getattr(column, "target", None)
             if target is not None:
                 self.positions.setdefault((target.model, target.attname), index)
+        self.queryset = queryset if not names and not queryset.query.is_sliced else None
 
-    def run(self, **values) -> list:
-        return [self.make(row) for row in self.rows(**values)]
+    @cached_property
+    def _count(self) -> tuple[str, list]:
+        rows = self.queryset.order_by().values("pk").query.get_compiler(using=self.db)
+        sql, params = rows.as_sql()
+        # The ORM's own compiled SQL, its values bound parameters.
+        return f"SELECT COUNT(*) FROM ({sql}) AS counted", list(params)  # noqa: S608  # nosec B608
 
-    def rows(self, **values) -> list:
-        """The rows, as the database converters give them, before any object is made:
-        for a page that needs its objects only now and then (`make`)."""
-        params = [values[name] if name else value for name, value in self.params]
+    def count(self) -> int:
+        """`queryset.count()`, its SQL compiled once (no placeholders, unsliced)."""
+        if self.queryset is None:
+            raise TypeError("only a prepared queryset without placeholders or slice counts")
         with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(*self._count)
+            return cursor.fetchone()[0]
+
+    def pages(self) -> "PreparedPages":
+        """The queryset's objects for a paginator, a page per query."""
+        return PreparedPages(self)
+
+    def run(self, *, limit: int | None = None, offset: int = 0, **values) -> list:
+        return [self.make(row) for row in self.rows(limit=limit, offset=offset, **values)]
+
+    def rows(self, *, limit: int | None = None, offset: int = 0, **values) -> list:
+        """The rows, as the database converters give them, before any object is made:
+        for a page that needs its objects only now and then (`make`). `limit` and
+        `offset` page through an unsliced queryset without placeholders, bound as
+        values (one SQL text for every page)."""
+        params = [values[name] if name else value for name, value in self.params]
+        sql = self.sql
+        if limit is not None:
+            if self.queryset is None:
+                raise TypeError("only a prepared queryset without placeholders or slice pages")
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
@@ -110,6 +137,34 @@ class PreparedQuerySet:
     def position(self, name: str, model=None) -> int:
         """Where a row holds `model`'s column `name` (an attname), or the annotation `name`."""
         return self.positions[(model, name) if model else name]
+
+
+class PreparedPages:
+    """What a paginator pages through (`Paginator(prepared.pages(), 25)`): each page
+    one query of SQL compiled once, LIMIT and OFFSET bound as values; `count()` and
+    `queryset` (what the rows were built from, for a paginator that inspects it)
+    as the ORM's. For a prepared queryset without placeholders, unsliced."""
+
+    ordered = True
+
+    def __init__(self, prepared: PreparedQuerySet):
+        if prepared.queryset is None:
+            raise TypeError("only a prepared queryset without placeholders or slice has rows")
+        self.prepared, self.queryset = prepared, prepared.queryset
+
+    def count(self) -> int:
+        return self.prepared.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.stop is None or index.step is not None:
+            raise TypeError("prepared rows are read a page at a time: rows[start:stop]")
+        start, stop = index.start or 0, index.stop
+        if stop <= start:  # an empty list's first page: no query, as the ORM's
+            return []
+        return self.prepared.run(limit=stop - start, offset=start)
 
 
 def prepare(build, *constants, names: tuple[str, ...] = ()) -> PreparedQuerySet:

@@ -135,3 +135,33 @@ def test_update_changes_only_the_named_row(roles):
     assert update(User, alice.pk, about_me="hello") == 1
     alice.refresh_from_db(), bob.refresh_from_db()
     assert (alice.about_me, bob.about_me) == ("hello", "")
+
+
+@pytest.mark.parametrize("active", ["", "yes", "no"])
+def test_the_moderation_lists_pages_and_count_match_the_orm(roles, active):
+    from django.core.paginator import Paginator
+
+    from accounts import selectors as members
+
+    for n in range(7):
+        UserFactory(username=f"member{n}", is_active=n % 3 != 0)
+    prepared = members.moderation_members(active=active)
+    orm = members.member_search(active=active)
+    assert prepared.count() == orm.count() == len(prepared)
+    ours, theirs = Paginator(prepared, 2), Paginator(orm, 2)
+    assert ours.num_pages == theirs.num_pages > 1
+    for number in ours.page_range:
+        rows = ours.page(number).object_list
+        assert [(m.pk, m.username, m.role.name) for m in rows] == [
+            (m.pk, m.username, m.role.name) for m in theirs.page(number).object_list
+        ]
+    with pytest.raises(TypeError):
+        prepared[2]
+
+
+def test_a_search_goes_through_the_orm(roles):
+    from accounts import selectors as members
+
+    UserFactory(username="member1")
+    found = members.moderation_members(query="mem")
+    assert list(found) == list(members.member_search(query="mem"))

@@ -290,3 +290,20 @@ def test_sign_in_from_a_new_browser_adds_only_the_notice(
     # The budget's, and the notices' cap (3 an hour per account). A confirmed address's
     # notice is off the mail ceiling (attack report F6): nothing more is counted.
     assert cache_calls == sign_in_budget_calls() + one_count_calls(), cache_calls
+
+
+@pytest.mark.parametrize("query", [{}, {"active": "no"}, {"q": "mem"}])
+def test_moderation_list_costs_the_same_for_3_or_60_members(
+    client, moderator, roles, query, django_assert_num_queries
+):
+    client.force_login(moderator)
+    client.get("/")
+    UserFactory.create_batch(3, is_active=False)
+    # session, member, the count (PostgreSQL: the planner's figure first, for an
+    # unfiltered list), the page
+    budget = 4 + (connection.vendor == "postgresql" and not query)
+    with django_assert_num_queries(budget):
+        assert client.get("/moderate/users/", query).status_code == 200
+    UserFactory.create_batch(57, is_active=False)
+    with django_assert_num_queries(budget):
+        assert client.get("/moderate/users/", query).status_code == 200
