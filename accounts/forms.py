@@ -50,6 +50,11 @@ class HumanErrorsMixin:
     length limit in words. A form for someone else's account (or the admin's)
     says `whose = "the"`. Messages a form sets itself are kept. A label's
     aside, "Note (optional)", is left out of its messages.
+
+    A field's messages are worked out once per process for what they depend
+    on (the form's class, the field, its label, length, messages and
+    validators as they stand after the form's own `__init__`), then copied:
+    every sign-in builds a form (issue 16).
     """
 
     whose = "your"
@@ -57,44 +62,81 @@ class HumanErrorsMixin:
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")  # no label ends in a colon, the admin's too
         super().__init__(*args, **kwargs)
-        defaults = forms.Field.default_error_messages
         for name, field in self.fields.items():
-            label = re.sub(r"\s*\([^)]*\)$", "", str(field.label or pretty_name(name)))
-            noun = label[0].lower() + label[1:]
-            # "Type your post again", "Type the reason again".
-            the_noun = noun if noun.startswith(("your ", "the ")) else f"the {noun}"
-            messages = dict(field.error_messages)
-            if messages.get("required") == defaults["required"]:
-                if isinstance(field, forms.BooleanField):
-                    messages["required"] = f"Tick “{label}” to go on."
-                elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
-                    messages["required"] = f"Choose {self.whose} {noun}."
-                elif isinstance(field, forms.FileField):
-                    messages["required"] = f"Choose a file for {self.whose} {noun}."
-                else:
-                    messages["required"] = f"Enter {self.whose} {noun}."
-            if getattr(field, "max_length", None) and "max_length" not in messages:
-                messages["max_length"] = (
-                    f"{label} can be at most {field.max_length} characters long "
-                    "(this one has %(show_value)d)."
-                )
-            if isinstance(field, forms.EmailField):
-                messages["invalid"] = EMAIL_FORMAT
-            if isinstance(field, MailboxField):
-                messages["not_plain"] = (
-                    f"Type {the_noun} in plain characters: it has a quote, or a letter "
-                    "that mail changes or can't carry (it may have come with copied text)."
-                )
-            field.error_messages = messages
-            field.validators = [
-                validators.ProhibitNullCharactersValidator(
-                    f"Type {the_noun} again: it has a character that can't be typed "
-                    "(it may have come with copied text)."
-                )
-                if isinstance(validator, validators.ProhibitNullCharactersValidator)
-                else validator
-                for validator in field.validators
-            ]
+            messages, checks = _human_errors(self, name, field)
+            field.error_messages, field.validators = dict(messages), list(checks)
+
+
+# (form class, field, what it says) -> (its sources, kept alive so that their
+# ids stay theirs; messages; validators). The label is read in the active
+# language; the messages it is compared with are the same objects (lazy
+# translations), so the words follow the language. Cleared when full: the
+# admin makes form classes on the fly.
+_HUMAN_ERRORS: dict[tuple, tuple] = {}
+HUMAN_ERRORS_KEPT = 1024
+
+
+def _human_errors(form, name: str, field) -> tuple[dict, list]:
+    messages, checks = field.error_messages, field.validators
+    key = (
+        type(form),
+        form.whose,
+        name,
+        type(field),
+        str(field.label or pretty_name(name)),
+        getattr(field, "max_length", None),
+        tuple(messages),
+        tuple(map(id, messages.values())),
+        tuple(map(id, checks)),
+    )
+    kept = _HUMAN_ERRORS.get(key)
+    if kept is None:
+        if len(_HUMAN_ERRORS) >= HUMAN_ERRORS_KEPT:
+            _HUMAN_ERRORS.clear()
+        sources = (list(messages.values()), list(checks))
+        kept = _HUMAN_ERRORS[key] = (sources, *_human_messages(form.whose, name, field))
+    return kept[1], kept[2]
+
+
+def _human_messages(whose: str, name: str, field) -> tuple[dict, list]:
+    """The field's messages and validators in words."""
+    defaults = forms.Field.default_error_messages
+    label = re.sub(r"\s*\([^)]*\)$", "", str(field.label or pretty_name(name)))
+    noun = label[0].lower() + label[1:]
+    # "Type your post again", "Type the reason again".
+    the_noun = noun if noun.startswith(("your ", "the ")) else f"the {noun}"
+    messages = dict(field.error_messages)
+    if messages.get("required") == defaults["required"]:
+        if isinstance(field, forms.BooleanField):
+            messages["required"] = f"Tick “{label}” to go on."
+        elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+            messages["required"] = f"Choose {whose} {noun}."
+        elif isinstance(field, forms.FileField):
+            messages["required"] = f"Choose a file for {whose} {noun}."
+        else:
+            messages["required"] = f"Enter {whose} {noun}."
+    if getattr(field, "max_length", None) and "max_length" not in messages:
+        messages["max_length"] = (
+            f"{label} can be at most {field.max_length} characters long "
+            "(this one has %(show_value)d)."
+        )
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = EMAIL_FORMAT
+    if isinstance(field, MailboxField):
+        messages["not_plain"] = (
+            f"Type {the_noun} in plain characters: it has a quote, or a letter "
+            "that mail changes or can't carry (it may have come with copied text)."
+        )
+    checks = [
+        validators.ProhibitNullCharactersValidator(
+            f"Type {the_noun} again: it has a character that can't be typed "
+            "(it may have come with copied text)."
+        )
+        if isinstance(validator, validators.ProhibitNullCharactersValidator)
+        else validator
+        for validator in field.validators
+    ]
+    return messages, checks
 
 
 class AdminModelForm(HumanErrorsMixin, forms.ModelForm):

@@ -453,3 +453,32 @@ def test_the_admins_add_member_page_has_the_sites_short_hints(admin_client):
     assert PASSWORD_HINT in html
     assert "Your password can’t be too similar" not in html  # Django's long list
     assert "Required. 150 characters or fewer." not in html
+
+
+def test_a_forms_messages_follow_each_forms_own_labels_and_limits():
+    """The messages are worked out once per field and kept (every sign-in builds a
+    form); a form that names or limits its field per use still gets its own words."""
+    from django import forms
+
+    from accounts.forms import HumanErrorsMixin
+
+    class Named(forms.Form):
+        note = forms.CharField(max_length=10)
+
+        def __init__(self, *args, label, limit, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["note"].label, self.fields["note"].max_length = label, limit
+
+    class NamedForm(HumanErrorsMixin, Named):
+        pass
+
+    for label, limit in [("Title", 5), ("Summary", 7), ("Title", 5)]:
+        assert NamedForm({}, label=label, limit=limit).errors["note"] == [
+            f"Enter your {label.lower()}."
+        ]
+        too_long = NamedForm({"note": "x" * 11}, label=label, limit=limit)
+        assert (
+            too_long.fields["note"]
+            .error_messages["max_length"]
+            .startswith(f"{label} can be at most {limit} characters long")
+        )
