@@ -113,6 +113,8 @@ class GuardedClient:
                 breaker.failed(error)
                 raise
 
+        # Kept: the client lives as long as its pool, and its methods do not change.
+        self.__dict__[name] = call
         return call
 
 
@@ -182,12 +184,14 @@ class RedisCache(django_redis.RedisCache):
     def count_attempts(self, counters, version=None) -> list[int]:
         """Count one attempt on each (key, limit, seconds to live) in turn, stopping
         after the first over its limit; atomic, one round trip. The counts made."""
-        keys = [self.make_and_validate_key(key, version=version) for key, _, _ in counters]
+        # `make_key`: memcached's key checks (a loop over every character) do not
+        # apply to Redis, and the rate limiter's keys are fixed-format.
+        keys = [self.make_key(key, version=version) for key, _, _ in counters]
         ttls_and_limits = [int(n) for _, limit, ttl in counters for n in (max(1, ttl), limit)]
         client = self._cache.get_client(write=True)
         return client.eval(COUNT_ATTEMPTS, len(keys), *keys, *ttls_and_limits)
 
     def give_back_attempts(self, keys, version=None) -> None:
         """One attempt less on each counter that still exists; one round trip."""
-        keys = [self.make_and_validate_key(key, version=version) for key in keys]
+        keys = [self.make_key(key, version=version) for key in keys]
         self._cache.get_client(write=True).eval(GIVE_BACK_ATTEMPTS, len(keys), *keys)
