@@ -125,6 +125,7 @@ class UserSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        usersessions.expect_sign_in_time(request)
         response = self.get_response(request)
         user = request.user
         if user.is_authenticated:
@@ -134,6 +135,8 @@ class UserSessionMiddleware:
                     usersessions.user_session_start(request=request, user=user)
                 else:
                     usersessions.user_session_touch(request)
+        # Not best effort: a sign-in's last login voids the reset links mailed before it.
+        usersessions.write_sign_in_time(request)
         return response
 
 

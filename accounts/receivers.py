@@ -11,11 +11,14 @@ def record_sign_in_time(sender, request, user, **kwargs):
     """Django's `update_last_login`, with last seen in the same UPDATE: the
     `LastSeenMiddleware` of the sign-in's response then has nothing to write.
     A member signed in as their row is created (registration) had both
-    written by its INSERT."""
+    written by its INSERT. In a request that `UserSessionMiddleware` serves,
+    the UPDATE goes with the signed-in devices row's INSERT, in one statement
+    (`usersessions.user_session_start`)."""
     if getattr(request, "offbrand_signed_in_at_creation", False):
         return
     now = timezone.now()
-    prepared.update(type(user), user.pk, last_login=now, last_seen=now)
+    if not usersessions.defer_sign_in_time(request, user, now):
+        prepared.update(type(user), user.pk, last_login=now, last_seen=now)
     user.last_login = user.last_seen = now
 
 

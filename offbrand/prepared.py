@@ -200,14 +200,18 @@ class _Insert:
         ((self.sql, _),) = self.compiler.as_sql()
         self.columns = [f.get_col(meta.db_table) for f in self.returning]
 
-    def run(self, obj, using: str) -> None:
+    def run(self, obj, using: str, update: "Update | None" = None) -> None:
         compiler, connection = self.compiler, connections[using]
         params = [
             compiler.prepare_value(field, compiler.pre_save_val(field, obj))
             for field in self.fields
         ]
+        sql = self.sql
+        if update is not None:
+            update_sql, update_params = update.sql_and_params(using)
+            sql, params = _with_update(sql, update_sql), [*update_params, *params]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(sql, params)
             if self.returning:
                 rows = connection.ops.fetch_returned_rows(cursor, compiler.returning_params)
         if self.returning:
@@ -222,16 +226,23 @@ def _insert(model, using: str) -> _Insert:
     return _Insert(model, using)
 
 
-def insert(obj, *, using: str | None = None) -> None:
+def insert(obj, *, using: str | None = None, with_update: "Update | None" = None) -> None:
     """`obj.save(force_insert=True)` of a new row of a plain model (no `save()` of
     its own, no parent model): the same values and signals, the INSERT compiled
-    once per model and database instead of at every save (issue 16)."""
+    once per model and database instead of at every save (issue 16).
+
+    `with_update`: an `update()` of another row that belongs to the same action,
+    sent in the same statement on PostgreSQL (a data-modifying WITH: both rows
+    are written, or neither), as its own statement just before elsewhere."""
     model = type(obj)
     if model._meta.parents or model.save is not Model.save:
         raise TypeError(f"{model.__name__} is saved by its own save(): use it")
     using = using or router.db_for_write(model, instance=obj)
+    if with_update is not None and connections[using].vendor != "postgresql":
+        with_update.run(using)
+        with_update = None
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    _insert(model, using).run(obj, using)
+    _insert(model, using).run(obj, using, with_update)
     obj._state.adding, obj._state.db = False, using
     signals.post_save.send(
         sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
@@ -246,15 +257,39 @@ def _update_sql(model, names: tuple[str, ...], using: str) -> str:
     return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608  # nosec B608
 
 
-def update(model, pk, **values) -> int:
+@dataclass(frozen=True)
+class Update:
     """`model._base_manager.filter(pk=pk).update(**values)` with plain values (no
-    expressions), its SQL built once per model and fields; the rows updated."""
-    using = router.db_for_write(model)
-    connection, meta = connections[using], model._meta
-    params = [
-        meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
-    ]
-    params.append(meta.pk.get_db_prep_value(pk, connection))
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, tuple(values), using), params)
-        return cursor.rowcount
+    expressions), its SQL built once per model and fields."""
+
+    model: type
+    pk: object
+    values: dict
+
+    def sql_and_params(self, using: str) -> tuple[str, list]:
+        connection, meta = connections[using], self.model._meta
+        params = [
+            meta.get_field(name).get_db_prep_save(value, connection)
+            for name, value in self.values.items()
+        ]
+        params.append(meta.pk.get_db_prep_value(self.pk, connection))
+        return _update_sql(self.model, tuple(self.values), using), params
+
+    def run(self, using: str | None = None) -> int:
+        """The rows updated."""
+        using = using or router.db_for_write(self.model)
+        sql, params = self.sql_and_params(using)
+        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+
+def update(model, pk, **values) -> int:
+    """`model._base_manager.filter(pk=pk).update(**values)` (see `Update`); the rows updated."""
+    return Update(model, pk, values).run()
+
+
+@cache
+def _with_update(insert_sql: str, update_sql: str) -> str:
+    # Only SQL compiled from the models' metadata is formatted in; values are parameters.
+    return f'WITH "offbrand_also" AS ({update_sql}) {insert_sql}'

@@ -88,11 +88,41 @@ def user_session_signed_in(request, user: User) -> None:
     request.offbrand_new_device = ratelimits.device_nonce(request, user.pk) is None
 
 
+# On a request `UserSessionMiddleware` serves: (member pk, time) of a sign-in whose
+# last login and last seen the devices row's INSERT writes.
+SIGN_IN_TIME = "offbrand_sign_in_time"
+
+
+def expect_sign_in_time(request) -> None:
+    """`UserSessionMiddleware`, before the view: a sign-in's time may wait for the row."""
+    setattr(request, SIGN_IN_TIME, None)
+
+
+def defer_sign_in_time(request, user: User, now) -> bool:
+    """Leave a sign-in's last login and last seen to `user_session_start`, in the
+    statement that inserts the devices row: whether the request's middleware takes it."""
+    if request is None or not hasattr(request, SIGN_IN_TIME):
+        return False  # `login()` outside a request (the test client's): written at once
+    setattr(request, SIGN_IN_TIME, (user.pk, now))
+    return True
+
+
+def write_sign_in_time(request) -> None:
+    """A deferred sign-in time that no devices row carried (its INSERT failed, or
+    none was made): written on its own, as before."""
+    pending = getattr(request, SIGN_IN_TIME, None)
+    if pending is not None:
+        setattr(request, SIGN_IN_TIME, None)
+        pk, now = pending
+        prepared.update(User, pk, last_login=now, last_seen=now)
+
+
 def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
     """Record the session a sign-in just made; mail a notice if the device is new."""
     session_key = _session_key(request)
     # One INSERT (compiled once), outside any transaction: a sign-in always makes
-    # a new key (`login()` cycles it), so no row can be under it yet.
+    # a new key (`login()` cycles it), so no row can be under it yet. The sign-in's
+    # last login and last seen go in the same statement (one round trip, issue 16).
     record = UserSession(
         user=user,
         key_hash=key_hash(session_key),
@@ -100,7 +130,13 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
         user_agent=user_agent_of(request),
         network=network_of(ratelimits.client_ip(request)),
     )
-    prepared.insert(record)
+    pending = getattr(request, SIGN_IN_TIME, None)
+    times = None
+    if pending is not None and pending[0] == user.pk:
+        times = prepared.Update(User, user.pk, {"last_login": pending[1], "last_seen": pending[1]})
+    prepared.insert(record, with_update=times)
+    if times is not None:
+        setattr(request, SIGN_IN_TIME, None)
     request.session[SEEN_KEY] = int(time.time())
     request.offbrand_signed_in = False  # recorded: the middleware has nothing left to do
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
