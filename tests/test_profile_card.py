@@ -330,3 +330,12 @@ def test_the_follow_form_comes_back_to_the_page_as_it_was_asked_for(member_clien
         html = card(member_client, path)
         assert f'name="next" value="{path}"' in html
         assert html == fresh_card(member_client, path)
+
+
+def test_the_kept_cards_are_bounded(member_client, monkeypatch, roles):
+    monkeypatch.setattr(kept, "MAX_FRAGMENTS", 2)
+    for name in ("carol", "dave", "erin"):
+        UserFactory(username=name)
+        card(member_client, f"/users/{name}/")
+        assert len(kept._fragments) <= 2
+    assert card(member_client, "/users/erin/") == fresh_card(member_client, "/users/erin/")

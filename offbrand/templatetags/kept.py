@@ -28,7 +28,7 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-MAX_FRAGMENTS = 4096
+MAX_FRAGMENTS = 1024  # a profile card is 2-3 KB: at most about 3 MB per process
 # Stand-ins while a fragment is rendered to be kept. No name, text or URL a page
 # shows can hold a null character (forms refuse them, PostgreSQL cannot store them),
 # and a fragment whose output does not split as expected is not kept.
