@@ -40,6 +40,18 @@ def member_search(*, query: str = "", active: str = "") -> QuerySet[User]:
     return members
 
 
+def member_named(key: str) -> User | None:
+    """The member whose `username_key` is `key`, with their role (a profile's lookup):
+    one query, compiled once per process (`offbrand.prepared`)."""
+    found = prepare(_member_named, names=("key",)).run(key=key)
+    return found[0] if found else None
+
+
+def _member_named(key: int) -> QuerySet[User]:
+    # The key is unique: no ORDER BY or LIMIT needed.
+    return User.objects.select_related("role").filter(username_key=text(key)).order_by()
+
+
 def moderation_members(*, query: str = "", active: str = ""):
     """`member_search` for the moderation list. Without a search (the list as it
     opens, or filtered by status), its pages and count run SQL compiled once per

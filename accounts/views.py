@@ -457,7 +457,7 @@ def get_member(username: str, viewer=None) -> User:
     key = username_key(username)
     if viewer is not None and viewer.is_authenticated and viewer.username_key == key:
         return viewer._wrapped if hasattr(viewer, "_wrapped") else viewer
-    member = User.objects.select_related("role").filter(username_key=key).first()
+    member = selectors.member_named(key)
     if member is None:
         raise Http404("No such member.")
     return member

@@ -184,7 +184,8 @@ def profile_posts(
     prepared = prepare(
         _profile_posts, size, sees_hidden(viewer, member), names=("member", "before")
     )
-    return _cut(prepared.run(member=member.pk, before=before or 2**63 - 1), size=size)
+    # Rows, not objects, as the feed's: most cards come from memory (social/rows.py).
+    return _cut(post_rows(prepared, member=member.pk, before=before or 2**63 - 1), size=size)
 
 
 def _profile_posts(size: int, with_hidden: bool, member_id: int, before: int) -> QuerySet:
@@ -226,7 +227,13 @@ def follow_counts(member: User) -> dict[str, int]:
 def is_following(viewer, member: User) -> bool:
     if not viewer.is_authenticated or viewer.pk == member.pk:
         return False
-    return Follow.objects.filter(follower=viewer, followed=member).exists()
+    found = prepare(_follow_of, names=("follower", "followed"))
+    return bool(found.run(follower=viewer.pk, followed=member.pk))
+
+
+def _follow_of(follower_id: int, followed_id: int) -> QuerySet:
+    """Whether one member follows another (compiled once: `offbrand.prepared`)."""
+    return Follow.objects.filter(follower_id=follower_id, followed_id=followed_id).only("pk")[:1]
 
 
 def followed_among(viewer, members: list[User]) -> set[int]:

@@ -165,3 +165,19 @@ def test_a_search_goes_through_the_orm(roles):
     UserFactory(username="member1")
     found = members.moderation_members(query="mem")
     assert list(found) == list(members.member_search(query="mem"))
+
+
+def test_a_profiles_member_and_follow_lookups_match_the_orm(roles):
+    from accounts import selectors as members
+    from accounts.usernames import username_key
+
+    alice, bob = UserFactory(username="Alice"), UserFactory(username="bob")
+    FollowFactory(follower=alice, followed=bob)
+    for name in ("alice", "ALICE", "bob", "nobody"):
+        orm = User.objects.select_related("role").filter(username_key=username_key(name)).first()
+        found = members.member_named(username_key(name))
+        assert found == orm
+        if found is not None:
+            assert found.role.name == orm.role.name
+    assert selectors.is_following(alice, bob) is True
+    assert selectors.is_following(bob, alice) is False
