@@ -21,6 +21,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
@@ -63,6 +64,10 @@ class RememberedRefusalGate:
         """The 429 of this session's remembered refusal for this page, if it holds."""
         set_script_prefix(get_script_name(environ))  # as Django's handler, for the page's links
         request = WSGIRequest(environ)  # parses nothing until asked; never reads the body
+        try:
+            request.get_host()
+        except DisallowedHost:  # Django's 400 and its one line, as for anyone (attack A3)
+            return None
         verdict = ratelimits.remembered_refusal(request)
         if verdict is None:
             return None

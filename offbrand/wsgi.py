@@ -1,12 +1,32 @@
 """WSGI entry point: `gunicorn offbrand.wsgi` serves production.
 
 Django's handler, behind the gate that answers a looping member's remembered
-upload refusal before Django builds a request (`offbrand.refusal_gate`).
+upload refusal before Django builds a request (`offbrand.refusal_gate`), both
+behind `ServedAtTheRoot`.
 """
 
 import os
 
 from django.core.wsgi import get_wsgi_application
+
+
+class ServedAtTheRoot:
+    """The site lives at the root of its host (`FORCE_SCRIPT_NAME = ""`). gunicorn takes
+    a `SCRIPT_NAME` header from its proxy's address and strips it from the path, so a
+    client whose proxy passes the header on reached `/accounts/profile/` as
+    `/anything/accounts/profile/`, past the proxy's per-path limit (attack report A2):
+    the prefix is put back, and such a path is the 404 it is."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        script_name = environ.get("SCRIPT_NAME")
+        if script_name:
+            environ["PATH_INFO"] = script_name + environ.get("PATH_INFO", "")
+            environ["SCRIPT_NAME"] = ""
+        return self.app(environ, start_response)
+
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "offbrand.settings")
 
@@ -14,4 +34,4 @@ django_application = get_wsgi_application()
 
 from offbrand.refusal_gate import RememberedRefusalGate  # noqa: E402  (needs the apps loaded)
 
-application = RememberedRefusalGate(django_application)
+application = ServedAtTheRoot(RememberedRefusalGate(django_application))

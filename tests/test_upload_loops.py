@@ -67,8 +67,8 @@ def client(client):
 def test_gunicorn_s_application_is_the_gate_in_front_of_django():
     from offbrand.wsgi import application
 
-    assert isinstance(application, RememberedRefusalGate)
-    assert isinstance(application.app, WSGIHandler)
+    assert isinstance(application.app, RememberedRefusalGate)
+    assert isinstance(application.app.app, WSGIHandler)
 
 
 def picture(seed: int = 0) -> SimpleUploadedFile:
@@ -292,6 +292,37 @@ def test_a_refusal_while_an_upload_runs_lasts_as_long_as_that_upload(
 
     clock.at(SPACING)
     assert upload(second, 4).status_code == 302
+
+
+def test_a_host_not_ours_gets_django_s_400_not_the_gate_s_refusal(looping, clock):
+    """Attack report A3: the gate answered its 429 to any `Host`; a host not in
+    `ALLOWED_HOSTS` is Django's 400 (and its one log line) for everyone."""
+    clock.at(2)
+    response = upload(looping, 2, HTTP_HOST="evil.example")
+    assert not by_gate(looping)
+    assert response.status_code == 400
+
+
+def test_a_script_name_from_a_client_does_not_move_the_site(member, db):
+    """Attack report A2: gunicorn takes `SCRIPT_NAME` from a header sent through its
+    proxy's address and strips it from the path, so `/anything/accounts/profile/`
+    reached the profile page past a proxy's per-path limit. The site lives at the
+    root: the path is the whole path."""
+    from wsgiref.util import setup_testing_defaults
+
+    from offbrand.wsgi import application
+
+    def status_of(script_name: str, path_info: str) -> int:
+        environ = {"SCRIPT_NAME": script_name, "PATH_INFO": path_info, "HTTP_HOST": "testserver"}
+        setup_testing_defaults(environ)
+        answer = {}
+        body = application(environ, lambda status, headers: answer.update(status=status))
+        b"".join(body)
+        return int(answer["status"].split()[0])
+
+    assert status_of("", "/accounts/login/") == 200
+    assert status_of("/static-not-limited", "/accounts/login/") == 404
+    assert status_of("/accounts", "/login/") == 200  # the same page, asked for by its path
 
 
 @pytest.mark.parametrize(
