@@ -18,7 +18,7 @@ from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice
 from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member
-from social import selectors, services
+from social import feed_pages, selectors, services
 from social.forms import BlankForm, CommentForm, HideForm, PostForm, RestoreForm
 from social.models import Comment, Post
 
@@ -47,6 +47,15 @@ class FeedView(TemplateView):
             suggestions=suggestions,
             form=BlankForm(PostForm) if user.can(Permission.WRITE) else None,
             **kwargs,
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        # Kept per process by everything it shows (social/feed_pages.py).
+        return feed_pages.respond(
+            self.request,
+            self.template_name,
+            context,
+            lambda: super(FeedView, self).render_to_response(context, **response_kwargs),
         )
 
 

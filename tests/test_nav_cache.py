@@ -7,6 +7,8 @@ from django.test import Client
 
 from accounts.models import Permission, User
 from accounts.templatetags import accounts as tags
+from social import feed_pages
+from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.test_navigation import top_bar
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -15,6 +17,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def no_menus_from_other_tests():
     tags._navs.clear()
+    feed_pages._pages.clear()
 
 
 def menu(client, path="/") -> str:
@@ -25,6 +28,7 @@ def menu(client, path="/") -> str:
 def fresh_menu(client, path="/") -> str:
     """The same page's menu rendered anew, from nothing kept."""
     tags._navs.clear()
+    feed_pages._pages.clear()
     return menu(client, path)
 
 
@@ -98,7 +102,14 @@ def moderation_taken_from_role(member, roles):
         (made_moderator, moderation_taken_from_role),
     ],
 )
-def test_whatever_the_menu_shows_changes_it_at_once(member_client, member, roles, start, change):
+@pytest.mark.parametrize("posts", [False, True], ids=["empty feed", "feed page kept"])
+def test_whatever_the_menu_shows_changes_it_at_once(
+    member_client, member, roles, start, change, posts
+):
+    if posts:  # the whole page is kept too (social/feed_pages.py)
+        author = UserFactory(username="writer")
+        FollowFactory(follower=member, followed=author)
+        PostFactory(author=author)
     if start:
         start(member, roles)
     before = menu(member_client)

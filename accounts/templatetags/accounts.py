@@ -100,7 +100,9 @@ def nav_key(request, user, nav_template) -> tuple:
         user.username,
         user.can(Permission.MODERATE),
         user.can(Permission.ADMIN),
-        user.avatar_url_small,
+        # What the small avatar's URL is made of (the stored names and the hash),
+        # without making the URL; the settings it also reads empty the menus.
+        user.avatar_key(),
         getattr(request, "path", ""),
         get_script_prefix(),
         get_urlconf(),
