@@ -28,6 +28,7 @@ from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.usernames import (
     mixed_scripts,
+    unrecommended_scripts,
     unusual_letters,
     username_key,
     username_skeleton,
@@ -281,7 +282,7 @@ class UserManager(DjangoUserManager):
         self, username: str, *, email: str = "", exclude_pk=None, kept: bool = False
     ) -> str | None:
         """Why `username` cannot be a member's (`email`: the member's own address;
-        `kept`: the member already has this name, taken before the mixed-script rule).
+        `kept`: the member already has this name, taken before the script rules).
 
         The same rules for every path that names a member: registration, the
         site's member edit, the Django admin (through `User.clean`).
@@ -295,6 +296,8 @@ class UserManager(DjangoUserManager):
             return USERNAME_LOOKALIKE
         if not kept and (scripts := mixed_scripts(username)):
             return USERNAME_MIXED_SCRIPTS % " and ".join(scripts)
+        if not kept and (scripts := unrecommended_scripts(username)):
+            return USERNAME_UNRECOMMENDED_SCRIPT % " and ".join(scripts)
         if looks_like_email(username) and username_key(username) != username_key(email):
             # Any address but one's own: naming another member's address would
             # shadow it at sign-in, and saying "that is someone's address" would
@@ -344,6 +347,9 @@ USERNAME_TAKEN = "A user with that username already exists."
 USERNAME_LOOKALIKE = "That username looks too much like an existing one. Please choose another."
 USERNAME_UNUSUAL = (
     "Use letters of an everyday alphabet: that username has a phonetic or obsolete letter (%s)."
+)
+USERNAME_UNRECOMMENDED_SCRIPT = (
+    "Use letters of an everyday alphabet: %s letters are not accepted in usernames."
 )
 USERNAME_MIXED_SCRIPTS = "Use letters of one alphabet: that username mixes %s letters."
 USERNAME_IS_EMAIL = "A username can't be an email address, other than your own."

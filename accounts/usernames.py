@@ -16,6 +16,8 @@
 - `mixed_scripts`: the alphabets a name mixes, when TR39's "Highly
   Restrictive" level would refuse the mix (`rooт`: Latin and Cyrillic),
   refused in new names.
+- `unrecommended_scripts`: the scripts of a name that Unicode does not
+  recommend for identifiers (Coptic, Cherokee), refused in new names.
 """
 
 import json
@@ -183,6 +185,39 @@ def mixed_scripts(username: str) -> list[str]:
             scripts.append(script)
     if len(scripts) < 2 or any(mix.issuperset(scripts) for mix in _SCRIPT_MIXES):
         return []
+    return [script.replace("_", " ").title() for script in scripts]
+
+
+# Unicode UAX #31 (Unicode Identifiers and Syntax), revision 39, for Unicode
+# 15.1.0 (this Python's `unicodedata`), Table 5 "Recommended Scripts", with
+# Common (Zyyy) and Inherited (Zinh), in the spelling of confusable-homoglyphs'
+# script table. UTS #39 section 3.1's General Security Profile allows only
+# these in identifiers: Table 4's Excluded scripts (Coptic, Gothic, Runic, Old
+# Italic, Deseret, Glagolitic, Ogham...) and Table 7's Limited Use scripts
+# (Cherokee, Tifinagh, Vai, Osage, Adlam...) are left out, and so is any script
+# newer than the table (confusable-homoglyphs answers "Unknown"): refused.
+RECOMMENDED_SCRIPTS = frozenset(
+    {
+        "COMMON", "INHERITED",
+        "ARABIC", "ARMENIAN", "BENGALI", "BOPOMOFO", "CYRILLIC", "DEVANAGARI",
+        "ETHIOPIC", "GEORGIAN", "GREEK", "GUJARATI", "GURMUKHI", "HAN", "HANGUL",
+        "HEBREW", "HIRAGANA", "KANNADA", "KATAKANA", "KHMER", "LAO", "LATIN",
+        "MALAYALAM", "MYANMAR", "ORIYA", "SINHALA", "TAMIL", "TELUGU", "THAANA",
+        "THAI", "TIBETAN",
+    }
+)  # fmt: skip
+
+
+def unrecommended_scripts(username: str) -> list[str]:
+    """The scripts of `username`'s characters that are not Recommended for
+    identifiers (`RECOMMENDED_SCRIPTS`): `ⲧⲟⲙ` is Coptic, drawn like `tom`,
+    which TR39's table does not map (attack report A4). Unlike
+    `mixed_scripts`, digits count: a script's digits are its characters."""
+    scripts = []
+    for char in unicodedata.normalize("NFKC", username):
+        script = script_of(char)
+        if script not in RECOMMENDED_SCRIPTS and script not in scripts:
+            scripts.append(script)
     return [script.replace("_", " ").title() for script in scripts]
 
 

@@ -607,3 +607,130 @@ def test_letters_with_a_hook_or_stroke_read_as_their_letter(client, roles, exist
     response = client.post(URL, form(username=lookalike))
     assert "looks too much like an existing one" in response.content.decode()
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "lookalike"),
+    [
+        ("tom", "\u2ca7\u2c9f\u2c99"),  # Coptic ⲧⲟⲙ
+        ("kim", "\u2c95\u2c93\u2c99"),  # Coptic ⲕⲓⲙ
+        ("anna", "\u2c81\u2c9b\u2c9b\u2c81"),  # Coptic ⲁⲛⲛⲁ
+        ("ham", "\u2c8f\u2c81\u2c99"),  # Coptic ⲏⲁⲙ
+        ("otto", "\u2c9f\u2ca7\u2ca7\u2c9f"),  # Coptic ⲟⲧⲧⲟ
+        ("bob", "\u13f4\u13be\u13f4"),  # Cherokee ᏴᎾᏴ
+    ],
+)
+def test_a_coptic_or_cherokee_name_drawn_like_a_member_is_refused(
+    client, roles, existing, lookalike
+):
+    """Attack report A4 (2026-12-06): each registered beside the member, while
+    Cyrillic `том` is refused. Refused by the script rule, not by a list of names."""
+    UserFactory(username=existing)
+    response = client.post(URL, form(username=lookalike))
+    assert "Use letters of an everyday alphabet" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "script"),
+    [
+        # UAX #31 Table 4, Excluded Scripts
+        ("\u2ca7\u2c9f\u2c99", "Coptic"),
+        ("\U00010332\U0001033f\U00010344", "Gothic"),  # 𐌲𐌿𐍄
+        ("\u16b1\u16a2\u16be", "Runic"),  # ᚱᚢᚾ
+        ("\U00010300\U00010301", "Old Italic"),  # 𐌀𐌁
+        ("\U00010413\U00010431\U00010428", "Deseret"),  # 𐐓𐐱𐐨
+        ("\u2c00\u2c01", "Glagolitic"),  # ⰀⰁ
+        ("\u1691\u168c", "Ogham"),  # ᚑᚌ
+        # UAX #31 Table 7, Limited Use Scripts
+        ("\u13f4\u13be\u13f4", "Cherokee"),
+        ("\u2d5c\u2d49", "Tifinagh"),  # ⵜⵉ
+        ("\ua559\ua524", "Vai"),  # ꕙꔤ
+        ("\U000104cf\U000104d8", "Osage"),  # 𐓏𐓘
+        ("\U0001e900\U0001e923", "Adlam"),  # 𞤀𞤣
+        ("\u1403\u14c4", "Canadian Aboriginal"),  # ᐃᓄ
+        ("user\u19d3", "New Tai Lue"),  # another script's digit: its script counts too
+    ],
+)
+def test_scripts_unicode_does_not_recommend_for_names_are_refused(client, roles, name, script):
+    """UTS #39's General Security Profile: only the Recommended scripts of
+    UAX #31 Table 5, beside an existing name or not."""
+    response = client.post(URL, form(username=name))
+    html = response.content.decode()
+    assert "Use letters of an everyday alphabet" in html
+    assert script in html
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hans",
+        "J\u00fcrgen_M\u00fcnch",  # Jürgen_Münch
+        "\u0190si_\u0254k\u0259",  # Ɛsi_ɔkə: IPA letters of living alphabets
+        "\u10dc\u10d8\u10dc\u10dd",  # Georgian ნინო
+        "\u0531\u0580\u0561\u0574",  # Armenian Արամ
+        "\u05d3\u05d5\u05d3",  # Hebrew דוד
+        "\u0915\u092e\u0932",  # Devanagari कमल
+        "\u0e2a\u0e21\u0e0a\u0e32\u0e22",  # Thai สมชาย
+        "\u12a0\u1260\u1260",  # Ethiopic አበበ
+        "\u0b95\u0bae\u0bb2",  # Tamil கமல
+        "\ud55c\uae00",  # Hangul 한글
+        "\u30bf\u30ed\u30a6",  # Katakana タロウ
+    ],
+)
+def test_names_in_recommended_scripts_stay_accepted(client, roles, name):
+    response = client.post(URL, form(username=name))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert User.objects.filter(username=name).exists()
+
+
+def test_the_site_member_edit_refuses_a_coptic_rename(client, administrator, roles):
+    UserFactory(username="tom")
+    target = UserFactory(username="zed")
+    client.force_login(administrator)
+    edit = {"email": target.email, "role": roles["User"].pk, "confirmed": "on", "is_active": "on"}
+    response = client.post(
+        f"/users/{target.username}/edit/", {**edit, "username": "\u2ca7\u2c9f\u2c99"}
+    )
+    assert "Use letters of an everyday alphabet" in response.content.decode()
+    target.refresh_from_db()
+    assert target.username == "zed"
+
+
+def test_the_django_admin_refuses_a_cherokee_name(admin_client, roles):
+    UserFactory(username="bob")
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "\u13f4\u13be\u13f4",
+            "email": "second@example.com",
+            "password1": "a sturdy passphrase 9",
+            "password2": "a sturdy passphrase 9",
+            "usable_password": "true",
+        },
+    )
+    assert "Use letters of an everyday alphabet" in response.content.decode()
+    assert not User.objects.filter(email="second@example.com").exists()
+
+
+def test_a_member_whose_name_is_in_a_script_now_refused_keeps_it(client, administrator, roles):
+    """Taken before the rule (attack report A4's `ⲧⲟⲙ`): not renamed, and an edit
+    that keeps the name still saves."""
+    User.objects.bulk_create([User(username="\u2ca7\u2c9f\u2c99", email="coptic@example.com")])
+    member = User.objects.get(email="coptic@example.com")
+    client.force_login(administrator)
+    response = client.post(
+        f"/users/{member.username}/edit/",
+        {
+            "username": member.username,
+            "email": member.email,
+            "first_name": "Tom",
+            "role": roles["User"].pk,
+            "confirmed": "on",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:800]
+    member.refresh_from_db()
+    assert (member.username, member.first_name) == ("\u2ca7\u2c9f\u2c99", "Tom")
