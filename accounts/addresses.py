@@ -53,7 +53,17 @@ def plain_address(address: str) -> str | None:
     return plain if delivery_address(plain) is not None else None
 
 
+def mailbox(address: str) -> str | None:
+    """The mailbox `address` reaches, in one spelling for comparing: its
+    `delivery_address` once the domain's trailing dots are dropped (`example.com.`
+    is the fully qualified spelling of example.com; the mail parser refuses it),
+    case-folded. None when it reaches none."""
+    local, at, domain = address.strip().rpartition("@")
+    delivered = delivery_address(f"{local}{at}{domain.rstrip('.')}") if at else None
+    return delivered.casefold() if delivered is not None else None
+
+
 def same_mailbox(first: str, second: str) -> bool:
     """Whether two addresses reach one mailbox (the local part's case aside)."""
-    one, other = delivery_address(first), delivery_address(second)
-    return one is not None and other is not None and one.casefold() == other.casefold()
+    one = mailbox(first)
+    return one is not None and one == mailbox(second)

@@ -23,7 +23,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.addresses import plain_address, same_mailbox
+from accounts.addresses import mailbox, plain_address, same_mailbox
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.usernames import (
@@ -298,7 +298,7 @@ class UserManager(DjangoUserManager):
             return USERNAME_MIXED_SCRIPTS % " and ".join(scripts)
         if not kept and (scripts := unrecommended_scripts(username)):
             return USERNAME_UNRECOMMENDED_SCRIPT % " and ".join(scripts)
-        if looks_like_email(username) and username_key(username) != username_key(email):
+        if names_another_mailbox(username, email):
             # Any address but one's own: naming another member's address would
             # shadow it at sign-in, and saying "that is someone's address" would
             # tell who is registered.
@@ -361,6 +361,16 @@ def looks_like_email(text: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def names_another_mailbox(username: str, email: str) -> bool:
+    """Whether `username` is an email address, as typed or as the mailbox it
+    reaches (`addresses.mailbox`: `bob@example.com.` reaches bob@example.com,
+    attack report 2026-12-06), and not `email`'s own."""
+    reached = mailbox(username)
+    if not (looks_like_email(username) or (reached is not None and looks_like_email(reached))):
+        return False
+    return username_key(username) != username_key(email) and not same_mailbox(username, email)
 
 
 EMAIL_TAKEN = "A user with that email address already exists."

@@ -734,3 +734,21 @@ def test_a_member_whose_name_is_in_a_script_now_refused_keeps_it(client, adminis
     assert response.status_code == 302, response.content.decode()[:800]
     member.refresh_from_db()
     assert (member.username, member.first_name) == ("\u2ca7\u2c9f\u2c99", "Tom")
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["dora@example.com.", "dora@example.com..", "DORA@Example.COM.", "ghost@example.com."],
+)
+def test_a_username_may_not_reach_another_mailbox_by_a_trailing_dot(client, roles, username):
+    """Attack report 2026-12-06, minor note: `bob@example.com.` was accepted while
+    `bob@example.com` was refused; the domain's trailing dot names the same mailbox."""
+    UserFactory(username="dora", email="dora@example.com")
+    response = client.post(URL, form(username=username, email="eve@example.com"))
+    assert "be an email address, other than your own" in response.content.decode()
+    assert not User.objects.filter(email="eve@example.com").exists()
+
+
+def test_ones_own_address_with_a_trailing_dot_is_ones_own(client, roles):
+    client.post(URL, form(username="Eve@example.com.", email="eve@example.com"))
+    assert User.objects.get(email="eve@example.com").username == "Eve@example.com."
