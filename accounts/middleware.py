@@ -160,14 +160,21 @@ class SignInBudgetMiddleware:
 
     A view whose request met a refused attempt (a sign-in form, the admin's,
     a "current password" field) answers the one sign-in 429, whatever it
-    rendered; a browser that just proved the password gets its device cookie.
+    rendered; a browser that just proved the password gets its device cookie;
+    the attempts that were right are given back by the time the response leaves.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        ratelimits.expect_give_backs(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Right attempts not yet given back with a later count (a new-sign-in
+            # notice's cap counts in the same round trip).
+            ratelimits.give_back_pending(request)
         refusal = ratelimits.signin_refusal(request)
         if refusal is not None:
             response = refused_page_again(request, response, refusal)

@@ -146,7 +146,8 @@ def send_security_notice(
     if address_confirmed is None:
         address_confirmed = bool(getattr(user, "confirmed", False))
     if notice.limit:
-        verdict = ratelimits.hit(notice.limit, str(user.pk))
+        # With the sign-in's attempt given back in the same round trip.
+        verdict = ratelimits.hit(notice.limit, str(user.pk), request)
         if not verdict.allowed and not verdict.unavailable:  # without the cache: mail
             logger.warning(
                 "Not sending the %s notice to account %s: its kind's cap (%s) is used up",

@@ -189,9 +189,10 @@ def peek(name: str, key: str) -> Verdict:
     return Verdict(allowed=True, window=window)
 
 
-def hit(name: str, key: str) -> Verdict:
-    """Count one attempt; refused once the limit is used up in this window."""
-    return hit_many([(name, key)])[0]
+def hit(name: str, key: str, request=None) -> Verdict:
+    """Count one attempt; refused once the limit is used up in this window.
+    `request`: its sign-in attempts still to give back go in the same round trip."""
+    return hit_many([(name, key)], request)[0]
 
 
 def _hit_key_by_key(name: str, key: str) -> Verdict:
@@ -223,14 +224,18 @@ def _refused(limit: Limit, window: int, left: int) -> Verdict:
     return Verdict(allowed=False, retry_after=left, window=window, ends_at=ends_at)
 
 
-def hit_many(checks: list[tuple[str, str]]) -> list[Verdict]:
+def hit_many(checks: list[tuple[str, str]], request=None) -> list[Verdict]:
     """`hit` each (name, key) in turn, stopping after the first refusal.
 
     On Redis it is one round trip for all (`offbrand.cache.RedisCache.count_attempts`,
-    atomic), where `hit` makes two each.
+    atomic), where `hit` makes two each. The sign-in attempts `request` still has
+    to give back (`Attempt.succeeded`) are given back first, in that round trip.
     """
+    give_back = _take_give_backs(request)
     count_attempts = getattr(cache, "count_attempts", None)
     if count_attempts is None:
+        if give_back:
+            give_back_many(give_back)
         verdicts = []
         for name, key in checks:
             verdicts.append(_hit_key_by_key(name, key))
@@ -243,7 +248,10 @@ def hit_many(checks: list[tuple[str, str]]) -> list[Verdict]:
         window, left = limit.window()
         counters.append((limit, window, left, _cache_key(name, key, window)))
     try:
-        counts = count_attempts([(ck, limit.count, left) for limit, _, left, ck in counters])
+        counts = count_attempts(
+            [(ck, limit.count, left) for limit, _, left, ck in counters],
+            give_back=[_counted_key(*counted) for counted in give_back],
+        )
     except Exception:
         logger.exception("Rate limiter: cache unavailable; refusing %s", checks[0][0])
         return [Verdict(allowed=False, retry_after=60, unavailable=True)]
@@ -260,14 +268,15 @@ def give_back_many(counted: list[tuple[str, str, int | None]]) -> None:
         for name, key, window in counted:
             give_back(name, key, window)
         return
-    keys = [
-        _cache_key(name, key, LIMITS[name].window()[0] if window is None else window)
-        for name, key, window in counted
-    ]
+    keys = [_counted_key(*each) for each in counted]
     try:
         give_back_attempts(keys)
     except Exception:
         logger.exception("Rate limiter: cache unavailable; could not give back %s", keys)
+
+
+def _counted_key(name: str, key: str, window: int | None) -> str:
+    return _cache_key(name, key, LIMITS[name].window()[0] if window is None else window)
 
 
 def give_back(name: str, key: str, window: int | None = None) -> None:
@@ -527,21 +536,56 @@ def account_key(user_pk) -> str:
     return f"user:{user_pk}"
 
 
+# On a request `SignInBudgetMiddleware` serves: the (name, key, window) of
+# attempts that turned out right, given back with the request's next count
+# (a new-sign-in notice's cap: one round trip for both) or when it ends.
+GIVE_BACKS_ATTRIBUTE = "offbrand_signin_give_backs"
+
+
 @dataclass
 class Attempt:
     """One counted guess at an account's secret."""
 
     verdict: Verdict
     counted: list[tuple[str, str, int | None]] = field(default_factory=list)
+    request: object = field(default=None, repr=False)
 
     @property
     def allowed(self) -> bool:
         return self.verdict.allowed
 
     def succeeded(self) -> None:
-        """The secret was right: the owner's attempt does not use up the budget."""
-        give_back_many(self.counted)
+        """The secret was right: the owner's attempt does not use up the budget.
+
+        In a request the middleware serves, given back later in that request
+        (until then the budget counts it: stricter, never looser); elsewhere at once.
+        """
+        pending = getattr(self.request, GIVE_BACKS_ATTRIBUTE, None)
+        if pending is None:
+            give_back_many(self.counted)
+        else:
+            pending.extend(self.counted)
         self.counted = []
+
+
+def expect_give_backs(request) -> None:
+    """`SignInBudgetMiddleware`, before the view: right attempts may be given back later."""
+    setattr(request, GIVE_BACKS_ATTRIBUTE, [])
+
+
+def give_back_pending(request) -> None:
+    """The attempts `request` still has to give back (its end): one round trip."""
+    give_back = _take_give_backs(request)
+    if give_back:
+        give_back_many(give_back)
+
+
+def _take_give_backs(request) -> list[tuple[str, str, int | None]]:
+    pending = getattr(request, GIVE_BACKS_ATTRIBUTE, None)
+    if not pending:
+        return []
+    setattr(request, GIVE_BACKS_ATTRIBUTE, [])
+    return pending
 
 
 def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
@@ -582,9 +626,9 @@ def passkey_attempt(request, *, claimed_pk=None) -> Attempt:
 
 
 def _count_attempt(request, checks: list[tuple[str, str]]) -> Attempt:
-    attempt = Attempt(verdict=Verdict(allowed=True))
+    attempt = Attempt(verdict=Verdict(allowed=True), request=request)
     remaining = []
-    for (name, key), verdict in zip(checks, hit_many(checks), strict=False):
+    for (name, key), verdict in zip(checks, hit_many(checks, request), strict=False):
         attempt.counted.append((name, key, verdict.window))
         if not verdict.allowed:
             attempt.verdict = verdict

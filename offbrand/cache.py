@@ -130,15 +130,21 @@ return false
 
 
 # The rate limiter's attempt counters (accounts/ratelimits.py), each in one
-# round trip for all keys. KEYS are counters, ARGV their (seconds to live,
-# limit) pairs: each counter is made at 0 if missing, then counted; counting
-# stops after the first over its limit. Returns the counts made.
+# round trip for all keys. The first ARGV[1] KEYS are attempts given back
+# first (as GIVE_BACK_ATTEMPTS), the others counters, with ARGV their
+# (seconds to live, limit) pairs: each counter is made at 0 if missing, then
+# counted; counting stops after the first over its limit. Returns the counts made.
 COUNT_ATTEMPTS = """
+local given = tonumber(ARGV[1])
+for i = 1, given do
+  if redis.call('exists', KEYS[i]) == 1 then redis.call('decr', KEYS[i]) end
+end
 local counts = {}
-for i, key in ipairs(KEYS) do
-  redis.call('set', key, 0, 'EX', ARGV[2 * i - 1], 'NX')
-  counts[i] = redis.call('incr', key)
-  if counts[i] > tonumber(ARGV[2 * i]) then break end
+for i = given + 1, #KEYS do
+  local n = i - given
+  redis.call('set', KEYS[i], 0, 'EX', ARGV[2 * n], 'NX')
+  counts[n] = redis.call('incr', KEYS[i])
+  if counts[n] > tonumber(ARGV[2 * n + 1]) then break end
 end
 return counts
 """
@@ -181,15 +187,19 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def count_attempts(self, counters, version=None) -> list[int]:
+    def count_attempts(self, counters, version=None, give_back=()) -> list[int]:
         """Count one attempt on each (key, limit, seconds to live) in turn, stopping
-        after the first over its limit; atomic, one round trip. The counts made."""
+        after the first over its limit; atomic, one round trip. The counts made.
+        `give_back`: keys given an attempt back first, as `give_back_attempts`, in
+        the same round trip."""
         # `make_key`: memcached's key checks (a loop over every character) do not
         # apply to Redis, and the rate limiter's keys are fixed-format.
+        given = [self.make_key(key, version=version) for key in give_back]
         keys = [self.make_key(key, version=version) for key, _, _ in counters]
         ttls_and_limits = [int(n) for _, limit, ttl in counters for n in (max(1, ttl), limit)]
         client = self._cache.get_client(write=True)
-        return client.eval(COUNT_ATTEMPTS, len(keys), *keys, *ttls_and_limits)
+        keys = [*given, *keys]
+        return client.eval(COUNT_ATTEMPTS, len(keys), *keys, len(given), *ttls_and_limits)
 
     def give_back_attempts(self, keys, version=None) -> None:
         """One attempt less on each counter that still exists; one round trip."""

@@ -293,8 +293,14 @@ def test_sign_in_from_a_new_browser_adds_only_the_notice(
     assert len(statements(captured)) <= 5, statements(captured)
     assert [m.subject for m in mailoutbox] == ["[Offbrand] New sign-in to your account"]
     # The budget's, and the notices' cap (3 an hour per account). A confirmed address's
-    # notice is off the mail ceiling (attack report F6): nothing more is counted.
-    assert cache_calls == sign_in_budget_calls() + one_count_calls(), cache_calls
+    # notice is off the mail ceiling (attack report F6): nothing more is counted. On
+    # Redis the right attempt is given back in the cap's round trip: two in all.
+    from django.core.cache import cache
+
+    if hasattr(cache, "count_attempts"):
+        assert cache_calls == ["count_attempts", "count_attempts"], cache_calls
+    else:
+        assert cache_calls == sign_in_budget_calls() + one_count_calls(), cache_calls
 
 
 @pytest.mark.parametrize("query", [{}, {"active": "no"}, {"q": "mem"}])

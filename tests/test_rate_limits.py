@@ -614,3 +614,24 @@ def test_a_trusted_browser_still_meets_network_limits_that_no_member_limit_backs
         for n in range(limit + 1)
     ]
     assert 429 not in statuses[:limit] and statuses[-1] == 429
+
+
+def test_right_passwords_from_new_browsers_use_up_none_of_the_budget(member, password):
+    """Counted before the check, given back after it (on Redis in the round trip
+    that counts the new-sign-in notice's cap): the owner signing in from new
+    browsers leaves strangers exactly the guesses they had."""
+    stranger(9)
+    for n in range(5):
+        browser = Client()
+        signed_in = browser.post(
+            LOGIN, {"username": "alice", "password": password}, REMOTE_ADDR=f"10.0.1.{n}"
+        )
+        assert signed_in.status_code == 302
+    last_guess = Client().post(
+        LOGIN, {"username": "alice", "password": "wrong guess"}, REMOTE_ADDR="10.0.2.1"
+    )
+    assert last_guess.status_code == 200  # the tenth guess is still checked
+    refused = Client().post(
+        LOGIN, {"username": "alice", "password": password}, REMOTE_ADDR="10.0.2.2"
+    )
+    assert refused.status_code == 429

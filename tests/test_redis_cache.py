@@ -98,3 +98,20 @@ def test_giving_attempts_back_is_one_round_trip_and_makes_no_counter(redis_cache
     assert len(round_trips) == 1
     assert (redis_cache.get("account"), redis_cache.get("device")) == (0, 0)
     assert not redis_cache.has_key("gone")
+
+
+def test_attempts_given_back_with_a_count_are_one_round_trip_and_make_no_counter(
+    redis_cache, round_trips
+):
+    """A right sign-in's attempts are given back in the round trip that counts the
+    new-sign-in notice's cap (accounts.ratelimits.hit_many with a request)."""
+    redis_cache.count_attempts([("network", 30, 60), ("account", 10, 60)])
+    round_trips.clear()
+    counts = redis_cache.count_attempts(
+        [("notices", 3, 60)], give_back=["network", "account", "gone"]
+    )
+    assert counts == [1]
+    assert len(round_trips) == 1
+    assert (redis_cache.get("network"), redis_cache.get("account")) == (0, 0)
+    assert redis_cache.get("notices") == 1
+    assert not redis_cache.has_key("gone")
