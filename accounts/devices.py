@@ -3,6 +3,7 @@ address cut to its network (/24 for IPv4, /64 for IPv6)."""
 
 import ipaddress
 import re
+from functools import lru_cache
 
 # Order matters: Edge and Opera announce Chrome too, Chrome announces Safari.
 _BROWSERS = (
@@ -34,8 +35,10 @@ def describe_user_agent(user_agent: str) -> str:
     return browser or system or "Unknown device"
 
 
+@lru_cache(maxsize=1024)
 def network_of(ip: str) -> str:
-    """The address's /24 (IPv4) or /64 (IPv6) network: enough to recognise, not to locate."""
+    """The address's /24 (IPv4) or /64 (IPv6) network: enough to recognise, not to locate.
+    Kept per address: a sign-in asks it two or three times (the row, the notice)."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:

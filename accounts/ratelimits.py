@@ -158,7 +158,12 @@ def client_key(request) -> str:
     One IPv6 subscriber holds a whole /64 (2^64 addresses), so counting per
     address would let them rotate forever.
     """
-    ip = client_ip(request)
+    return _network_key(client_ip(request))
+
+
+@lru_cache(maxsize=1024)
+def _network_key(ip: str) -> str:
+    """`client_key` of an address, kept per address (parsing it is most of the cost)."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:

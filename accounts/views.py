@@ -11,7 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -65,6 +65,7 @@ from accounts.models import (
 from accounts.pagination import EstimatedCountPaginator
 from accounts.services import LinkOutcome
 from accounts.usernames import username_key
+from offbrand.urlcache import cached_reverse_or_none
 
 DELAYED = (
     "We couldn't send the email just now; it may be delayed. "
@@ -274,6 +275,12 @@ class LoginView(auth_views.LoginView):
                 )
             )
         return super().form_invalid(form)
+
+    def get_default_redirect_url(self):
+        """Django's `resolve_url(LOGIN_REDIRECT_URL)`, a view name's URL kept
+        (`offbrand.urlcache`): every sign-in asked `reverse()` again."""
+        target = self.next_page or settings.LOGIN_REDIRECT_URL
+        return (isinstance(target, str) and cached_reverse_or_none(target)) or resolve_url(target)
 
     def form_valid(self, form):
         user, remember = form.get_user(), bool(form.cleaned_data.get("remember"))
