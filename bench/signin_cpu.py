@@ -28,6 +28,9 @@ left out by switching collection off around it), which repeat to a fraction
 of a per cent whatever else the machine does: the figure to compare trees
 by on a busy machine. Needs gcc and valgrind's headers (a small helper
 library, built in a temporary directory); use a small `--count` (20).
+`--valgrind --functions 60` also lists the Python functions with the most
+instructions per sign-in (Python's perf trampolines name them; see
+`print_functions`).
 Each POST's CSRF cookie, token and body are made before the count starts (a
 browser's work, not the server's), and only the main thread is counted (the
 database deadline's watchdog wakes ten times a second, and under callgrind a
@@ -35,9 +38,11 @@ sign-in lasts seconds, most of them in the uncounted hash).
 """
 
 import argparse
+import bisect
 import cProfile
 import ctypes
 import io
+import os
 import re
 import statistics
 import subprocess
@@ -269,6 +274,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="write cProfile statistics here")
     parser.add_argument("--queries", action="store_true", help="print the last sign-in's SQL")
     parser.add_argument("--valgrind", action="store_true", help="count instructions (callgrind)")
+    parser.add_argument(
+        "--functions",
+        type=int,
+        metavar="N",
+        help="with --valgrind: the N Python functions with the most instructions (inclusive)",
+    )
     parser.add_argument("--helper", help=argparse.SUPPRESS)  # set inside valgrind
     args = parser.parse_args()
     if args.count < 1:
@@ -299,7 +310,8 @@ def under_valgrind(args, workdir: Path) -> int:
     command += ["--separate-threads=yes"]
     command += [sys.executable, __file__, "--helper", str(helper), "--count", str(args.count)]
     command += ["--device", args.device, "--tasks", args.tasks]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    env = os.environ | ({"PYTHONPERFSUPPORT": "1"} if args.functions else {})
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     print(done.stdout, end="")
     if done.returncode:
         sys.exit(f"callgrind run failed:\n{done.stderr[-3000:]}")
@@ -310,7 +322,48 @@ def under_valgrind(args, workdir: Path) -> int:
         if label and total:
             per = int(total.group(1)) / args.count
             print(f"{label.group(1)}: {per / 1e6:.2f} M instructions per sign-in besides the hash")
+            if args.functions:
+                print_functions(dump, text, args.count, args.functions)
     return 0
+
+
+def print_functions(dump: Path, text: str, count: int, top: int) -> None:
+    """The Python functions of a dump by inclusive instructions per sign-in.
+
+    With PYTHONPERFSUPPORT=1 each Python function runs through a trampoline of
+    its own, named in /tmp/perf-<pid>.map; callgrind knows it by its address
+    only, so the dump is renamed from the map before `callgrind_annotate`.
+    The trampolines add their own instructions (about +15 % overall): compare
+    functions with each other, and trees with the figure above from a run
+    without `--functions`.
+    """
+    pid = re.search(r"^pid: (\d+)$", text, re.MULTILINE).group(1)
+    names, perf_map = {}, Path(f"/tmp/perf-{pid}.map")
+    for line in perf_map.read_text().splitlines():
+        address, _, name = line.split(" ", 2)
+        names[int(address, 16)] = name.removeprefix("py::").replace(" ", "_")
+    starts = sorted(names)
+
+    def named(match: re.Match) -> str:
+        address = int(match.group(2), 16)
+        index = bisect.bisect_right(starts, address) - 1
+        if index < 0 or address - starts[index] >= 16:
+            return match.group(0)
+        return f"{match.group(1)} PY:{names[starts[index]]}"
+
+    perf_map.unlink()
+    renamed = dump.with_suffix(".named")
+    renamed.write_text(re.sub(r"^(c?fn=\(\d+\)) 0x([0-9a-f]+)$", named, text, flags=re.M))
+    listing = subprocess.run(
+        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(renamed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = re.findall(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*PY:(\S+)", listing, re.M)
+    for instructions, name in rows[:top]:
+        site = name.replace(str(ROOT) + "/", "").replace(".venv/lib/python3.13/site-packages/", "")
+        print(f"  {int(instructions.replace(',', '')) / count / 1e6:7.3f} M  {site}")
 
 
 def main() -> int:
