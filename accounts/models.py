@@ -278,14 +278,14 @@ class UserManager(DjangoUserManager):
             user.username_skeleton = username_skeleton(user.username)
         return super().bulk_create(objs, *args, **kwargs)
 
-    def username_problem(
-        self, username: str, *, email: str = "", exclude_pk=None, kept: bool = False
-    ) -> str | None:
-        """Why `username` cannot be a member's (`email`: the member's own address;
-        `kept`: the member already has this name, taken before the script rules).
+    def username_problem(self, username: str, *, email: str = "", exclude_pk=None) -> str | None:
+        """Why `username` cannot be a new name for a member (`email`: their own
+        address; `exclude_pk`: the member being renamed).
 
         The same rules for every path that names a member: registration, the
-        site's member edit, the Django admin (through `User.clean`).
+        site's member edit, the Django admin (through `User.clean`). Only a new
+        or changed name is judged (`User.username_changing`): names taken before
+        a rule are kept.
         """
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
@@ -294,9 +294,9 @@ class UserManager(DjangoUserManager):
             return USERNAME_UNUSUAL % " ".join(dict.fromkeys(unusual))
         if others.filter(username_skeleton__in=username_skeletons(username)).exists():
             return USERNAME_LOOKALIKE
-        if not kept and (scripts := mixed_scripts(username)):
+        if scripts := mixed_scripts(username):
             return USERNAME_MIXED_SCRIPTS % " and ".join(scripts)
-        if not kept and (scripts := unrecommended_scripts(username)):
+        if scripts := unrecommended_scripts(username):
             return USERNAME_UNRECOMMENDED_SCRIPT % " and ".join(scripts)
         if names_another_mailbox(username, email):
             # Any address but one's own: naming another member's address would
@@ -433,14 +433,27 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
     def clean(self):
+        # Decided on the name as given: normalising a stored name the form does
+        # not edit (the profile form's) is no rename.
+        changing = self.username_changing()
         super().clean()
-        # The stored key is the saved name's: equal, the name is not being changed.
-        kept = self.pk is not None and self.username_key == username_key(self.username)
-        problem = User.objects.username_problem(
-            self.username, email=self.email, exclude_pk=self.pk, kept=kept
-        )
+        if not changing:
+            return  # names taken before a rule are kept; the rules judge new ones
+        problem = User.objects.username_problem(self.username, email=self.email, exclude_pk=self.pk)
         if problem:
             raise ValidationError({"username": problem})
+
+    def username_changing(self) -> bool:
+        """Whether saving would give the member a name other than their stored
+        one, spelled in any other way (capitals too): the one place that decides
+        whether the username rules apply. A member's stored key is their stored
+        name's, so another key needs no query; the same key, the stored name is
+        read (`ZED` for `zed` is a change)."""
+        if self._state.adding or self.pk is None:
+            return True
+        if self.username_key != username_key(self.username):
+            return True
+        return not User.objects.filter(pk=self.pk, username=self.username).exists()
 
     def _get_session_auth_hash(self, secret=None):
         """Django binds sessions to the password hash; Offbrand also to the
