@@ -5,7 +5,6 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core import validators
 from django.forms.utils import pretty_name
 
@@ -15,6 +14,7 @@ from accounts.avatars import AvatarError, render_avatar
 from accounts.emails import send_email
 from accounts.models import USERNAME_TAKEN, User
 from accounts.selectors import suspension_message
+from accounts.username_characters import UsernameCharactersValidator
 
 USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
 PASSWORD_HINT = (
@@ -37,10 +37,6 @@ class MailboxField(forms.EmailField):
         if plain is None:
             raise forms.ValidationError(self.error_messages["not_plain"], code="not_plain")
         return plain
-
-
-class UsernameCharactersValidator(UnicodeUsernameValidator):
-    message = "A username can only use letters, digits and @ . + - _ (no spaces)."
 
 
 class HumanErrorsMixin:
@@ -412,10 +408,6 @@ class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True
         self.fields["role"].empty_label = None
-        self.fields["username"].validators = [
-            UsernameCharactersValidator() if isinstance(v, UnicodeUsernameValidator) else v
-            for v in self.fields["username"].validators
-        ]
 
     # Taken, look-alike and email-shaped usernames: `User.clean`, as in the Django admin.
 

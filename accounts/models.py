@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 from accounts.addresses import mailbox, plain_address, same_mailbox
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
+from accounts.username_characters import UsernameCharactersValidator
 from accounts.usernames import (
     mixed_scripts,
     unrecommended_scripts,
@@ -382,6 +383,16 @@ def email_hash(email: str) -> str:
 
 
 class User(AbstractUser):
+    # Django's field, with a validator that also takes a letter's combining
+    # marks (`accounts/username_characters.py`: `दिव्या`).
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        validators=[UsernameCharactersValidator()],
+        error_messages={"unique": "A user with that username already exists."},
+    )
     email = models.EmailField("email address", max_length=254)
     role = models.ForeignKey(
         Role, on_delete=models.PROTECT, related_name="users", null=True, blank=True

@@ -95,10 +95,30 @@ def _map(text: str) -> str:
     return "".join(_DRAWN_AS_SMALL_CAPITAL.get(char) or prototypes.get(char, char) for char in text)
 
 
+# The scripts whose nonspacing marks spell a name: the vowel signs, viramas and
+# nuktas of the abugidas of South and Southeast Asia, Thaana's vowels. `दव` and
+# `दुव`, `கன` and `கன்` are different names to the eye; TR39's table (`_map`)
+# still reads the marks it finds confusable as one (Devanagari `ं` and Gurmukhi
+# `ਂ`, a dot above). Other nonspacing marks are accents on a letter (Inherited,
+# as `́`, the kana's `゙` and Arabic's vowel marks), or optional points (Hebrew).
+_SPELLING_MARKS = frozenset(
+    {
+        "BENGALI", "DEVANAGARI", "GUJARATI", "GURMUKHI", "KANNADA", "KHMER", "LAO",
+        "MALAYALAM", "MYANMAR", "ORIYA", "SINHALA", "TAMIL", "TELUGU", "THAANA",
+        "THAI", "TIBETAN",
+    }
+)  # fmt: skip
+
+
 def _without_marks(text: str) -> str:
-    """Decomposed, with the combining marks dropped: `İ`, `i̇` and `í` all read as `i`."""
+    """Decomposed, with the accents dropped: `İ`, `i̇` and `í` all read as `i`.
+    The marks that spell a vowel of an abugida stay (`_SPELLING_MARKS`)."""
     decomposed = unicodedata.normalize("NFD", text)
-    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
+    return "".join(
+        char
+        for char in decomposed
+        if unicodedata.category(char) != "Mn" or script_of(char) in _SPELLING_MARKS
+    )
 
 
 # On top of TR39, which keeps digits apart from letters (`1` and `l` are one
@@ -239,8 +259,11 @@ def username_skeletons(username: str) -> set[str]:
     """The skeletons a new name is checked against the stored ones with: also one
     mapped *before* case folding, so `aIice` (capital i, which looks like l)
     meets `alice`."""
-    as_typed = _map(_plain(unicodedata.normalize("NFKC", username))).casefold()
-    return {username_skeleton(username), _fold(_map(_without_marks(as_typed)))}
+    # Accents dropped before any mapping, as in `username_skeleton`: TR39 reads
+    # some vowel signs as accents (the Tamil pulli `்` as a dot above), which
+    # must not be dropped then.
+    as_typed = _map(_without_marks(_plain(unicodedata.normalize("NFKC", username)))).casefold()
+    return {username_skeleton(username), _fold(_map(as_typed))}
 
 
 def recompute_stored_skeletons(apps, schema_editor) -> None:
