@@ -19,6 +19,8 @@ NAMES = [
     "\u0c95\u0ca8\u0ccd\u0ca8\u0ca1",  # ಕನ್ನಡ (Kannada)
     "\u0a2a\u0a70\u0a1c\u0a3e\u0a2c\u0a40",  # ਪੰਜਾਬੀ (Punjabi)
     "\u0e2a\u0e21\u0e0a\u0e32\u0e22",  # สมชาย (Thai, no marks: accepted before too)
+    "\u1000\u103b\u1031\u102c\u103a",  # ကျော် (Burmese Kyaw): four marks on one letter
+    "\u1ecd\u0300la",  # ọ̀la (Yoruba): a precomposed dot below and a grave typed apart
 ]
 
 
@@ -167,3 +169,17 @@ def test_the_member_editor_and_the_admin_take_a_name_with_vowel_signs(client, ad
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert User.objects.filter(username=NAMES[1]).exists()
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "zo\u0301\u0300\u0302\u0303e",  # four accents (NFKC composes the first)
+        "a" + "\u0363\u0364\u0365" * 10,  # a tower of them ("Zalgo" text)
+        "\u0926" + "\u0941" * 6,  # six vowel signs on one letter
+    ],
+)
+def test_a_letter_carries_few_marks(client, roles, username):
+    response = register(client, username)
+    assert "can carry at most 2 accents, or 5 vowel signs and accents" in response.content.decode()
+    assert not User.objects.exists()
