@@ -14,7 +14,6 @@ sign-out deleting the row -- is Django's.
 `SESSION_ENGINE = "offbrand.sessions"`.
 """
 
-import secrets
 from contextlib import nullcontext
 from functools import cache
 
@@ -24,6 +23,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from offbrand import prepared
+from offbrand.randomness import random_string
 
 
 class SessionStore(DatabaseSessionStore):
@@ -113,11 +113,7 @@ class SessionStore(DatabaseSessionStore):
 def random_key(length: int) -> str:
     """`get_random_string(length, VALID_KEY_CHARS)` from one read of the system's
     randomness (Django's reads it once per character, a system call each)."""
-    key = ""
-    while len(key) < length:
-        # 252 = 7 x 36: the bytes below it map onto the 36 characters evenly.
-        key += "".join(VALID_KEY_CHARS[b % 36] for b in secrets.token_bytes(length + 8) if b < 252)
-    return key[:length]
+    return random_string(length, VALID_KEY_CHARS)
 
 
 @cache
