@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from accounts import checks, receivers  # noqa: F401 (checks register themselves)
-        from offbrand import csrf
+        from offbrand import csrf, settings_reads
 
         csrf.install()
+        settings_reads.install()
 
         post_migrate.connect(
             receivers.create_cache_table, sender=self, dispatch_uid="offbrand.cache_table"

@@ -11,6 +11,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import environ
+from django.contrib.messages import constants as message_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -179,6 +180,13 @@ SESSION_ENGINE = "accounts.sessions"
 # activity (its cookie ends with the browser); activity slides it, as the
 # devices list writes the session at most once per OFFBRAND_LAST_SEEN_INTERVAL.
 SESSION_COOKIE_AGE = env.int("OFFBRAND_SESSION_IDLE_SECONDS", default=24 * 3600)
+
+# Messages: Django's default level, set so that each request's message store
+# finds it (a missing setting is looked up, and fails, on every request), and
+# Django's cookie-then-session store with small cookies left uncompressed
+# (offbrand/messages.py).
+MESSAGE_LEVEL = message_constants.INFO
+MESSAGE_STORAGE = "offbrand.messages.MessageStorage"
 
 # ---------------------------------------------------------------------------
 # Authentication

@@ -163,3 +163,19 @@ def test_a_sign_in_gets_a_new_random_session_key_of_django_s_shape(client, membe
     drawn = "".join(random_key(32) for _ in range(2000))
     counts = [drawn.count(character) for character in VALID_KEY_CHARS]
     assert min(counts) > 0.8 * len(drawn) / 36 and max(counts) < 1.2 * len(drawn) / 36
+
+
+def test_a_session_saved_compressed_before_stays_signed_in(member_client, member):
+    """Sessions are now signed without zlib; rows Django wrote compressed still read."""
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.contrib.sessions.models import Session
+
+    key = member_client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = member_client.session
+    data = store.load() | {"padding": "x" * 200}  # long enough for zlib to pay
+    compressed = SessionBase.encode(store, data)
+    assert compressed.startswith(".")
+    Session.objects.filter(session_key=key).update(session_data=compressed)
+    response = member_client.get("/accounts/password/change/")
+    assert response.status_code == 200
+    assert member_client.session["padding"] == "x" * 200
