@@ -143,3 +143,22 @@ def test_a_username_with_an_at_sign_signs_in(client, roles, password):
     UserFactory(username="bob@home", email="bob@example.com")
     response = client.post(URL, {"username": "BOB@home", "password": password})
     assert response.status_code == 302
+
+
+def test_sign_in_keeps_djangos_guards_csrf_no_caching_and_hidden_password(member, password):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(URL)
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
+    forged = browser.post(URL, {"username": "alice", "password": password})
+    assert forged.status_code == 403
+    assert "_auth_user_id" not in browser.session
+    token = page.context["csrf_token"]
+    signed_in = browser.post(
+        URL, {"username": "alice", "password": password, "csrfmiddlewaretoken": str(token)}
+    )
+    assert signed_in.status_code == 302
+    assert "no-store" in signed_in["Cache-Control"]
+    # Error reports leave every POST field out (sensitive_post_parameters).
+    assert signed_in.wsgi_request.sensitive_post_parameters == "__ALL__"
