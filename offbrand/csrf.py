@@ -25,9 +25,37 @@ def new_csrf_string(length: int = csrf.CSRF_SECRET_LENGTH) -> str:
     return random_string(length, ALPHABET)
 
 
+# Each pair of characters' sum and difference in the alphabet (62 x 62 each),
+# so masking and unmasking a token is one dictionary lookup per character
+# instead of two `str.index` scans and a Python-level loop step.
+_ADDED = {
+    (a, b): ALPHABET[(i + j) % len(ALPHABET)]
+    for i, a in enumerate(ALPHABET)
+    for j, b in enumerate(ALPHABET)
+}
+_TAKEN = {
+    (a, b): ALPHABET[(i - j) % len(ALPHABET)]
+    for i, a in enumerate(ALPHABET)
+    for j, b in enumerate(ALPHABET)
+}
+
+
+def mask_cipher_secret(secret: str) -> str:
+    """Django's `_mask_cipher_secret`: a new mask, then the secret shifted by it."""
+    mask = new_csrf_string()
+    return mask + "".join(map(_ADDED.__getitem__, zip(secret, mask, strict=True)))
+
+
+def unmask_cipher_token(token: str) -> str:
+    """Django's `_unmask_cipher_token` (the token's characters are checked before)."""
+    mask, cipher = token[: csrf.CSRF_SECRET_LENGTH], token[csrf.CSRF_SECRET_LENGTH :]
+    return "".join(map(_TAKEN.__getitem__, zip(cipher, mask, strict=True)))
+
+
 def install() -> None:
-    if not callable(getattr(csrf, "_get_new_csrf_string", None)):
-        raise RuntimeError(
-            "django.middleware.csrf._get_new_csrf_string is gone: see offbrand/csrf.py"
-        )
+    for name in ("_get_new_csrf_string", "_mask_cipher_secret", "_unmask_cipher_token"):
+        if not callable(getattr(csrf, name, None)):
+            raise RuntimeError(f"django.middleware.csrf.{name} is gone: see offbrand/csrf.py")
     csrf._get_new_csrf_string = new_csrf_string
+    csrf._mask_cipher_secret = mask_cipher_secret
+    csrf._unmask_cipher_token = unmask_cipher_token

@@ -42,6 +42,24 @@ def test_a_signed_in_page_reads_the_systems_randomness_at_most_twice(member, mon
     assert 1 <= len(reads) <= 2  # the mask (and the CSP nonce), not one read per character
 
 
+def test_masking_and_unmasking_are_djangos():
+    """Django's arithmetic (`_mask_cipher_secret`, `_unmask_cipher_token`), written out."""
+    for _ in range(200):
+        secret = new_csrf_string()
+        token = csrf._mask_cipher_secret(secret)
+        mask, cipher = token[:32], token[32:]
+        pairs = zip(secret, mask, strict=True)
+        assert cipher == "".join(
+            ALPHABET[(ALPHABET.index(s) + ALPHABET.index(m)) % 62] for s, m in pairs
+        )
+        assert csrf._unmask_cipher_token(token) == secret
+        other = new_csrf_string() + new_csrf_string()
+        pairs = zip(other[32:], other[:32], strict=True)
+        assert csrf._unmask_cipher_token(other) == "".join(
+            ALPHABET[ALPHABET.index(c) - ALPHABET.index(m)] for c, m in pairs
+        )
+
+
 def test_every_character_is_equally_likely():
     counts = Counter("".join(new_csrf_string() for _ in range(2000)))
     assert set(counts) == set(ALPHABET)
