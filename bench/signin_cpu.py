@@ -315,6 +315,7 @@ def under_valgrind(args, workdir: Path) -> int:
     print(done.stdout, end="")
     if done.returncode:
         sys.exit(f"callgrind run failed:\n{done.stderr[-3000:]}")
+    maps = set()
     for dump in sorted(workdir.glob("callgrind.out.*-01")):  # thread 1: the main thread
         text = dump.read_text(errors="replace")
         label = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.MULTILINE)
@@ -323,11 +324,13 @@ def under_valgrind(args, workdir: Path) -> int:
             per = int(total.group(1)) / args.count
             print(f"{label.group(1)}: {per / 1e6:.2f} M instructions per sign-in besides the hash")
             if args.functions:
-                print_functions(dump, text, args.count, args.functions)
+                maps.add(print_functions(dump, text, args.count, args.functions))
+    for perf_map in maps:  # one per process, named in every dump of it
+        perf_map.unlink(missing_ok=True)
     return 0
 
 
-def print_functions(dump: Path, text: str, count: int, top: int) -> None:
+def print_functions(dump: Path, text: str, count: int, top: int) -> Path:
     """The Python functions of a dump by inclusive instructions per sign-in.
 
     With PYTHONPERFSUPPORT=1 each Python function runs through a trampoline of
@@ -351,7 +354,6 @@ def print_functions(dump: Path, text: str, count: int, top: int) -> None:
             return match.group(0)
         return f"{match.group(1)} PY:{names[starts[index]]}"
 
-    perf_map.unlink()
     renamed = dump.with_suffix(".named")
     renamed.write_text(re.sub(r"^(c?fn=\(\d+\)) 0x([0-9a-f]+)$", named, text, flags=re.M))
     listing = subprocess.run(
@@ -364,6 +366,7 @@ def print_functions(dump: Path, text: str, count: int, top: int) -> None:
     for instructions, name in rows[:top]:
         site = name.replace(str(ROOT) + "/", "").replace(".venv/lib/python3.13/site-packages/", "")
         print(f"  {int(instructions.replace(',', '')) / count / 1e6:7.3f} M  {site}")
+    return perf_map
 
 
 def main() -> int:
