@@ -18,7 +18,7 @@ from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice
 from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member
-from social import feed_pages, selectors, services
+from social import kept_pages, selectors, services
 from social.forms import BlankForm, CommentForm, HideForm, PostForm, RestoreForm
 from social.models import Comment, Post
 
@@ -50,10 +50,14 @@ class FeedView(TemplateView):
         )
 
     def render_to_response(self, context, **response_kwargs):
-        # Kept per process by everything it shows (social/feed_pages.py).
-        return feed_pages.respond(
+        # Kept per process by everything it shows (social/kept_pages.py); not the
+        # suggestions of an empty feed.
+        key = None
+        if context["page"].items:
+            key = kept_pages.page_key(self.request, self.template_name, context)
+        return kept_pages.respond(
             self.request,
-            self.template_name,
+            key,
             context,
             lambda: super(FeedView, self).render_to_response(context, **response_kwargs),
         )
@@ -267,6 +271,16 @@ class ProfileView(AccountsProfileView):
             context["following"],
             viewer.is_authenticated,
             viewer.can(Permission.FOLLOW),
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        # The whole page kept per process by everything it shows (social/kept_pages.py).
+        key = kept_pages.page_key(self.request, self.template_name, context, self.shown(context))
+        return kept_pages.respond(
+            self.request,
+            key,
+            context,
+            lambda: super(ProfileView, self).render_to_response(context, **response_kwargs),
         )
 
 

@@ -1,4 +1,4 @@
-"""The signed-in feed page kept per process (`social/feed_pages.py`): never stale,
+"""The signed-in feed page kept per process (`social/kept_pages.py`): never stale,
 never another member's, and each response with its own CSRF token."""
 
 import re
@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from social import feed_pages
+from social import kept_pages
 from social.templatetags import posts as cards
 from tests.factories import FollowFactory, PostFactory, UserFactory
 
@@ -15,7 +15,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def no_pages_from_other_tests():
-    feed_pages._pages.clear()
+    kept_pages._pages.clear()
     cards._cards.clear()
 
 
@@ -29,7 +29,7 @@ def bob(member, roles):
 
 def test_the_page_is_rendered_once_then_kept(member_client, bob):
     first = member_client.get("/")
-    assert first.templates and len(feed_pages._pages) == 1
+    assert first.templates and len(kept_pages._pages) == 1
     second = member_client.get("/")
     assert second.templates == []  # served from memory
     assert TOKEN.sub("", second.content.decode()) == TOKEN.sub("", first.content.decode())

@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.models import Permission, User
 from accounts.templatetags import accounts as tags
-from social import feed_pages
+from social import kept_pages
 from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.test_navigation import top_bar
 
@@ -17,7 +17,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def no_menus_from_other_tests():
     tags._navs.clear()
-    feed_pages._pages.clear()
+    kept_pages._pages.clear()
 
 
 def menu(client, path="/") -> str:
@@ -28,7 +28,7 @@ def menu(client, path="/") -> str:
 def fresh_menu(client, path="/") -> str:
     """The same page's menu rendered anew, from nothing kept."""
     tags._navs.clear()
-    feed_pages._pages.clear()
+    kept_pages._pages.clear()
     return menu(client, path)
 
 
@@ -102,20 +102,21 @@ def moderation_taken_from_role(member, roles):
         (made_moderator, moderation_taken_from_role),
     ],
 )
-@pytest.mark.parametrize("posts", [False, True], ids=["empty feed", "feed page kept"])
+@pytest.mark.parametrize("page", ["empty feed", "feed page kept", "profile page kept"])
 def test_whatever_the_menu_shows_changes_it_at_once(
-    member_client, member, roles, start, change, posts
+    member_client, member, roles, start, change, page
 ):
-    if posts:  # the whole page is kept too (social/feed_pages.py)
-        author = UserFactory(username="writer")
-        FollowFactory(follower=member, followed=author)
-        PostFactory(author=author)
+    writer = UserFactory(username="writer")
+    if page == "feed page kept":  # the whole page is kept too (social/kept_pages.py)
+        FollowFactory(follower=member, followed=writer)
+        PostFactory(author=writer)
+    path = "/users/writer/" if page == "profile page kept" else "/"
     if start:
         start(member, roles)
-    before = menu(member_client)
+    before = menu(member_client, path)
     change(member, roles)
-    after = menu(member_client)
-    assert after == fresh_menu(member_client)  # fails if nav_key leaves out what changed
+    after = menu(member_client, path)
+    assert after == fresh_menu(member_client, path)  # fails if nav_key leaves out what changed
     assert after != before
 
 

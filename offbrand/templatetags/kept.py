@@ -16,6 +16,7 @@ own masked token is set in (BREACH), as `{% nav_links %}` does.
 """
 
 import re
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django import template
@@ -34,8 +35,7 @@ MAX_FRAGMENTS = 1024  # a profile card is 2-3 KB: at most about 3 MB per process
 # and a fragment whose output does not split as expected is not kept.
 FRESH_MARKER = "\x00kept-fresh\x00"
 CSRF_PLACEHOLDER = "\x00kept-csrf-token\x00"
-_SPLIT = re.compile(f"({re.escape(FRESH_MARKER)}|{re.escape(CSRF_PLACEHOLDER)})")
-_CSRF = object()  # where the response's token goes
+CSRF = object()  # where the response's token goes
 _recording: ContextVar[list | None] = ContextVar("kept_recording", default=None)
 _fragments: dict[tuple, tuple] = {}
 
@@ -58,7 +58,7 @@ class KeptNode(template.Node):
 
     def render(self, context):
         key = self.key.resolve(context)
-        if not key or _recording.get() is not None:
+        if not key:
             return self.nodelist.render(context)
         request = context.get("request")
         key = (
@@ -80,45 +80,67 @@ class KeptNode(template.Node):
             if len(_fragments) >= MAX_FRAGMENTS:
                 _fragments.clear()
             _fragments[key] = pieces
-        out, token = [], None
-        for piece in pieces:
-            if piece is _CSRF:
-                if token is None:
-                    token = str(context.get("csrf_token"))  # made only if a form is shown
-                    if token in ("", "None", "NOTPROVIDED"):  # no token: as Django renders it
-                        return self.nodelist.render(context)
-                out.append(conditional_escape(token))
-            elif isinstance(piece, FreshNode):
-                out.append(piece.nodelist.render(context))
-            else:
-                out.append(piece)
+        token = ""
+        if CSRF in pieces:
+            token = str(context.get("csrf_token"))  # made only if a form is shown
+            if token in ("", "None", "NOTPROVIDED"):  # no token: as Django renders it
+                return self.nodelist.render(context)
         # The template's own output (escaped as it rendered) and the fresh parts'.
-        return mark_safe("".join(out))  # noqa: S308  # nosec B308 B703
+        return mark_safe(join(pieces, conditional_escape(token), context))  # noqa: S308  # nosec B308 B703
 
     def record(self, context) -> tuple | None:
         """The fragment as kept pieces: text, fresh parts and the token's places."""
-        fresh = []
-        reset = _recording.set(fresh)
-        try:
-            with context.push(csrf_token=CSRF_PLACEHOLDER):
-                html = self.nodelist.render(context)
-        finally:
-            _recording.reset(reset)
-        pieces, parts = [], iter(fresh)
-        for piece in _SPLIT.split(html):
-            if piece == FRESH_MARKER:
-                piece = next(parts, None)
-                if piece is None:
-                    return None
-            elif piece == CSRF_PLACEHOLDER:
-                piece = _CSRF
-            elif "\x00" in piece:
+        with fresh_parts() as fresh, context.push(csrf_token=CSRF_PLACEHOLDER):
+            html = self.nodelist.render(context)
+        return split(html, fresh, CSRF_PLACEHOLDER)
+
+
+@contextmanager
+def fresh_parts():
+    """While rendering HTML to keep (a fragment, or a whole page: social/kept_pages.py):
+    each `{% fresh %}` part, a kept fragment's too, leaves a marker in the output
+    and is listed here."""
+    fresh = []
+    reset = _recording.set(fresh)
+    try:
+        yield fresh
+    finally:
+        _recording.reset(reset)
+
+
+def split(html: str, fresh: list, token: str) -> tuple | None:
+    """`html` rendered under `fresh_parts()` as kept pieces: text, the `fresh` parts
+    (`FreshNode`s) and `CSRF` where `token` was; None if it does not split as expected."""
+    pieces, parts = [], iter(fresh)
+    for piece in re.split(f"({re.escape(FRESH_MARKER)}|{re.escape(token)})", html):
+        if piece == FRESH_MARKER:
+            piece = next(parts, None)
+            if piece is None:
                 return None
-            if piece != "":
-                pieces.append(piece)
-        if next(parts, None) is not None:
+        elif piece == token:
+            piece = CSRF
+        elif "\x00" in piece:
             return None
-        return tuple(pieces)
+        if piece != "":
+            pieces.append(piece)
+    if next(parts, None) is not None:
+        return None
+    return tuple(pieces)
+
+
+def join(pieces: tuple, token: str | bytes, context) -> str | bytes:
+    """Kept pieces as HTML: `token` where the CSRF token was, the fresh parts
+    rendered with `context`; bytes when the token and the text pieces are (a kept page)."""
+    out = []
+    for piece in pieces:
+        if piece is CSRF:
+            out.append(token)
+        elif isinstance(piece, FreshNode):
+            html = piece.render(context)  # in a page being kept: its marker again
+            out.append(html if isinstance(token, str) else html.encode())
+        else:
+            out.append(piece)
+    return type(token)().join(out)
 
 
 @register.tag
