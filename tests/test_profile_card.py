@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Permission, User
 from offbrand.templatetags import kept
-from social import services
+from social import kept_pages, services
 from social.models import Follow, Post
 from tests.conftest import image_bytes
 from tests.factories import UserFactory
@@ -24,6 +24,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def no_cards_from_other_tests():
     kept._fragments.clear()
+    kept_pages._pages.clear()  # the whole page is kept too (tests/test_profile_pages.py)
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def card(client, path=BOB) -> str:
 def fresh_card(client, path=BOB) -> str:
     """The same card rendered anew, from nothing kept."""
     kept._fragments.clear()
+    kept_pages._pages.clear()
     return card(client, path)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.contrib.humanize.templatetags import humanize
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.autoreload import reset_loaders
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from accounts.templatetags import accounts as menus
 from offbrand.templatetags import kept
 from social import kept_pages, services
 from social.models import Follow, Post
+from social.selectors import PAGE_SIZE
 from social.templatetags import posts as cards
 from tests.conftest import image_bytes
 from tests.factories import PostFactory, UserFactory
@@ -316,6 +318,23 @@ def test_whatever_anothers_page_shows_a_moderator_changes_at_once(moderator, bob
     after = page(mod, BOB)
     assert after == fresh_page(mod, BOB)
     assert after != before
+
+
+def test_the_older_link_goes_with_the_oldest_post(member_client, member):
+    posts = PostFactory.create_batch(PAGE_SIZE + 1, author=member)
+    assert "Older posts" in page(member_client)
+    Post.objects.filter(pk=posts[0].pk).delete()  # not on the first page: its cards stay
+    after = page(member_client)
+    assert "Older posts" not in after
+    assert after == fresh_page(member_client)
+
+
+def test_an_edited_template_shows_at_once(member_client, bob):
+    """What the autoreloader does when a template file changes: a new template object."""
+    page(member_client)
+    page(member_client, kept_page=True)
+    reset_loaders()
+    page(member_client, kept_page=False)
 
 
 def test_the_kept_pages_are_bounded(member_client, monkeypatch, roles):
