@@ -334,10 +334,17 @@ def test_the_follow_form_comes_back_to_the_page_as_it_was_asked_for(member_clien
         assert html == fresh_card(member_client, path)
 
 
-def test_the_kept_cards_are_bounded(member_client, monkeypatch, roles):
-    monkeypatch.setattr(kept, "MAX_FRAGMENTS", 2)
+@pytest.mark.parametrize(
+    ("module", "limit", "store"),
+    [(kept, "MAX_FRAGMENTS", "_fragments"), (kept_pages, "MAX_PAGES", "_pages")],
+    ids=["cards", "whole pages"],
+)
+def test_the_kept_cards_and_pages_are_bounded(
+    member_client, monkeypatch, roles, module, limit, store
+):
+    monkeypatch.setattr(module, limit, 2)
     for name in ("carol", "dave", "erin"):
         UserFactory(username=name)
         card(member_client, f"/users/{name}/")
-        assert len(kept._fragments) <= 2
+        assert len(getattr(module, store)) <= 2
     assert card(member_client, "/users/erin/") == fresh_card(member_client, "/users/erin/")

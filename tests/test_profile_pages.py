@@ -335,11 +335,3 @@ def test_an_edited_template_shows_at_once(member_client, bob):
     page(member_client, kept_page=True)
     reset_loaders()
     page(member_client, kept_page=False)
-
-
-def test_the_kept_pages_are_bounded(member_client, monkeypatch, roles):
-    monkeypatch.setattr(kept_pages, "MAX_PAGES", 2)
-    for name in ("carol", "dave", "erin"):
-        UserFactory(username=name)
-        page(member_client, f"/users/{name}/")
-        assert len(kept_pages._pages) <= 2
