@@ -10,7 +10,8 @@ only on what `page_key` lists:
 - the page's template (a new object when templates are reloaded);
 - everything the menu shows (`nav_key`: the member's id, name, pictures,
   moderate and admin rights, the path, script prefix, URLconf and language);
-- the full path (the forms' `next`, the `?before=` cursor);
+- the full path (the forms' `next`, the `?before=` cursor), the time zone and
+  the language;
 - whether the compose box is shown (the role may write);
 - each card's `card_key` (post, author and viewer facts, time zone, language)
   and the older-posts cursor;
@@ -70,6 +71,7 @@ def page_key(request, template_name: str, context, *shown) -> tuple | None:
         nav_key(request, user, engine.get_template(NAV_TEMPLATE)),
         request.get_full_path(),
         context.get("form") is not None,  # the compose box: the role may write
+        cards,  # the time zone and language, with no post shown too (the profile's dates)
         page.before,
         tuple([card_key(post, cards) for post in page.items]),
         *shown,

@@ -335,3 +335,12 @@ def test_an_edited_template_shows_at_once(member_client, bob):
     page(member_client, kept_page=True)
     reset_loaders()
     page(member_client, kept_page=False)
+
+
+def test_the_dates_follow_the_time_zone_with_no_post_shown(member_client, member):
+    """The card's dates are shown in the current time zone, also on a page without cards."""
+    utc = page(member_client)
+    with timezone.override("Asia/Tokyo"):
+        tokyo = page(member_client)
+        assert tokyo != utc and "+09:00" in tokyo
+        assert tokyo == fresh_page(member_client)
