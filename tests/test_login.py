@@ -162,3 +162,20 @@ def test_sign_in_keeps_djangos_guards_csrf_no_caching_and_hidden_password(member
     assert "no-store" in signed_in["Cache-Control"]
     # Error reports leave every POST field out (sensitive_post_parameters).
     assert signed_in.wsgi_request.sensitive_post_parameters == "__ALL__"
+
+
+def test_each_sign_in_form_has_fields_of_its_own(db):
+    from accounts.forms import LoginForm
+
+    first, second = LoginForm(), LoginForm()
+    first.fields["username"].widget.attrs["class"] = "changed"
+    first.fields["username"].error_messages["required"] = "changed"
+    first.fields["username"].validators.append(lambda value: None)
+    first.fields["password"].label = "changed"
+    third = LoginForm()
+    for form in (second, third):
+        assert "class" not in form.fields["username"].widget.attrs
+        assert form.fields["username"].error_messages["required"] != "changed"
+        assert len(form.fields["username"].validators) == len(second.fields["username"].validators)
+        assert form.fields["password"].label != "changed"
+    assert 'autocomplete="username webauthn"' in str(third["username"])
