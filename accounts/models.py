@@ -239,6 +239,9 @@ class Role(models.Model):
 
     def grants(self, permission: int) -> bool:
         """True when every bit of `permission` is granted."""
+        # As plain ints: `int & Permission` runs enum.Flag's __and__ in Python (a
+        # dozen checks a signed-in page: the menu, the profile, the follow form).
+        permission = int(permission)
         return self.permissions & permission == permission
 
     def add_permission(self, permission: int) -> None:
