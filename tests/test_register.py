@@ -115,6 +115,12 @@ def test_mass_assignment_is_ignored(client, roles):
     assert user.role.name == "User"
 
 
+def register_beside(client, existing: str, username: str) -> str:
+    """Register `username` while a member holds `existing`: the page's HTML."""
+    UserFactory(username=existing)
+    return client.post(URL, form(username=username)).content.decode()
+
+
 @pytest.mark.parametrize(
     ("existing", "lookalike"),
     [
@@ -126,9 +132,7 @@ def test_mass_assignment_is_ignored(client, roles):
     ],
 )
 def test_a_username_that_looks_like_an_existing_one_is_refused(client, roles, existing, lookalike):
-    UserFactory(username=existing)
-    response = client.post(URL, form(username=lookalike))
-    assert "looks too much like an existing one" in response.content.decode()
+    assert "looks too much like an existing one" in register_beside(client, existing, lookalike)
     assert User.objects.count() == 1
 
 
@@ -153,9 +157,7 @@ def test_a_username_that_looks_like_an_existing_one_is_refused(client, roles, ex
 )
 def test_digits_and_separators_do_not_make_a_new_name(client, roles, existing, lookalike):
     """Found after issue 11: `f1ona` beside `fiona` and `b_oss` beside `boss` were accepted."""
-    UserFactory(username=existing)
-    response = client.post(URL, form(username=lookalike))
-    assert "looks too much like an existing one" in response.content.decode()
+    assert "looks too much like an existing one" in register_beside(client, existing, lookalike)
     assert User.objects.count() == 1
 
 
@@ -506,9 +508,7 @@ def test_a_whole_script_name_drawn_like_an_existing_one_is_refused(
     client, roles, existing, lookalike
 ):
     """One alphabet throughout, but every letter drawn as the Latin one (small capitals)."""
-    UserFactory(username=existing)
-    response = client.post(URL, form(username=lookalike))
-    assert "looks too much like an existing one" in response.content.decode()
+    assert "looks too much like an existing one" in register_beside(client, existing, lookalike)
     assert User.objects.count() == 1
 
 
@@ -578,9 +578,7 @@ def test_the_site_member_edit_refuses_a_mixed_script_rename(client, administrato
 def test_letters_with_a_hook_or_stroke_read_as_their_letter(client, roles, existing, lookalike):
     """Attack report F3 (`ɓob`, `aliƈe`): like an accent, a hook or stroke drawn
     on a letter does not make a new name; Unicode just has no decomposition for it."""
-    UserFactory(username=existing)
-    response = client.post(URL, form(username=lookalike))
-    assert "looks too much like an existing one" in response.content.decode()
+    assert "looks too much like an existing one" in register_beside(client, existing, lookalike)
     assert User.objects.count() == 1
 
 
