@@ -182,6 +182,31 @@ def reset_password(server, member):
 # --- Finding 3: a slow avatar upload overlapping a change by someone else ----
 
 
+def test_a_suspension_during_a_slow_sign_in_stands(server, alice, staff, monkeypatch):
+    """A sign-in writes its last login and last seen after the password check (one
+    UPDATE of those two columns, sent with the devices row's INSERT on PostgreSQL).
+    A suspension made while the hash runs stands, and the session that sign-in
+    opened lets nobody in."""
+    from django.contrib.auth import base_user
+
+    held = Held(monkeypatch, base_user, "check_password")
+    client = Client(server.url, timeout=HOLD_SECONDS * 2)
+
+    signed_in, suspended = overlap(
+        held,
+        lambda: client.sign_in("alice", DEFAULT_PASSWORD),
+        lambda: suspend(server, "alice"),
+    )
+
+    assert suspended.status == 302
+    alice.refresh_from_db()
+    assert not alice.is_active, "the sign-in's write undid the suspension"
+    assert alice.last_login is not None  # the sign-in's own columns were written
+    assert ModerationAction.objects.filter(member=alice, kind="suspend").exists()
+    page = client.get("/accounts/profile/")
+    assert page.status == 302 and "/accounts/login/" in page.location
+
+
 def test_a_suspension_during_a_slow_profile_save_stands(server, alice, staff, monkeypatch):
     held = Held(monkeypatch, account_forms, "render_avatar")
     client = browser(server, "alice")
