@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Permission, User
 from offbrand.prepared import prepare
 from social.models import Comment, ContentAction, Follow, Post
-from social.rows import post_rows
+from social.rows import card_columns, post_rows
 
 PAGE_SIZE = 20
 # Follower and following counts are exact up to here, then shown as "10,000+".
@@ -67,6 +67,11 @@ def with_comment_counts(posts: QuerySet) -> QuerySet:
 
 def _posts() -> QuerySet:
     return with_comment_counts(Post.objects.select_related("author"))
+
+
+def _cards() -> QuerySet:
+    """`_posts()` for a list of cards: only the columns a card shows (`social/rows.py`)."""
+    return card_columns(_posts())
 
 
 # --- The home feed -----------------------------------------------------------
@@ -129,7 +134,7 @@ def feed(*, user: User, before: int | None = None, size: int = PAGE_SIZE) -> Pag
 def _feed_sqlite(size: int, user_id: int, before: int) -> QuerySet:
     """The feed's page elsewhere: the plain definition (compiled once)."""
     followed = Follow.objects.filter(follower=user_id).values("followed_id")
-    posts = _posts().filter(Q(author_id__in=followed) | Q(author=user_id), hidden=False)
+    posts = _cards().filter(Q(author_id__in=followed) | Q(author=user_id), hidden=False)
     return posts.filter(id__lt=before).order_by("-id")[: size + 1]
 
 
@@ -140,7 +145,7 @@ def _feed_postgresql(size: int, user_id: int, before: int) -> QuerySet:
     # Only table names are formatted in; every value is a bound parameter.
     params = [user_id, user_id, before, limit, limit, before, limit, limit]
     ids = RawSQL(sql, params)  # noqa: S611  # nosec B611
-    return _posts().filter(hidden=False, pk__in=ids).order_by("-id")[:limit]
+    return _cards().filter(hidden=False, pk__in=ids).order_by("-id")[:limit]
 
 
 def who_to_follow(*, user: User, size: int = SUGGESTIONS) -> list[User]:
@@ -190,7 +195,7 @@ def profile_posts(
 
 def _profile_posts(size: int, with_hidden: bool, member_id: int, before: int) -> QuerySet:
     """A member's page of posts (compiled once per shape: `offbrand.prepared`)."""
-    posts = _posts().filter(author_id=member_id)
+    posts = _cards().filter(author_id=member_id)
     if not with_hidden:
         posts = posts.filter(hidden=False)
     # The cursor is a value of the compiled query: the first page passes the largest id.

@@ -216,3 +216,36 @@ def test_whatever_changes_the_feed_shows_on_the_next_request(feed, member, bob, 
     assert 'name="body"' not in feed()
     User.objects.filter(pk=member.pk).update(is_active=False)
     assert "Your feed" not in feed()  # signed out: the visitors' page
+
+
+def test_cards_rendered_the_first_time_read_nothing_more_from_the_database(
+    member, bob, moderator, django_assert_num_queries
+):
+    """The lists' queries read only the columns a card shows (`social/rows.py`): a
+    card of every kind (edited, hidden, commented, with an uploaded picture),
+    rendered for the first time on the feed and on a profile seen by a moderator,
+    reads no other column later (one query more per card if it did)."""
+    FollowFactory(follower=member, followed=bob)
+    User.objects.filter(pk=bob.pk).update(avatar="avatars/b.webp", avatar_small="avatars/b-s.webp")
+    CommentFactory.create_batch(2, post=PostFactory(author=bob))
+    edited = services.post_create(author=bob, body="first")
+    services.post_update(post=edited, editor=bob, body="second")
+    hidden = PostFactory(author=bob)
+    services.content_hide(actor=moderator, content=hidden, reason="off topic")
+    PostFactory(author=member)
+    viewer = Client()
+    viewer.force_login(moderator)
+    viewer.get("/accounts/profile/")  # the first request records last-seen
+    # The session, the moderator, the member shown, the posts, the follow counts,
+    # "do I follow them": the same as with plain posts.
+    with django_assert_num_queries(6):
+        profile = viewer.get("/users/bob/").content.decode()
+    assert "second" in profile and "off topic" in profile and "2 comments" in profile
+    assert "b-s.webp" in profile
+    cards._cards.clear()
+    member_client = Client()
+    member_client.force_login(member)
+    member_client.get("/accounts/profile/")
+    with django_assert_num_queries(3):  # the session, the member, the posts
+        feed = member_client.get("/").content.decode()
+    assert "second" in feed and "2 comments" in feed and "b-s.webp" in feed
