@@ -18,7 +18,7 @@ from accounts.models import USERNAME_TAKEN, User
 from accounts.selectors import suspension_message
 from accounts.username_characters import UsernameCharactersValidator
 
-USERNAME_HELP = "Up to 150 characters: letters, digits and @ . + - _ only."
+USERNAME_HELP = "Up to 150 characters: letters, digits and . + - _ only."
 PASSWORD_HINT = (
     "At least 8 characters. A few unrelated words are easy to remember and hard to guess."
 )
@@ -171,8 +171,7 @@ class RegistrationForm(HumanErrorsMixin, auth_forms.SetPasswordMixin, forms.Form
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        email = self.cleaned_data.get("email", "")
-        problem = User.objects.username_problem(username, email=email)
+        problem = User.objects.username_problem(username)
         if problem:
             code = "username_taken" if problem == USERNAME_TAKEN else "username_refused"
             raise forms.ValidationError(problem, code=code)
@@ -462,7 +461,7 @@ class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
         self.fields["role"].required = True
         self.fields["role"].empty_label = None
 
-    # Taken, look-alike and email-shaped usernames: `User.clean`, as in the Django admin.
+    # Taken, look-alike and `@` usernames: `User.clean`, as in the Django admin.
 
 
 class ModerationForm(HumanErrorsMixin, forms.Form):

@@ -6,6 +6,7 @@ one role. The three roles Offbrand ships are defined once, in `ROLE_TABLE`.
 
 import enum
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -15,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
@@ -23,7 +23,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.addresses import mailbox, plain_address, same_mailbox
+from accounts.addresses import plain_address, same_mailbox
 from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.username_characters import UsernameCharactersValidator
@@ -282,15 +282,24 @@ class UserManager(DjangoUserManager):
             user.username_skeleton = username_skeleton(user.username)
         return super().bulk_create(objs, *args, **kwargs)
 
-    def username_problem(self, username: str, *, email: str = "", exclude_pk=None) -> str | None:
-        """Why `username` cannot be a new name for a member (`email`: their own
-        address; `exclude_pk`: the member being renamed).
+    def username_problem(self, username: str, *, exclude_pk=None) -> str | None:
+        """Why `username` cannot be a new name for a member (`exclude_pk`: the
+        member being renamed).
 
         The same rules for every path that names a member: registration, the
-        site's member edit, the Django admin (through `User.clean`). Only a new
+        site's member edit, the Django admin (through `User.clean`), and
+        `createsuperuser` (`create_superuser`). Only a new
         or changed name is judged (`User.username_changing`): names taken before
         a rule are kept.
         """
+        if has_at_sign(username):
+            # No new name holds an `@` (attack report 2026-12-06, F5). Sign-in
+            # takes a username or an address, so a name shaped like an address
+            # is ambiguous by nature; and "any address but one's own" did not
+            # hold: the owner of `henry@example.com` could change his address
+            # away and the real henry register it after. A name that cannot be
+            # an address is never anyone's, whichever comes first.
+            return USERNAME_HAS_AT
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
             return USERNAME_TAKEN
@@ -302,11 +311,6 @@ class UserManager(DjangoUserManager):
             return USERNAME_MIXED_SCRIPTS % " and ".join(scripts)
         if scripts := unrecommended_scripts(username):
             return USERNAME_UNRECOMMENDED_SCRIPT % " and ".join(scripts)
-        if names_another_mailbox(username, email):
-            # Any address but one's own: naming another member's address would
-            # shadow it at sign-in, and saying "that is someone's address" would
-            # tell who is registered.
-            return USERNAME_IS_EMAIL
         return None
 
     def create_user(self, username, email=None, password=None, **extra_fields):
@@ -317,14 +321,23 @@ class UserManager(DjangoUserManager):
 
         Superuser and staff status are not stored: they follow the role's ADMIN flag.
         """
+        self._judge_new_name(username)
         extra_fields.setdefault("role", Role.objects.administrator())
         extra_fields.setdefault("confirmed", True)
         return self._create_user(username, email, password, **extra_fields)
+
+    def _judge_new_name(self, username) -> None:
+        """`createsuperuser` saves through here, not through a form or
+        `User.clean`: the rules for a new name are judged here for it (the
+        command shows the message)."""
+        if problem := self.username_problem(str(username or "")):
+            raise ValidationError({"username": problem})
 
     async def acreate_user(self, username, email=None, password=None, **extra_fields):
         return await self._acreate_user(username, email, password, **extra_fields)
 
     async def acreate_superuser(self, username, email=None, password=None, **extra_fields):
+        await sync_to_async(self._judge_new_name)(username)
         if "role" not in extra_fields:
             extra_fields["role"] = await sync_to_async(Role.objects.administrator)()
         extra_fields.setdefault("confirmed", True)
@@ -356,25 +369,15 @@ USERNAME_UNRECOMMENDED_SCRIPT = (
     "Use letters of an everyday alphabet: %s letters are not accepted in usernames."
 )
 USERNAME_MIXED_SCRIPTS = "Use letters of one alphabet: that username mixes %s letters."
-USERNAME_IS_EMAIL = "A username can't be an email address, other than your own."
+USERNAME_HAS_AT = (
+    "A username can't contain @: you can sign in with your email address or your username."
+)
 
 
-def looks_like_email(text: str) -> bool:
-    try:
-        validate_email(text)
-    except ValidationError:
-        return False
-    return True
-
-
-def names_another_mailbox(username: str, email: str) -> bool:
-    """Whether `username` is an email address, as typed or as the mailbox it
-    reaches (`addresses.mailbox`: `bob@example.com.` reaches bob@example.com,
-    attack report 2026-12-06), and not `email`'s own."""
-    reached = mailbox(username)
-    if not (looks_like_email(username) or (reached is not None and looks_like_email(reached))):
-        return False
-    return username_key(username) != username_key(email) and not same_mailbox(username, email)
+def has_at_sign(username: str) -> bool:
+    """Whether `username` holds an `@`, as typed or once NFKC-normalised
+    (the small and fullwidth `﹫` `＠` are `@` there)."""
+    return "@" in username or "@" in unicodedata.normalize("NFKC", username)
 
 
 EMAIL_TAKEN = "A user with that email address already exists."
@@ -392,7 +395,7 @@ class User(AbstractUser):
         "username",
         max_length=150,
         unique=True,
-        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        help_text="Required. 150 characters or fewer. Letters, digits and ./+/-/_ only.",
         validators=[UsernameCharactersValidator()],
         error_messages={"unique": "A user with that username already exists."},
     )
@@ -453,7 +456,7 @@ class User(AbstractUser):
         super().clean()
         if not changing:
             return  # names taken before a rule are kept; the rules judge new ones
-        problem = User.objects.username_problem(self.username, email=self.email, exclude_pk=self.pk)
+        problem = User.objects.username_problem(self.username, exclude_pk=self.pk)
         if problem:
             raise ValidationError({"username": problem})
 

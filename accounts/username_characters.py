@@ -9,6 +9,10 @@ A mark at the start, or after a digit or a separator, is no letter's. And a
 letter carries few: no real name stacks more than two accents (Inherited marks:
 `́`, Arabic's `ّ` with a vowel) or five marks in all (Burmese `ကျော်` has four),
 while a tower of them ("Zalgo" text) spills over the lines around the name.
+
+`@` stays a character a stored name may hold (names taken before 2026-12-06
+are kept), but no new or changed name may (`UserManager.username_problem`), so
+the message names only what a new name may use.
 """
 
 import re
@@ -18,7 +22,7 @@ from confusable_homoglyphs.categories import alias as script_of
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
-USERNAME_CHARACTERS = "A username can only use letters, digits and @ . + - _ (no spaces)."
+USERNAME_CHARACTERS = "A username can only use letters, digits and . + - _ (no spaces)."
 USERNAME_STARTS_WITH_MARK = (
     "A username can't start with a vowel sign or accent: type it after its letter."
 )
