@@ -75,11 +75,13 @@ class Hideable(models.Model):
         return mark_safe(self.body_html)  # noqa: S308  # nosec B308 B703
 
     def visible_to(self, user) -> bool:
-        """Hidden content is seen by its author and by moderators only."""
-        if not self.hidden:
+        """Hidden content is seen by its author and by moderators only; a suspended
+        member's, by moderators only (to review the suspension)."""
+        active = self.author.is_active
+        if active and not self.hidden:
             return True
         return user.is_authenticated and (
-            user.pk == self.author_id or user.can(Permission.MODERATE)
+            (active and user.pk == self.author_id) or user.can(Permission.MODERATE)
         )
 
 
