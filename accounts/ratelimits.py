@@ -20,9 +20,12 @@ through `account_attempt()`, following OWASP's "Slow Down Online Guessing
 Attacks with Device Cookies":
 
 - a browser that signed in to the account before carries a signed device
-  cookie (`trust_device()`, bound to the account); its guesses count per
-  (account, device) and on nothing else, so failures from elsewhere -- even
-  from its own network -- never lock the owner out there;
+  cookie (`trust_device()`, bound to the account and to its password: a
+  password change or reset revokes the trust of every browser but the one
+  that made it); its guesses count per (account, device), and on the budget
+  of the account's trusted browsers together (`signin_trusted`), so failures
+  from elsewhere -- even from its own network -- never lock the owner out
+  there, and minting cookies buys no more than that shared figure;
 - every other browser shares one budget per account (`signin_account`), and
   its attempts also count per client network (`signin_ip`: an IPv4 address,
   or an IPv6 /64), which caps a stranger's guesses over many names;
@@ -32,7 +35,8 @@ Attacks with Device Cookies":
   budget is again all that limits it.
 
 So a stranger gets at most 10 guesses per 15-minute window on an account, 40 in
-any clock hour, whatever their addresses. Every sign-in refusal answers the
+any clock hour, whatever their addresses; the account's trusted browsers 30
+more per window together. Every sign-in refusal answers the
 same 429, with `Retry-After` set to the time left in the window (at most
 900 s), whichever counter refused.
 
@@ -68,6 +72,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,9 @@ LIMITS = {
     "signin_ip": Limit(30, SIGN_IN_WINDOW),
     "signin_account": Limit(10, SIGN_IN_WINDOW),
     "signin_device": Limit(10, SIGN_IN_WINDOW),
+    # Every trusted browser of one account together (attack F3): three browsers'
+    # worth, however many browsers signed in with the current password.
+    "signin_trusted": Limit(30, SIGN_IN_WINDOW),
     "signup_ip": Limit(20, 60),
     "password_reset_ip": Limit(20, 60),
     "password_reset_email": Limit(5, 300),
@@ -460,7 +468,9 @@ DEVICES_READ_ATTRIBUTE = "offbrand_devices_read"
 
 def _devices(request) -> dict[str, str]:
     """{account pk: nonce} from the browser's signed device cookie (a copy: the
-    cookie is checked once per request, its signature and age at sign-in)."""
+    cookie is checked once per request, its signature and age at sign-in).
+    A nonce is trusted only while its tag matches the account's password
+    (`device_nonce`)."""
     if request is None:
         return {}
     read = getattr(request, DEVICES_READ_ATTRIBUTE, None)
@@ -482,29 +492,43 @@ def _read_devices(raw: str | None) -> dict[str, str]:
     return {str(pk): str(nonce) for pk, nonce in data.items()}
 
 
+def _device_tag(user, token: str) -> str:
+    """Binds a browser's trust to the account's password hash (Django's
+    `get_session_auth_hash` pattern): a new password, set by a change or a
+    reset, voids every tag made before it (attack F3)."""
+    value = f"{user.pk}\x1f{token}\x1f{user.password}"
+    return salted_hmac(DEVICE_SALT, value, algorithm="sha256").hexdigest()[:32]
+
+
 def device_accounts(request) -> list[str]:
-    """The accounts (their pks) this browser signed in to before."""
+    """The accounts (their pks) this browser says it signed in to before; each
+    is only trusted once `device_nonce` has checked it against the account."""
     pending = getattr(request, DEVICE_ATTRIBUTE, None)
     return list(pending[1] if pending else _devices(request))
 
 
-def device_nonce(request, user_pk) -> str | None:
-    """This browser's nonce for the account, if it signed in to it before."""
-    if user_pk is None:
+def device_nonce(request, user) -> str | None:
+    """This browser's nonce for `user`'s account, if it signed in to it with the
+    password the account has now (or was trusted since it was set)."""
+    if user is None or user.pk is None:
         return None
     pending = getattr(request, DEVICE_ATTRIBUTE, None)
-    devices = pending[1] if pending else _devices(request)
-    return devices.get(str(user_pk))
+    nonce = (pending[1] if pending else _devices(request)).get(str(user.pk))
+    token, _, tag = (nonce or "").partition(".")
+    if not tag or not constant_time_compare(tag, _device_tag(user, token)):
+        return None
+    return nonce
 
 
 def trust_device(request, user) -> None:
     """Remember this browser for `user` (it just proved the password, or the
-    mailbox). The middleware writes the cookie on the response."""
+    mailbox) with the password the account has now. The middleware writes the
+    cookie on the response."""
     if request is None:
         return
     devices = getattr(request, DEVICE_ATTRIBUTE, (None, None))[1] or _devices(request)
-    nonce = devices.pop(str(user.pk), None) or secrets.token_urlsafe(16)
-    devices[str(user.pk)] = nonce  # most recent last
+    token = devices.pop(str(user.pk), "").partition(".")[0] or secrets.token_urlsafe(16)
+    devices[str(user.pk)] = f"{token}.{_device_tag(user, token)}"  # most recent last
     devices = dict(list(devices.items())[-DEVICE_ACCOUNTS:])
     setattr(request, DEVICE_ATTRIBUTE, (signing.dumps(devices, salt=DEVICE_SALT), devices))
 
@@ -532,13 +556,16 @@ def network_limit_applies(request, *, member_limited: bool) -> bool:
     bound that browser. A session without the cookie meets the network's limit.
     """
     user = getattr(request, "user", None)
-    trusted = user is not None and user.is_authenticated and device_nonce(request, user.pk)
+    trusted = user is not None and user.is_authenticated and device_nonce(request, user)
     return not (member_limited and trusted)
 
 
 def account_key(user_pk) -> str:
     """An account's key in the sign-in budget, whatever name it was given as."""
     return f"user:{user_pk}"
+
+
+_account_key = account_key  # for `account_attempt`, whose argument has the name
 
 
 # On a request `SignInBudgetMiddleware` serves: the (name, key, window) of
@@ -593,20 +620,24 @@ def _take_give_backs(request) -> list[tuple[str, str, int | None]]:
     return pending
 
 
-def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
+def account_attempt(request, *, account_key: str, user=None) -> Attempt:
     """Count one guess at the account `account_key` before it is checked.
 
     `account_key` names the account (`f"user:{pk}"`, or a normalised name no
-    account has, so unknown names are limited alike); `user_pk` lets a browser
-    that signed in to that account before use its own budget, and that budget
-    alone (not the client network's). A refused attempt is recorded on the
-    request for `SignInBudgetMiddleware`.
+    account has, so unknown names are limited alike); `user` (the account, if
+    any) lets a browser it trusts use its own budget, and the budget of the
+    account's trusted browsers together, instead of the client network's. A
+    refused attempt is recorded on the request for `SignInBudgetMiddleware`.
     """
-    nonce = device_nonce(request, user_pk)
+    nonce = device_nonce(request, user)
     if nonce:
-        # A browser the account trusts: its own budget only, so strangers sharing
-        # its network (a NAT, an IPv6 /64) cannot lock it out (attack F3).
-        checks = [("signin_device", f"{account_key}:{nonce}")]
+        # A browser the account trusts: its own budget first (a browser past it
+        # spends nothing of the others'), then all trusted browsers' together, so
+        # strangers sharing its network (a NAT, an IPv6 /64) cannot lock it out
+        # (attack F3 of the first report) and kept cookies buy no more than the
+        # shared figure (attack 2026-12-06, F3).
+        user_key = _account_key(user.pk)
+        checks = [("signin_device", f"{user_key}:{nonce}"), ("signin_trusted", user_key)]
     else:
         checks = [("signin_account", account_key)]
         if request is not None:
@@ -614,19 +645,19 @@ def account_attempt(request, *, account_key: str, user_pk=None) -> Attempt:
     return _count_attempt(request, checks)
 
 
-def passkey_attempt(request, *, claimed_pk=None) -> Attempt:
+def passkey_attempt(request, *, claimed=None) -> Attempt:
     """Count a sign-in with a passkey alone before its answer is checked.
 
     No account is known until the passkey is verified, so the attempt counts on
     the client network (`signin_ip`), not on any account: a passkey cannot be
-    guessed, this bounds the work. `claimed_pk` is the account the answer says
-    it is for (its user handle, not yet verified): in a browser that signed in
-    to that account before, the attempt is that browser's, on its own (account,
-    device) budget alone, like its password -- so a stranger who spent the
-    network's budget (a NAT, an IPv6 /64) cannot stop the owner's passkey there.
+    guessed, this bounds the work. `claimed` is the account the answer says
+    it is for (its user handle, not yet verified): in a browser that account
+    trusts, the attempt is that browser's, on its own budget like its password
+    -- so a stranger who spent the network's budget (a NAT, an IPv6 /64)
+    cannot stop the owner's passkey there.
     """
-    if device_nonce(request, claimed_pk):
-        return account_attempt(request, account_key=account_key(claimed_pk), user_pk=claimed_pk)
+    if device_nonce(request, claimed):
+        return account_attempt(request, account_key=account_key(claimed.pk), user=claimed)
     return _count_attempt(request, [("signin_ip", client_key(request))])
 
 

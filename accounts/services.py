@@ -303,7 +303,7 @@ class PasswordCheck(StrEnum):
 def account_password_check(*, request, user: User, password: str) -> PasswordCheck:
     """Check a signed-in member's password ("current password" fields,
     re-authentication) on the same per-account budget as signing in."""
-    attempt = ratelimits.account_attempt(request, account_key=account_key(user), user_pk=user.pk)
+    attempt = ratelimits.account_attempt(request, account_key=account_key(user), user=user)
     if not attempt.allowed:
         return PasswordCheck.LIMITED
     if user.check_password(password):

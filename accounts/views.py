@@ -376,6 +376,8 @@ class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.Pas
         )
         old_key = self.request.session.session_key
         update_session_auth_hash(self.request, form.user)  # gives this session a new key
+        # The new password revoked every browser's trust but this one's (attack F3).
+        ratelimits.trust_device(self.request, form.user)
         usersessions.user_session_rekey(self.request, old_key)
         usersessions.user_sessions_end_others(request=self.request)
         response = redirect(self.get_success_url())

@@ -230,7 +230,8 @@ def cache_calls(monkeypatch):
 
 def sign_in_budget_calls(counters=2):
     """The sign-in budget's cache operations: the counters (a new browser's two:
-    the network's and the account's; a known browser's one: its own) counted
+    the network's and the account's; a known browser's two: its own and the
+    account's trusted browsers' together) counted
     before the check, given back after it; on Redis in one round trip each way
     (offbrand/cache.py)."""
     from django.core.cache import cache
@@ -281,7 +282,7 @@ def test_sign_in_from_a_known_browser_makes_three_queries_four_on_sqlite(
         assert "UPDATE" in statements(captured)[1], statements(captured)
     else:
         assert sent == ["SELECT", "UPDATE", "INSERT", "INSERT"], statements(captured)
-    assert cache_calls == sign_in_budget_calls(counters=1), cache_calls
+    assert cache_calls == sign_in_budget_calls(), cache_calls
 
 
 def test_sign_in_from_a_new_browser_adds_only_the_notice(

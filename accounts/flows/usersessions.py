@@ -85,7 +85,7 @@ def user_session_signed_in(request, user: User) -> None:
     """
     request.session[SEEN_KEY] = int(time.time())
     request.offbrand_signed_in = True
-    request.offbrand_new_device = ratelimits.device_nonce(request, user.pk) is None
+    request.offbrand_new_device = ratelimits.device_nonce(request, user) is None
 
 
 # On a request `UserSessionMiddleware` serves: (member pk, time) of a sign-in whose

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.utils.crypto import constant_time_compare
 
-from accounts import ratelimits, services
+from accounts import ratelimits, selectors, services
 from accounts.mfa import services as mfa_services
 from accounts.models import User
 
@@ -94,9 +94,7 @@ def passkey_login(request, user: User) -> None:
 def factor_attempt(request, user: User) -> ratelimits.Attempt:
     """Count a guess at a factor on the member's sign-in budget, before checking it:
     a wrong code costs what a wrong password costs; a right one gives it back."""
-    return ratelimits.account_attempt(
-        request, account_key=services.account_key(user), user_pk=user.pk
-    )
+    return ratelimits.account_attempt(request, account_key=services.account_key(user), user=user)
 
 
 def passkey_attempt(request, credential: str) -> ratelimits.Attempt:
@@ -106,4 +104,6 @@ def passkey_attempt(request, credential: str) -> ratelimits.Attempt:
     claimed = mfa_services.passkey_claimed_account(
         credential, among=ratelimits.device_accounts(request)
     )
-    return ratelimits.passkey_attempt(request, claimed_pk=claimed)
+    # The browser's trust is checked against the account's password (attack F3).
+    account = selectors.user_with_role(claimed) if claimed else None
+    return ratelimits.passkey_attempt(request, claimed=account)
