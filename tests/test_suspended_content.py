@@ -90,6 +90,26 @@ def test_the_feed_pages_past_a_suspended_authors_many_newer_posts(moderator, ann
     assert len(page.context["page"].items) == 3 and page.context["page"].before is None
 
 
+def test_a_page_of_the_feed_is_filled_with_active_authors_when_suspended_ones_wrote_last(
+    moderator, ben
+):
+    # More followed members than a page: the page's oldest post is judged among the
+    # active ones only, or the suspended ones' newer posts would push active ones out.
+    active = UserFactory.create_batch(22)
+    suspended = UserFactory.create_batch(3)
+    for author in active + suspended:
+        FollowFactory(follower=ben, followed=author)
+        PostFactory(author=author, body=f"words of {author.username}")
+    for author in suspended:
+        suspend(moderator, author)
+    feed = signed_in(ben)
+    first = feed.get("/").context["page"]
+    older = feed.get(f"/?before={first.before}").context["page"]
+    shown = [post.author_id for post in first.items + older.items]
+    assert len(first.items) == 20 and older.before is None
+    assert sorted(shown) == sorted(author.pk for author in active)
+
+
 def test_a_suspended_authors_post_page_is_a_404_to_members_and_visitors(
     moderator, administrator, anna, ben
 ):
