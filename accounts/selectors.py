@@ -29,12 +29,17 @@ def suspension_message(user: User, consequence: str) -> str:
     return message
 
 
-def member_search(*, query: str = "", active: str = "") -> QuerySet[User]:
-    """Members for the moderation list: by username or email prefix, and by status."""
+def member_search(*, query: str = "", active: str = "", by_email: bool = False) -> QuerySet[User]:
+    """Members for the moderation list: by username prefix (or email prefix too, for
+    `by_email`: only for those who may see addresses, or a prefix spells one out), and
+    by status."""
     members = User.objects.select_related("role").order_by("username")
     query = query.replace("\x00", "").strip()
     if query:
-        members = members.filter(Q(username__istartswith=query) | Q(email__istartswith=query))
+        found = Q(username__istartswith=query)
+        if by_email:
+            found |= Q(email__istartswith=query)
+        members = members.filter(found)
     if active in {"yes", "no"}:
         members = members.filter(is_active=active == "yes")
     return members
@@ -52,12 +57,12 @@ def _member_named(key: int) -> QuerySet[User]:
     return User.objects.select_related("role").filter(username_key=text(key)).order_by()
 
 
-def moderation_members(*, query: str = "", active: str = ""):
+def moderation_members(*, query: str = "", active: str = "", by_email: bool = False):
     """`member_search` for the moderation list. Without a search (the list as it
     opens, or filtered by status), its pages and count run SQL compiled once per
     process (`offbrand.prepared`); a search goes through the ORM."""
     if query.replace("\x00", "").strip():
-        return member_search(query=query, active=active)
+        return member_search(query=query, active=active, by_email=by_email)
     return prepare(_members_listed, active if active in {"yes", "no"} else "").pages()
 
 

@@ -662,15 +662,23 @@ class ModerationListView(PermissionRequiredMixin, ListView):
     paginate_by = 25
     paginator_class = EstimatedCountPaginator
 
+    def shows_addresses(self) -> bool:
+        """Addresses are for their owner and administrators: a moderator neither
+        sees them nor searches by them (a prefix search would spell them out)."""
+        return self.request.user.is_administrator()
+
     def get_queryset(self):
         return selectors.moderation_members(
-            query=self.request.GET.get("q", ""), active=self.request.GET.get("active", "")
+            query=self.request.GET.get("q", ""),
+            active=self.request.GET.get("active", ""),
+            by_email=self.shows_addresses(),
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
             query=self.request.GET.get("q", ""),
             active=self.request.GET.get("active", ""),
+            shows_addresses=self.shows_addresses(),
             **kwargs,
         )
         for member in context["members"]:

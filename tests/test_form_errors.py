@@ -156,8 +156,8 @@ def test_the_email_change_link_page_names_the_address_it_switches_to(client, mem
     assert "Change my address to alice@new.example" in html
 
 
-def test_wording_is_email_address_everywhere(client, member, moderator):
-    client.force_login(moderator)
+def test_wording_is_email_address_everywhere(client, member, administrator):
+    client.force_login(administrator)
     assert (
         "Username or email address starts with" in client.get("/moderate/users/").content.decode()
     )

@@ -159,7 +159,8 @@ _member_cards: dict[tuple, str] = {}
 
 def member_card_key(member, page: tuple) -> tuple:
     """Everything a member's card in the moderation list shows; `page` is what every
-    card of the page shares (template, path, URL prefix and URLconf, language)."""
+    card of the page shares (template, path, URL prefix and URLconf, language, and
+    whether the viewer may see addresses)."""
     role = member.role
     return (
         page,
@@ -191,6 +192,7 @@ def member_cards(context, members):
         get_script_prefix(),
         get_urlconf(),
         translation.get_language(),
+        bool(context.get("shows_addresses")),
     )
     cards = []
     for member in members:
