@@ -23,6 +23,8 @@ from social import landing, selectors
 from social.views import FeedView
 
 logger = logging.getLogger(__name__)
+# Made once: `as_view()` builds a new view function (and copies its attributes) each call.
+feed_view = FeedView.as_view()
 
 
 class IndexView(UnconfirmedAllowedMixin, TemplateView):
@@ -35,7 +37,7 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
             # The same for every visitor: rendered once per change of what it shows.
             return landing.visitor_page(request, lambda: self.render_page(request, args, kwargs))
         if request.user.confirmed:
-            return FeedView.as_view()(request, *args, **kwargs)
+            return feed_view(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def render_page(self, request, args, kwargs):

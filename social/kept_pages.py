@@ -13,8 +13,9 @@ only on what `page_key` lists:
 - the full path (the forms' `next`, the `?before=` cursor), the time zone and
   the language;
 - whether the compose box is shown (the role may write);
-- each card's `card_key` (post, author and viewer facts, time zone, language)
-  and the older-posts cursor;
+- each card's facts (a `PostRow`'s `facts`, the columns its card shows: with the
+  viewer, time zone and language above, what its `card_key` holds) and the
+  older-posts cursor;
 - the view's own facts (the profile's `shown()`: the member's and the viewer's).
 
 Each process keeps the pages it rendered under that key, as pieces split where
@@ -43,6 +44,7 @@ from django.utils import timezone, translation
 
 from accounts.templatetags.accounts import NAV_TEMPLATE, nav_key
 from offbrand.templatetags import kept
+from social.rows import PostRow
 from social.templatetags.posts import CARD_TEMPLATE, card_key
 
 MAX_PAGES = 1024
@@ -73,7 +75,11 @@ def page_key(request, template_name: str, context, *shown) -> tuple | None:
         context.get("form") is not None,  # the compose box: the role may write
         cards,  # the time zone and language, with no post shown too (the profile's dates)
         page.before,
-        tuple([card_key(post, cards) for post in page.items]),
+        # A row's facts are its card's key without what `cards` holds (and whether
+        # the viewer wrote it: the author's id is there).
+        tuple(
+            [post.facts if type(post) is PostRow else card_key(post, cards) for post in page.items]
+        ),
         *shown,
     )
 

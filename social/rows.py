@@ -25,64 +25,57 @@ from offbrand.prepared import PreparedQuerySet
 from social.models import Post
 
 
+def _fact(index: int) -> property:
+    return property(lambda row: row.facts[index])
+
+
+def _author_fact(index: int) -> property:
+    return property(lambda author: author._post.facts[index])
+
+
 class AuthorRow:
     """The author of a `PostRow`: id, name and pictures from the row; anything
     else from the `User` the row makes."""
 
-    __slots__ = ("pk", "id", "username", "_avatar_key", "_post")
+    __slots__ = ("_post",)
 
-    def __init__(self, pk, username, avatar, avatar_small, avatar_hash, post):
-        self.pk = self.id = pk
-        self.username = username
-        self._avatar_key = (avatar, avatar_small, avatar_hash)
+    def __init__(self, post):
         self._post = post
+
+    pk = id = _author_fact(8)
+    username = _author_fact(9)
 
     def avatar_key(self) -> tuple:
         """`User.avatar_key()` of the stored row (the same names and hash)."""
-        return self._avatar_key
+        return self._post.facts[10:13]
 
     def __getattr__(self, name):
         return getattr(self._post.post.author, name)
 
 
 class PostRow:
-    """One post of a page, from its row (see the module's docstring)."""
+    """One post of a page, from its row (see the module's docstring). `facts`: every
+    column its card shows (`POST_COLUMNS`, the comment count, `AUTHOR_COLUMNS`), what
+    a kept page's key holds for it (social/kept_pages.py); the fields read from it."""
 
-    __slots__ = (
-        "pk",
-        "id",
-        "author_id",
-        "body_html",
-        "created_at",
-        "edited_at",
-        "hidden",
-        "hidden_reason",
-        "comment_count",
-        "author",
-        "_row",
-        "_prepared",
-        "_post",
-    )
+    __slots__ = ("facts", "_row", "_prepared", "_post")
 
     def __init__(self, prepared: PreparedQuerySet, row, getter):
-        (
-            self.pk,
-            self.author_id,
-            self.body_html,
-            self.created_at,
-            self.edited_at,
-            self.hidden,
-            self.hidden_reason,
-            self.comment_count,
-            author_pk,
-            username,
-            avatar,
-            avatar_small,
-            avatar_hash,
-        ) = getter(row)
-        self.id = self.pk
-        self.author = AuthorRow(author_pk, username, avatar, avatar_small, avatar_hash, self)
+        self.facts = getter(row)
         self._row, self._prepared, self._post = row, prepared, None
+
+    pk = id = _fact(0)
+    author_id = _fact(1)
+    body_html = _fact(2)
+    created_at = _fact(3)
+    edited_at = _fact(4)
+    hidden = _fact(5)
+    hidden_reason = _fact(6)
+    comment_count = _fact(7)
+
+    @property
+    def author(self) -> AuthorRow:
+        return AuthorRow(self)
 
     @property
     def post(self) -> Post:

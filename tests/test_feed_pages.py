@@ -2,13 +2,16 @@
 never another member's, and each response with its own CSRF token."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 
+from accounts.models import User, identicon_key
 from social import kept_pages
+from social.models import Post
 from social.templatetags import posts as cards
-from tests.factories import FollowFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -90,3 +93,60 @@ def test_a_new_post_an_edit_or_a_rename_shows_at_once(member_client, bob):
     bob.username = "robert"
     bob.save(update_fields=["username", "username_key"])
     assert "/users/robert/" in member_client.get("/").content.decode()
+
+
+def _edit_post(**values):
+    def change(post, bob):
+        Post.objects.filter(pk=post.pk).update(**values)
+
+    return change
+
+
+def _edit_author(**values):
+    def change(post, bob):
+        User.objects.filter(pk=bob.pk).update(**values)
+
+    return change
+
+
+def _comment(post, bob):
+    CommentFactory(post=post)
+
+
+CARD_FACTS = {
+    "body": (_edit_post(body_html="<p>words typed anew</p>"), "words typed anew"),
+    "written": (
+        _edit_post(created_at=datetime(2001, 2, 3, 4, 5, tzinfo=UTC)),
+        'datetime="2001-02-03T04:05:00',
+    ),
+    "edited": (_edit_post(edited_at=datetime(2002, 3, 4, 5, 6, tzinfo=UTC)), "edited</span>"),
+    "comments": (_comment, "1 comment<"),
+    "name": (_edit_author(username="bobby"), "/users/bobby/"),
+    "picture": (_edit_author(avatar="avatars/b.webp", avatar_small="avatars/b-s.webp"), "b-s.webp"),
+    "identicon": (_edit_author(avatar_hash="f" * 32), identicon_key("f" * 32)),
+}
+
+
+@pytest.mark.parametrize("fact", CARD_FACTS)
+def test_each_fact_a_card_shows_changes_the_kept_feed_at_once(member_client, bob, fact):
+    """The kept page's key holds each card's facts (`PostRow.facts`): a change of
+    any one column a card shows is a new page, never the kept one."""
+    change, shown = CARD_FACTS[fact]
+    post = Post.objects.filter(author=bob).latest("id")
+    member_client.get("/")
+    assert shown not in member_client.get("/").content.decode()  # kept, before
+    change(post, bob)
+    assert shown in member_client.get("/").content.decode()
+
+
+def test_hiding_or_a_new_reason_changes_the_authors_kept_profile_at_once(client, bob, moderator):
+    from social import services
+
+    client.force_login(bob)
+    post = Post.objects.filter(author=bob).latest("id")
+    client.get(f"/users/{bob.username}/")
+    assert "off topic" not in client.get(f"/users/{bob.username}/").content.decode()
+    services.content_hide(actor=moderator, content=post, reason="off topic")
+    assert "Reason: off topic" in client.get(f"/users/{bob.username}/").content.decode()
+    Post.objects.filter(pk=post.pk).update(hidden_reason="spam")
+    assert "Reason: spam" in client.get(f"/users/{bob.username}/").content.decode()
