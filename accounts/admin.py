@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from accounts import services
+from accounts.edits import EditConflict, ShownValuesMixin, lock_unchanged_elsewhere
 from accounts.forms import (
     PASSWORD_HINT,
     USERNAME_HELP,
@@ -29,8 +30,15 @@ from accounts.pagination import EstimatedCountPaginator
 from accounts.sites import ReadOnlyAdmin
 
 
-class RoleAdminForm(HumanErrorsMixin, forms.ModelForm):
-    """Edit a role's permission bits as named checkboxes."""
+class RoleAdminForm(HumanErrorsMixin, ShownValuesMixin, forms.ModelForm):
+    """Edit a role's permission bits as named checkboxes.
+
+    Only what the administrator changed on the page they saw is saved
+    (`accounts.edits`; `RoleAdmin.save_model`): another administrator's
+    change made meanwhile stands, and a field both changed is refused.
+    """
+
+    shown_fields = ["name", "default", "permission_flags"]
 
     whose = "the"
 
@@ -63,6 +71,23 @@ class RoleAdminForm(HumanErrorsMixin, forms.ModelForm):
             )
         return default
 
+    def current_values(self, instance) -> dict:
+        flags = [flag.value for flag in Permission if instance.grants(flag)]
+        return {**super().current_values(instance), "permission_flags": flags}
+
+    def full_clean(self):
+        super().full_clean()
+        # The admin validates and saves a change inside one transaction: the lock
+        # taken here holds until `save_model` has written.
+        if self.is_bound and self.instance.pk and not self._errors:
+            try:
+                lock_unchanged_elsewhere(self)
+            except EditConflict as conflict:
+                self.show_conflict(conflict)
+
+    def changed_columns(self) -> list[str]:
+        return ["permissions" if name == "permission_flags" else name for name in self.changed_data]
+
     def save(self, commit=True):
         self.instance.permissions = sum(self.cleaned_data["permission_flags"])
         return super().save(commit)
@@ -80,6 +105,13 @@ class RoleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        if columns := form.changed_columns():
+            obj.save(update_fields=columns)  # the rest may have changed meanwhile
+        return None
 
     @admin.display(description="Permissions")
     def permission_list(self, role):

@@ -13,6 +13,7 @@ from django.forms.utils import pretty_name
 from accounts import services
 from accounts.addresses import plain_address, same_mailbox
 from accounts.avatars import AvatarError, render_avatar
+from accounts.edits import ShownValuesMixin
 from accounts.emails import send_email
 from accounts.models import USERNAME_TAKEN, User
 from accounts.selectors import suspension_message
@@ -378,7 +379,7 @@ def current_password_is_right(request, user, password: str) -> bool:
     return checked == services.PasswordCheck.RIGHT
 
 
-class ProfileForm(HumanErrorsMixin, forms.ModelForm):
+class ProfileForm(HumanErrorsMixin, ShownValuesMixin, forms.ModelForm):
     """What a member may change about themselves: name, about me, avatar. Nothing else."""
 
     avatar_upload = forms.FileField(
@@ -420,7 +421,7 @@ class ProfileForm(HumanErrorsMixin, forms.ModelForm):
             raise forms.ValidationError(str(error), code="bad_avatar") from error
 
 
-class MemberAdminForm(HumanErrorsMixin, forms.ModelForm):
+class MemberAdminForm(HumanErrorsMixin, ShownValuesMixin, forms.ModelForm):
     """An administrator's edit of a member, validated like every other form."""
 
     whose = "the"

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import ratelimits, selectors, signals, tokens
+from accounts import edits, ratelimits, selectors, signals, tokens
 from accounts.addresses import same_mailbox
 from accounts.emails import after_response, mailbox_key, send_email, site_url
 from accounts.flows import usersessions
@@ -631,22 +631,20 @@ def member_remove_avatar(*, user: User, actor: User | None, via: str, reason: st
     )
 
 
-def _changed_model_fields(form) -> list[str]:
-    """The model columns a ModelForm's submission changes (not its extra fields)."""
-    return [name for name in form.changed_data if name in form._meta.fields]
-
-
 def profile_update(*, form) -> User:
-    """Save a member's own profile form: the fields it changed and the avatar.
+    """Save a member's own profile form: the fields they changed, and the avatar.
 
-    The form is bound to the user loaded at the start of the request; only the
-    columns it changed are written, so a suspension, role change or password
-    reset that lands while (say) a large avatar is decoding stands.
+    "Changed" is measured against what their page showed (`accounts.edits`):
+    a moderator's clearing of their about-me, or a suspension, role change or
+    reset that lands while the page is open (or while a large avatar
+    decodes), stands. A field they changed that someone else changed
+    meanwhile raises `EditConflict`: nothing is saved.
     """
     with transaction.atomic():
+        edits.lock_unchanged_elsewhere(form)
         user = form.save(commit=False)
         own = {"actor": user, "via": Via.OWN_PAGES}
-        member_save_fields(member=user, fields=_changed_model_fields(form), **own)
+        member_save_fields(member=user, fields=form.changed_model_fields(), **own)
         rendered = form.cleaned_data.get("avatar_upload")
         if rendered:
             member_set_avatar(user=user, rendered=rendered, **own)
@@ -656,20 +654,26 @@ def profile_update(*, form) -> User:
 
 
 def member_admin_update(*, form, actor: User, via: str = Via.MEMBER_EDIT) -> User:
-    """An administrator's edit of a member: only the fields they changed are written.
+    """An administrator's edit of a member: only the fields they changed on the
+    page they saw are written (`accounts.edits`).
 
-    A change of address, confirmation or active state voids the member's
-    pending links and ends their sessions, like the member's own change would.
-    The form's `reason`, if it has one, is recorded with each change.
+    So a suspension, a confirmed change of address or the member's own edit
+    made while the editor was open stands, and is not recorded as the
+    administrator's; a field both changed raises `EditConflict` and nothing is
+    saved. A change of address, confirmation or active state voids the
+    member's pending links and ends their sessions, like the member's own
+    change would. The form's `reason`, if it has one, is recorded with each change.
     """
-    member = form.save(commit=False)
-    member_save_fields(
-        member=member,
-        fields=_changed_model_fields(form),
-        actor=actor,
-        via=via,
-        reason=form.cleaned_data.get("reason", ""),
-    )
+    with transaction.atomic():
+        edits.lock_unchanged_elsewhere(form)
+        member = form.save(commit=False)
+        member_save_fields(
+            member=member,
+            fields=form.changed_model_fields(),
+            actor=actor,
+            via=via,
+            reason=form.cleaned_data.get("reason", ""),
+        )
     return member
 
 

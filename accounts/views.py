@@ -27,6 +27,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import ratelimits, selectors, services, tokens
 from accounts.avatars import AVATAR_SIZES, identicon
+from accounts.edits import EditConflict
 from accounts.emails import after_response
 from accounts.flows import factors, leaving, reauthentication, usersessions
 from accounts.flows.reauthentication import ReauthOutcome
@@ -557,7 +558,11 @@ class ProfileEditView(LoginRequiredMixin, RateLimitMixin, FormView):
         return {"instance": self.request.user, **super().get_form_kwargs()}
 
     def form_valid(self, form):
-        user = services.profile_update(form=form)
+        try:
+            user = services.profile_update(form=form)
+        except EditConflict as conflict:
+            form.show_conflict(conflict)
+            return self.form_invalid(form)
         messages.success(
             self.request,
             format_html(
@@ -600,7 +605,12 @@ class MemberEditView(AdminRequiredMixin, FormView):
         )
 
     def form_valid(self, form):
-        member = services.member_admin_update(form=form, actor=self.request.user)
+        try:
+            member = services.member_admin_update(form=form, actor=self.request.user)
+        except EditConflict as conflict:
+            form.show_conflict(conflict)
+            self.member = conflict.current  # the record and dates as they are now
+            return self.form_invalid(form)
         messages.success(self.request, f"Saved {member.username}.")
         return redirect(safe_next(self.request, reverse("profile", args=[member.username])))
 

@@ -22,10 +22,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts import forms as account_forms
+from accounts import views as account_views
 from accounts.models import EmailChangeRequest, ModerationAction, User
 from accounts.tokens import make_email_change_token, password_reset_tokens
 from tests.conftest import image_bytes
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.page_forms import form_on_page
 from tests.servers import CSRF_INPUT, Client
 
 pytestmark = [
@@ -306,6 +308,55 @@ def test_a_demotion_during_a_password_change_stands(server, alice, staff, roles,
     alice.refresh_from_db()
     assert alice.role.name == "User" and alice.check_password(new)
     assert User.objects.get(pk=alice.pk).role.name == "User"
+
+
+# --- The editor saved after the page went stale (attack report F1) ------------
+
+
+def test_a_suspension_landing_while_the_editor_save_is_in_flight_stands(
+    server, alice, staff, monkeypatch
+):
+    """The save is held before it loads the member: measured against the row it
+    loads, every value the page showed back would look changed."""
+    boss = browser(server, "boss")
+    path = "/users/alice/edit/"
+    shown = form_on_page(boss.get(path).text, "username")
+    held = Held(monkeypatch, account_views, "get_member")
+
+    edited, suspended = overlap(
+        held,
+        lambda: boss.post(path, {**shown, "first_name": "Al", "reason": "fix name"}),
+        lambda: suspend(server, "alice"),
+    )
+
+    assert edited.status == 302 and suspended.status == 302
+    alice.refresh_from_db()
+    assert not alice.is_active and alice.first_name == "Al"
+    kinds = ModerationAction.objects.filter(member=alice).values_list("kind", "actor__username")
+    assert (ModerationAction.Kind.REINSTATE, "boss") not in set(kinds)
+
+
+def test_the_members_own_edit_during_the_editor_save_is_refused_not_overwritten(
+    server, alice, staff, monkeypatch
+):
+    boss = browser(server, "boss")
+    path = "/users/alice/edit/"
+    shown = form_on_page(boss.get(path).text, "username")
+    held = Held(monkeypatch, account_forms.MemberAdminForm, "clean")
+    owner = browser(server, "alice")
+
+    def own_edit():
+        token = csrf(owner, "/accounts/profile/")
+        data = {"csrfmiddlewaretoken": token, "first_name": "Alicia", "about_me": "Mine."}
+        return owner.post("/accounts/profile/", data)
+
+    edited, own = overlap(held, lambda: boss.post(path, {**shown, "first_name": "Al"}), own_edit)
+
+    assert own.status == 302
+    assert edited.status == 200 and "changed by someone else" in edited.text
+    assert "“Alicia”" in edited.text
+    alice.refresh_from_db()
+    assert (alice.first_name, alice.about_me) == ("Alicia", "Mine.")
 
 
 # --- A kept link racing the owner's reset --------------------------------------
