@@ -1,8 +1,9 @@
 """WSGI entry point: `gunicorn offbrand.wsgi` serves production.
 
 Django's handler, behind the gate that answers a looping member's remembered
-upload refusal before Django builds a request (`offbrand.refusal_gate`), both
-behind `ServedAtTheRoot`.
+upload refusal before Django builds a request (`offbrand.refusal_gate`), behind
+the drain that reads what a refused upload still sends (`offbrand.unread_body`),
+all behind `ServedAtTheRoot`.
 """
 
 import os
@@ -33,5 +34,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "offbrand.settings")
 django_application = get_wsgi_application()
 
 from offbrand.refusal_gate import RememberedRefusalGate  # noqa: E402  (needs the apps loaded)
+from offbrand.unread_body import DrainUnreadUpload  # noqa: E402
 
-application = ServedAtTheRoot(RememberedRefusalGate(django_application))
+application = ServedAtTheRoot(DrainUnreadUpload(RememberedRefusalGate(django_application)))

@@ -65,10 +65,12 @@ def client(client):
 
 
 def test_gunicorn_s_application_is_the_gate_in_front_of_django():
+    from offbrand.unread_body import DrainUnreadUpload
     from offbrand.wsgi import application
 
-    assert isinstance(application.app, RememberedRefusalGate)
-    assert isinstance(application.app.app, WSGIHandler)
+    assert isinstance(application.app, DrainUnreadUpload)
+    assert isinstance(application.app.app, RememberedRefusalGate)
+    assert isinstance(application.app.app.app, WSGIHandler)
 
 
 def picture(seed: int = 0) -> SimpleUploadedFile:
@@ -374,3 +376,90 @@ def test_small_pictures_in_a_loop_are_spread_one_per_window(member_client, membe
     # A large picture is counted once too, before its body is read.
     clock.at(2 * SPACING)
     assert upload(member_client, 8).status_code == 302
+
+
+# --- Through gunicorn: what a browser that uploads too soon sees -------------------
+
+BIG = 4_500_000  # a camera-sized picture: megabytes still coming when the answer is written
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The site under gunicorn (one sync worker, the embedded default), avatars up to
+    5 MiB, with the member signed in and refused once: their next uploads meet the gate."""
+    from tests.servers import MEMBER_PASSWORD, MEMBER_USERNAME, Deployment, Gunicorn
+    from tests.servers import Client as Browser
+
+    folder = tmp_path_factory.mktemp("uploads")
+    deployment = Deployment(
+        database_url=f"sqlite:///{folder / 'db.sqlite3'}",
+        redis_url="",
+        extra={"OFFBRAND_AVATAR_MAX_BYTES": str(5 * 1024 * 1024)},
+    )
+    server = Gunicorn(deployment, workers=1)
+    try:
+        deployment.prepare()
+        server.start()
+        browser = Browser(server.url, timeout=30)
+        assert browser.sign_in(MEMBER_USERNAME, MEMBER_PASSWORD).status == 302
+        _, token = browser.csrf_pair(EDIT)
+        yield server, browser, token
+    finally:
+        server.stop()
+        deployment.destroy()
+
+
+def raw_upload(served, *, read_early: bool) -> bytes:
+    """One upload of BIG bytes on a plain socket: the whole body sent, then the answer
+    read to its end; or, with `read_early`, sending stops as soon as an answer comes."""
+    import select
+    import socket
+
+    server, browser, token = served
+    boundary = "rawsocketboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+            f'{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name="avatar_upload"; '
+            f'filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + bytes(BIG)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    head = (
+        f"POST {EDIT} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        if read_early:
+            client.sendall(head)
+            unsent = memoryview(body)
+            while unsent and not select.select([client], [], [], 0)[0]:
+                unsent = unsent[client.send(unsent[:65536]) :]
+        else:
+            client.sendall(head + body)
+        while chunk := client.recv(65536):
+            answer += chunk
+    return answer
+
+
+def refused_in_full(answer: bytes) -> bool:
+    head, _, page = answer.partition(b"\r\n\r\n")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    return head.startswith(b"HTTP/1.1 429 ") and len(page) == length and b"Try again" in page
+
+
+def test_a_browser_that_sends_its_whole_upload_then_reads_sees_the_429_page(served):
+    """Not a connection reset: the worker reads what the client still sends (issue 11)."""
+    first = raw_upload(served, read_early=False)  # the member's picture of this window
+    assert first.startswith((b"HTTP/1.1 200 ", b"HTTP/1.1 302 ", b"HTTP/1.1 429 "))
+    answers = [raw_upload(served, read_early=False) for _ in range(6)]
+    assert all(refused_in_full(answer) for answer in answers)
+
+
+def test_a_browser_that_reads_as_soon_as_the_answer_comes_sees_the_429_page(served):
+    answers = [raw_upload(served, read_early=True) for _ in range(6)]
+    assert all(refused_in_full(answer) for answer in answers)
