@@ -28,6 +28,8 @@ from accounts.avatars import AVATAR_SIZES
 from accounts.devices import describe_user_agent
 from accounts.username_characters import UsernameCharactersValidator
 from accounts.usernames import (
+    has_letter_or_digit,
+    invisible_characters,
     mixed_scripts,
     unrecommended_scripts,
     unusual_letters,
@@ -300,6 +302,10 @@ class UserManager(DjangoUserManager):
             # away and the real henry register it after. A name that cannot be
             # an address is never anyone's, whichever comes first.
             return USERNAME_HAS_AT
+        if invisible := invisible_characters(username):
+            return USERNAME_INVISIBLE % ", ".join(invisible)
+        if not has_letter_or_digit(username):
+            return USERNAME_NO_LETTER
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
             return USERNAME_TAKEN
@@ -369,6 +375,8 @@ USERNAME_UNRECOMMENDED_SCRIPT = (
     "Use letters of an everyday alphabet: %s letters are not accepted in usernames."
 )
 USERNAME_MIXED_SCRIPTS = "Use letters of one alphabet: that username mixes %s letters."
+USERNAME_INVISIBLE = "A username can't hold an invisible character (%s)."
+USERNAME_NO_LETTER = "A username needs at least one letter or digit."
 USERNAME_HAS_AT = (
     "A username can't contain @: you can sign in with your email address or your username."
 )

@@ -13,9 +13,12 @@
   look alike: the second is refused (names already taken are not renamed).
 - `unusual_letters`: letters that are not for everyday writing (phonetic
   notation, obsolete tone letters), refused in new names.
+- `invisible_characters`: Unicode's Default_Ignorable code points (the Hangul
+  fillers, variation selectors), drawn as nothing; refused in new names, and so
+  is a name with no letter or digit (`has_letter_or_digit`).
 - `mixed_scripts`: the alphabets a name mixes, when TR39's "Highly
-  Restrictive" level would refuse the mix (`rooт`: Latin and Cyrillic),
-  refused in new names.
+  Restrictive" level would refuse the mix (`rooт`: Latin and Cyrillic), or a
+  Latin name holds an East Asian letter (`aㅣice`); refused in new names.
 - `unrecommended_scripts`: the scripts of a name that Unicode does not
   recommend for identifiers (Coptic, Cherokee), refused in new names.
 """
@@ -169,6 +172,61 @@ def _plain(text: str) -> str:
     return "".join(chars)
 
 
+# Unicode's Default_Ignorable_Code_Point property, version 15.1 (this Python's
+# `unicodedata`), from the Unicode Character Database's DerivedCoreProperties.txt
+# (https://www.unicode.org/Public/15.1.0/ucd/DerivedCoreProperties.txt, "Derived
+# Property: Default_Ignorable_Code_Point", 4174 code points): characters drawn
+# as nothing. UTS #39 section 3.1's General Security Profile excludes them from
+# identifiers. Neither `unicodedata` nor confusable-homoglyphs names the
+# property; tests/test_username_invisible.py checks this table against its
+# derivation over `unicodedata`'s categories (Other_Default_Ignorable_Code_Point
+# + Cf + Variation_Selector - White_Space - visible format characters).
+_DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),  # SOFT HYPHEN
+    (0x034F, 0x034F),  # COMBINING GRAPHEME JOINER
+    (0x061C, 0x061C),  # ARABIC LETTER MARK
+    (0x115F, 0x1160),  # HANGUL CHOSEONG FILLER, HANGUL JUNGSEONG FILLER
+    (0x17B4, 0x17B5),  # KHMER VOWEL INHERENT AQ, AA
+    (0x180B, 0x180F),  # MONGOLIAN FREE VARIATION SELECTORS, VOWEL SEPARATOR
+    (0x200B, 0x200F),  # ZERO WIDTH SPACE .. RIGHT-TO-LEFT MARK
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides
+    (0x2060, 0x206F),  # WORD JOINER .. NOMINAL DIGIT SHAPES (2065 reserved)
+    (0x3164, 0x3164),  # HANGUL FILLER
+    (0xFE00, 0xFE0F),  # VARIATION SELECTOR-1..16
+    (0xFEFF, 0xFEFF),  # ZERO WIDTH NO-BREAK SPACE
+    (0xFFA0, 0xFFA0),  # HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFF8),  # reserved
+    (0x1BCA0, 0x1BCA3),  # SHORTHAND FORMAT LETTER OVERLAP .. UP STEP
+    (0x1D173, 0x1D17A),  # MUSICAL SYMBOL BEGIN BEAM .. END PHRASE
+    (0xE0000, 0xE0FFF),  # tags, VARIATION SELECTOR-17..256, reserved
+)
+DEFAULT_IGNORABLE = frozenset(
+    chr(code) for first, last in _DEFAULT_IGNORABLE_RANGES for code in range(first, last + 1)
+)
+
+
+def invisible_characters(username: str) -> list[str]:
+    """The Default_Ignorable code points of `username`, as typed or once
+    NFKC-normalised, as `U+3164 HANGUL FILLER` (attack report F6: `alice` and a
+    Hangul filler, drawn as `alice`, registered beside `alice`, and three fillers
+    as a blank name). Most are already refused as no letter (ZWJ, soft hyphen);
+    the fillers are letters (Lo) and the variation selectors, the grapheme
+    joiner and Khmer's inherent vowels marks (Mn), which `_without_marks` drops
+    only for some."""
+    found = dict.fromkeys(
+        char
+        for char in username + unicodedata.normalize("NFKC", username)
+        if char in DEFAULT_IGNORABLE
+    )
+    return [f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}" for char in found]
+
+
+def has_letter_or_digit(username: str) -> bool:
+    """Whether `username` has a letter or a digit, invisible ones aside: a name
+    of separators (`_`, `._-`) is no name, and its skeleton is empty."""
+    return any(char.isalnum() and char not in DEFAULT_IGNORABLE for char in username)
+
+
 def unusual_letters(username: str) -> list[str]:
     """The characters of `username` that no everyday alphabet uses: the
     Phonetic Extensions (U+1D00-1DBF, `ᴀ`) and the obsolete tone letters
@@ -182,25 +240,51 @@ def unusual_letters(username: str) -> list[str]:
     ]
 
 
-# Unicode TR39 5.2, "Highly Restrictive": one script, or Latin with the
-# scripts written beside it in Japan, Taiwan and Korea.
+# Unicode TR39 5.2, "Highly Restrictive", without Latin: one script, or the
+# scripts written together in Japan, Taiwan and Korea. TR39 also lets Latin go
+# with each of these mixes, for whole words (`yukiゆき`); here a name with Latin
+# letters may hold no Han, Kana, Bopomofo or Hangul (attack report F6). Their
+# simple glyphs pass for Latin letters or a dash (`ㅣ` and `丨` for l, `ㅇ`,
+# `口` and `ロ` for o, `工` for I, `一` and `ー` for -), which TR39's table
+# does not read as Latin (NFKC turns `ㅣ` into the jamo `ᅵ`, which the table
+# joins to `丨`, not to `l`): so `aㅣice` and `car口l` registered beside `alice`
+# and `carol`. Real Korean, Japanese and Chinese names are written in these
+# scripts alone (김민준, たなか, 田中たろう): they register; a Latin handle is
+# written in Latin, with digits. The cost: `yukiゆき` or `tanaka山田` must choose.
 _SCRIPT_MIXES = (
-    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
-    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
-    frozenset({"LATIN", "HAN", "HANGUL"}),
+    frozenset({"HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"HAN", "BOPOMOFO"}),
+    frozenset({"HAN", "HANGUL"}),
 )
+
+
+def _script(char: str) -> str:
+    """The script `mixed_scripts` counts `char` in: its own, but the Common
+    and Inherited characters used only beside kana or Han (Unicode's
+    ScriptExtensions.txt: the prolonged sound mark `ー`, the voiced sound
+    marks, `〆`, the kana repeat marks, the kanbun marks) count as Katakana or
+    Han, so `bobー` mixes Latin and Katakana."""
+    script = script_of(char)
+    if script in ("COMMON", "INHERITED"):
+        name = unicodedata.name(char, "")
+        if "KATAKANA" in name or "KANA REPEAT" in name:
+            return "KATAKANA"
+        if "\u3000" <= char <= "\u303f" or "\u3190" <= char <= "\u319f":
+            return "HAN"
+    return script
 
 
 def mixed_scripts(username: str) -> list[str]:
     """The scripts of `username`'s letters when they are not one alphabet (nor
-    an East Asian mix TR39 allows): `alicᥱ` is Latin and Tai Le. Common and
-    Inherited characters (separators, marks) belong with any script, and so do
-    all decimal digits: the skeleton reads them as ASCII digits (`user٣`)."""
+    an East Asian mix, `_SCRIPT_MIXES`): `alicᥱ` is Latin and Tai Le, `aㅣice`
+    Latin and Hangul. Common and Inherited characters (separators, marks)
+    belong with any script, and so do all decimal digits: the skeleton reads
+    them as ASCII digits (`user٣`)."""
     scripts = []
     for char in unicodedata.normalize("NFKC", username):
         if unicodedata.decimal(char, None) is not None:
             continue
-        script = script_of(char)
+        script = _script(char)
         if script not in ("COMMON", "INHERITED") and script not in scripts:
             scripts.append(script)
     if len(scripts) < 2 or any(mix.issuperset(scripts) for mix in _SCRIPT_MIXES):

@@ -520,6 +520,10 @@ def test_a_whole_script_name_drawn_like_an_existing_one_is_refused(
         "\u03a9mega",  # Greek Ω with Latin
         "\u043d\u0430\u0442\u0430sha",  # Cyrillic with Latin
         "\u043d\u0430\u0442\u0430\u03c3\u03b1",  # Cyrillic with Greek
+        "yuki\u3086\u304d\u30e6\u30ad\u96ea",  # Latin, Hiragana, Katakana and Han
+        "tanaka\u5c71\u7530",  # Latin and Han
+        "kim\uae40\ubbfc\uc218",  # Latin and Hangul
+        "lin\u6797\u3105",  # Latin, Han and Bopomofo
     ],
 )
 def test_a_new_name_may_not_mix_alphabets(client, roles, mixed):
@@ -537,16 +541,16 @@ def test_a_new_name_may_not_mix_alphabets(client, roles, mixed):
         "\u0391\u03bb\u03ad\u03be\u03b1\u03bd\u03b4\u03c1\u03bf\u03c2",  # Αλέξανδρος
         "\u0645\u062d\u0645\u062f",  # محمد
         "\u5c71\u7530\u305f\u308d\u3046",  # 山田たろう: Han and Hiragana
-        "yuki\u3086\u304d\u30e6\u30ad\u96ea",  # Latin, Hiragana, Katakana and Han
-        "tanaka\u5c71\u7530",  # Latin and Han
-        "kim\uae40\ubbfc\uc218",  # Latin and Hangul
-        "lin\u6797\u3105",  # Latin, Han and Bopomofo
+        "\u3086\u304d\u30e6\u30ad\u96ea",  # Hiragana, Katakana and Han
+        "\u6797\u3105",  # Han and Bopomofo
+        "\u674e\ubbfc\uc218",  # Han and Hangul
         "user\u0663",  # another script's digit
     ],
 )
 def test_whole_script_and_east_asian_names_stay_accepted(client, roles, name):
-    """TR39 'Highly Restrictive': one script, or Latin with Han and the kana,
-    Bopomofo or Hangul; digits and separators belong to every script."""
+    """TR39 'Highly Restrictive' without Latin: one script, or Han with the
+    kana, Bopomofo or Hangul; digits and separators belong to every script.
+    (Latin with any of these: tests/test_username_invisible.py, refused.)"""
     response = client.post(URL, form(username=name))
     assert response.status_code == 302, response.content.decode()[:500]
     assert User.objects.filter(username=name).exists()
