@@ -54,3 +54,46 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
             id="offbrand.W002",
         )
     ]
+
+
+@register(Tags.database)
+def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
+    """Members whose username, kept from before new names were refused an `@`
+    (attack report 2026-12-06, F5), is the address of another member: the
+    profile at `/users/henry@example.com/` shows one member under another's
+    address. Kept names are not renamed by a migration; an administrator
+    decides. Only with `manage.py check --database default` (and `migrate`)."""
+    from accounts.addresses import mailbox
+    from accounts.models import User
+
+    found = []
+    for database in databases or ():
+        if User._meta.db_table not in connections[database].introspection.table_names():
+            continue  # `migrate` runs this check too, before the first migration
+        members = User.objects.using(database)
+        for pk, username in members.filter(username__contains="@").values_list("pk", "username"):
+            reached = mailbox(username)
+            local = username.rpartition("@")[0]
+            if reached is None:
+                continue
+            owners = (
+                members.exclude(pk=pk)
+                .filter(email__istartswith=f"{local}@")
+                .values_list("username", "email")
+            )
+            found += [
+                f"{username} (the address of {owner})"
+                for owner, email in owners
+                if mailbox(email) == reached
+            ]
+    if not found:
+        return []
+    return [
+        Warning(
+            f"{len(found)} member(s) have a username that is another member's email address: "
+            f"{', '.join(sorted(found)[:20])}{' ...' if len(found) > 20 else ''}.",
+            hint="Rename them in the member editor (/users/<name>/edit/): new usernames "
+            "can't contain @.",
+            id="offbrand.W003",
+        )
+    ]

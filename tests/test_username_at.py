@@ -103,3 +103,26 @@ def test_createsuperuser_refuses_a_look_alike_too(roles, monkeypatch):
             "createsuperuser", "--noinput", "--username=\u0430lice", "--email=a@example.com"
         )
     assert User.objects.count() == 1
+
+
+def test_a_database_check_names_kept_usernames_that_spell_another_members_address(roles):
+    """F5's state, left by the rule before: `henry@example.com` (mallory) kept
+    beside henry, whose address it spells. Kept names are not renamed here; the
+    check tells the administrator, who renames in the member editor."""
+    from io import StringIO
+
+    User.objects.bulk_create(
+        [
+            User(username="henry@example.com", email="mal-h@example.com"),
+            User(username="henry", email="henry@example.com"),
+            User(username="old@example.com", email="old@example.com"),  # their own: not listed
+            User(username="ghost@example.com", email="g@example.com"),  # nobody's address
+        ]
+    )
+    out = StringIO()
+    call_command("check", databases=["default"], stderr=out, stdout=out)
+    text = out.getvalue()
+    assert "offbrand.W003" in text
+    assert "1 member(s) have a username that is another member's email address" in text
+    assert "henry@example.com (the address of henry)" in text
+    assert "ghost@" not in text and "old@" not in text
