@@ -103,6 +103,9 @@ def safe_next(request, default: str) -> str:
     return default
 
 
+# The scopes of `RateLimitMixin.rate_limits` keyed on the signed-in member.
+MEMBER_SCOPES = frozenset({"user", "member_browser"})
+
 # Set on a request whose file was counted before its body was read.
 FILE_COUNTED = "offbrand_file_counted"
 
@@ -111,7 +114,9 @@ class RateLimitMixin:
     """Count each POST against `rate_limits`; once one is used up, say when to come back.
 
     `rate_limits` maps a limit name (see `accounts.ratelimits.LIMITS`) to its
-    key: "ip", "user", or the name of a posted field (e.g. "email").
+    key: "ip", "user", "member_browser" (per member and browser the account
+    trusts: `ratelimits.member_browser_key`), or the name of a posted field
+    (e.g. "email").
 
     Never a dead end: a refused form page is shown again, as the member filled
     it in (nothing validated or counted), with a notice saying when they can
@@ -141,14 +146,14 @@ class RateLimitMixin:
         member = self.request.user.is_authenticated
         scopes = self.rate_limits.values()
         network = "ip" in scopes and ratelimits.network_limit_applies(
-            self.request, member_limited="user" in scopes
+            self.request, member_limited=not MEMBER_SCOPES.isdisjoint(scopes)
         )
         return ratelimits.first_refusal(
             ratelimits.hit(name, self.rate_limit_key(scope))
             for name, scope in self.rate_limits.items()
             # A member-keyed limit means nothing for a visitor (every one
             # would share "user:None"); the view's own guard turns them away.
-            if (scope != "user" or member) and (scope != "ip" or network)
+            if (scope not in MEMBER_SCOPES or member) and (scope != "ip" or network)
         )
 
     def file_rate_limit_refusal(self) -> ratelimits.Verdict | None:
@@ -177,7 +182,11 @@ class RateLimitMixin:
             return None
         key = f"user:{request.user.pk}"
         refusal = ratelimits.first_refusal(
-            ratelimits.peek(name, key) for name, scope in cls.rate_limits.items() if scope == "user"
+            ratelimits.peek(
+                name, key if scope == "user" else ratelimits.member_browser_key(request)
+            )
+            for name, scope in cls.rate_limits.items()
+            if scope in MEMBER_SCOPES
         )
         if refusal is None and cls.one_at_a_time:
             refusal = ratelimits.hold(request, cls.__name__, key)
@@ -199,6 +208,8 @@ class RateLimitMixin:
             return ratelimits.client_key(self.request)
         if scope == "user":
             return f"user:{self.request.user.pk}"
+        if scope == "member_browser":
+            return ratelimits.member_browser_key(self.request)
         return self.request.POST.get(scope, "").strip()
 
     def rate_limited(self, notice: RetryNotice):

@@ -560,6 +560,21 @@ def network_limit_applies(request, *, member_limited: bool) -> bool:
     return not (member_limited and trusted)
 
 
+def member_browser_key(request) -> str:
+    """The key of a per-member limit that must not let a stranger slow the owner's
+    own browser (the password and address changes): per (member, browser) in a
+    browser the account trusts (its device cookie), else one key every other
+    browser of the member shares. A stolen copy of a session carries no device
+    cookie, so it spends that shared count, never the owner's browser's (attack
+    2026-12-06 F12; issue 11's rule for sign-in)."""
+    user = request.user
+    nonce = device_nonce(request, user)
+    if nonce:
+        # The token alone: it stays when a password change tags it anew.
+        return f"{account_key(user.pk)}:browser:{nonce.partition('.')[0]}"
+    return account_key(user.pk)
+
+
 def account_key(user_pk) -> str:
     """An account's key in the sign-in budget, whatever name it was given as."""
     return f"user:{user_pk}"

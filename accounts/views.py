@@ -357,7 +357,8 @@ class ReauthenticateView(
 
 
 class PasswordChangeView(RecentAuthRequiredMixin, RateLimitMixin, auth_views.PasswordChangeView):
-    rate_limits = {"password_change_ip": "ip", "password_change_user": "user"}
+    # Per member and browser: a stolen session cannot slow the owner's own (F12).
+    rate_limits = {"password_change_ip": "ip", "password_change_user": "member_browser"}
     rate_limit_reason = "Too many attempts to change your password."
     form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
@@ -457,7 +458,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 class EmailChangeView(UnconfirmedAllowedMixin, RecentAuthRequiredMixin, RateLimitMixin, FormView):
-    rate_limits = {"email_change_ip": "ip", "email_change_user": "user"}
+    rate_limits = {"email_change_ip": "ip", "email_change_user": "member_browser"}
     rate_limit_reason = "Too many changes of address have been asked for."
     template_name = "accounts/email_change.html"
     form_class = EmailChangeForm

@@ -317,7 +317,7 @@ def test_a_member_keyed_limit_never_counts_anonymous_requests(rf, roles):
     from accounts.mixins import RateLimitMixin
 
     class Guarded(RateLimitMixin, View):
-        rate_limits = {"password_change_user": "user"}
+        rate_limits = {"password_change_user": "user", "email_change_user": "member_browser"}
 
         def post(self, request):
             return HttpResponse("ok")
@@ -327,6 +327,7 @@ def test_a_member_keyed_limit_never_counts_anonymous_requests(rf, roles):
         request.user = AnonymousUser()
         assert Guarded.as_view()(request).status_code == 200
     assert ratelimits.peek("password_change_user", "user:None").allowed
+    assert ratelimits.peek("email_change_user", "user:None").allowed
 
 
 def test_sign_up_notices_to_a_taken_address_are_few_per_hour(member, settings):
