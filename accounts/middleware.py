@@ -126,6 +126,7 @@ class UserSessionMiddleware:
 
     def __call__(self, request):
         usersessions.expect_sign_in_time(request)
+        key_before = request.session.session_key  # the cookie's; nothing is read
         response = self.get_response(request)
         user = request.user
         if user.is_authenticated:
@@ -133,6 +134,12 @@ class UserSessionMiddleware:
             with suppress(DatabaseError):
                 if getattr(request, "offbrand_signed_in", False):
                     usersessions.user_session_start(request=request, user=user)
+                elif (
+                    not hasattr(request, "offbrand_signed_in")  # no sign-in in this request
+                    and key_before
+                    and request.session.session_key != key_before
+                ):
+                    usersessions.user_session_follow_key(request, key_before)
                 else:
                     usersessions.user_session_touch(request)
         # Not best effort: a sign-in's last login voids the reset links mailed before it.

@@ -667,13 +667,18 @@ def member_admin_update(*, form, actor: User, via: str = Via.MEMBER_EDIT) -> Use
     with transaction.atomic():
         edits.lock_unchanged_elsewhere(form)
         member = form.save(commit=False)
+        fields = form.changed_model_fields()
         member_save_fields(
             member=member,
-            fields=form.changed_model_fields(),
+            fields=fields,
             actor=actor,
             via=via,
             reason=form.cleaned_data.get("reason", ""),
         )
+        if CREDENTIAL_FIELDS.intersection(fields):
+            # Sessions voided by their auth hash are deleted from the store too:
+            # undoing the change (unconfirm, then confirm) must revive none.
+            transaction.on_commit(lambda: usersessions.user_sessions_end_voided(user=member))
     return member
 
 

@@ -170,14 +170,25 @@ def user_session_touch(request, *, force: bool = False) -> None:
     request.session[SEEN_KEY] = now
 
 
-def user_session_rekey(request, old_key: str | None) -> None:
-    """The session got a new key (e.g. after a password change): follow it."""
+def user_session_rekey(request, old_key: str | None) -> int:
+    """The session got a new key (e.g. after a password change): follow it.
+    Returns how many rows followed (0 or 1)."""
     if not old_key or old_key == request.session.session_key:
-        return
+        return 0
     new_key = _session_key(request)
-    UserSession.objects.filter(key_hash=key_hash(old_key)).update(
+    return UserSession.objects.filter(key_hash=key_hash(old_key)).update(
         key_hash=key_hash(new_key), sealed_key=seal_key(new_key)
     )
+
+
+def user_session_follow_key(request, old_key: str | None) -> None:
+    """At the end of a request whose signed-in session got a new key without a
+    sign-in (a confirmed address, a change of address, anything that calls
+    `update_session_auth_hash` or `cycle_key`): its row follows the new key, or
+    one is made. A session left without a row under its key is one a
+    suspension cannot find and end (attack report F2)."""
+    if not user_session_rekey(request, old_key):
+        user_session_touch(request, force=True)
 
 
 def user_session_forget(session_key: str | None) -> None:
