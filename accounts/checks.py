@@ -97,3 +97,35 @@ def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
             id="offbrand.W003",
         )
     ]
+
+
+@register(Tags.database)
+def check_invisible_and_mixed_usernames(app_configs, databases=None, **kwargs):
+    """Members whose username, kept from before 2026-12-06 (attack report F6),
+    holds an invisible character (`alice` + a Hangul filler, drawn as `alice`)
+    or an East Asian letter in a Latin name (`aㅣice`): new names may not.
+    Kept names are not renamed by a migration; an administrator decides. A scan
+    of every username, so only with `manage.py check --database default`."""
+    from accounts.models import User
+    from accounts.usernames import invisible_characters, mixed_scripts
+
+    found = []
+    for database in databases or ():
+        if User._meta.db_table not in connections[database].introspection.table_names():
+            continue  # `migrate` runs this check too, before the first migration
+        names = User.objects.using(database).values_list("username", flat=True)
+        for username in names.iterator():
+            why = invisible_characters(username) or mixed_scripts(username)
+            if why:
+                found.append(f"{username!r} ({' and '.join(why)})")
+    if not found:
+        return []
+    return [
+        Warning(
+            f"{len(found)} member(s) have a username that new names may not have: "
+            f"{', '.join(sorted(found)[:20])}{' ...' if len(found) > 20 else ''}.",
+            hint="Look at them in the member editor (/users/<name>/edit/); rename any "
+            "that imitates another member.",
+            id="offbrand.W004",
+        )
+    ]

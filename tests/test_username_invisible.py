@@ -215,3 +215,28 @@ def test_the_refusals_the_attack_found_holding_still_hold(client, roles, existin
     response = register(client, lookalike)
     assert response.status_code == 200
     assert members_named() == [existing]
+
+
+def test_a_database_check_names_kept_invisible_and_mixed_names(roles):
+    """Names registered before the rules (F6's) are kept; `manage.py check
+    --database default` names them for an administrator to look at."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    User.objects.bulk_create(
+        [
+            User(username="alice\u1160", email="a1@example.com"),
+            User(username="a\u3163ice", email="a2@example.com"),
+            User(username="\u305f\u306a\u304b", email="t@example.com"),  # たなか: fine
+            User(username="alice", email="alice@example.com"),
+        ]
+    )
+    out = StringIO()
+    call_command("check", databases=["default"], stderr=out, stdout=out)
+    text = out.getvalue()
+    assert "offbrand.W004" in text
+    assert "2 member(s) have a username that new names may not have" in text
+    assert "'a\u3163ice' (Latin and Hangul)" in text
+    assert "'alice\u1160' (U+1160 HANGUL JUNGSEONG FILLER)" in text
+    assert "\u305f\u306a\u304b" not in text
