@@ -35,7 +35,7 @@ class UsernameOrEmailBackend(ModelBackend):
         # later one) comes through here: the attempt is counted before the
         # password is checked (`accounts.ratelimits`, the sign-in budget).
         key, user = services.login_target(username)
-        attempt = ratelimits.account_attempt(request, account_key=key, user=user)
+        attempt = ratelimits.account_attempt(request, name_key=key, user=user)
         if not attempt.allowed:
             raise PermissionDenied  # authenticate() stops; the middleware answers 429
         if user is None:

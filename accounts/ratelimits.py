@@ -15,7 +15,7 @@ The sign-in budget
 ------------------
 Every check of an account's secret -- the sign-in form, the admin's sign-in,
 the "current password" of the password-change and email-change forms,
-re-authentication, and second factors -- draws on one per-account budget
+re-authentication, and second factors -- draws on one sign-in budget
 through `account_attempt()`, following OWASP's "Slow Down Online Guessing
 Attacks with Device Cookies":
 
@@ -26,24 +26,26 @@ Attacks with Device Cookies":
   of the account's trusted browsers together (`signin_trusted`), so failures
   from elsewhere -- even from its own network -- never lock the owner out
   there, and minting cookies buys no more than that shared figure;
-- every other browser shares one budget per account (`signin_account`), and
-  its attempts also count per client network (`signin_ip`: an IPv4 address,
-  or an IPv6 /64), which caps a stranger's guesses over many names;
+- every other browser shares one budget per name typed (`signin_account`:
+  the username, or the address, every spelling of it; known or not, so the
+  lock seen through one name says nothing about the account's other name),
+  and its attempts also count per client network (`signin_ip`: an IPv4
+  address, or an IPv6 /64), which caps a stranger's guesses over many names;
 - a sign-in with a passkey alone names no account until it is verified: it
   counts on the client network, unless its answer names an account the
   browser signed in to before (`passkey_attempt()`), so that browser's own
   budget is again all that limits it.
 
-So a stranger gets at most 10 guesses per 15-minute window on an account, 40 in
-any clock hour, whatever their addresses; the account's trusted browsers 30
-more per window together. Every sign-in refusal answers the
-same 429, with `Retry-After` set to the time left in the window (at most
-900 s), whichever counter refused.
+So a stranger gets at most 10 guesses per 15-minute window per name of an
+account (its username and its address: 20, 80 in any clock hour), whatever
+their addresses; the account's trusted browsers 30 more per window together.
+Every sign-in refusal answers the same 429, with `Retry-After` set to the time
+left in the window (at most 900 s), whichever counter refused.
 
 Use it for any new secret (a TOTP code, a recovery code)::
 
     attempt = ratelimits.account_attempt(
-        request, account_key=ratelimits.account_key(user.pk), user_pk=user.pk
+        request, name_key=services.member_name_key(user), user=user
     )
     if not attempt.allowed:
         return ratelimits.too_many_requests(request, attempt.verdict)
@@ -576,11 +578,8 @@ def member_browser_key(request) -> str:
 
 
 def account_key(user_pk) -> str:
-    """An account's key in the sign-in budget, whatever name it was given as."""
+    """An account's key in the budgets of the browsers it trusts."""
     return f"user:{user_pk}"
-
-
-_account_key = account_key  # for `account_attempt`, whose argument has the name
 
 
 # On a request `SignInBudgetMiddleware` serves: the (name, key, window) of
@@ -635,14 +634,16 @@ def _take_give_backs(request) -> list[tuple[str, str, int | None]]:
     return pending
 
 
-def account_attempt(request, *, account_key: str, user=None) -> Attempt:
-    """Count one guess at the account `account_key` before it is checked.
+def account_attempt(request, *, name_key: str, user=None) -> Attempt:
+    """Count one guess at an account's secret before it is checked.
 
-    `account_key` names the account (`f"user:{pk}"`, or a normalised name no
-    account has, so unknown names are limited alike); `user` (the account, if
-    any) lets a browser it trusts use its own budget, and the budget of the
-    account's trusted browsers together, instead of the client network's. A
-    refused attempt is recorded on the request for `SignInBudgetMiddleware`.
+    `name_key` is the name it was given as (`services.sign_in_name_key`): browsers
+    the account never used share one budget per name, known or not, so a lock
+    says nothing about which names belong to one account (attack 2026-12-06, F4).
+    `user` (the account, if any) lets a browser it trusts use its own budget, and
+    the budget of the account's trusted browsers together, instead of the name's
+    and the client network's. A refused attempt is recorded on the request for
+    `SignInBudgetMiddleware`.
     """
     nonce = device_nonce(request, user)
     if nonce:
@@ -651,10 +652,12 @@ def account_attempt(request, *, account_key: str, user=None) -> Attempt:
         # strangers sharing its network (a NAT, an IPv6 /64) cannot lock it out
         # (attack F3 of the first report) and kept cookies buy no more than the
         # shared figure (attack 2026-12-06, F3).
-        user_key = _account_key(user.pk)
-        checks = [("signin_device", f"{user_key}:{nonce}"), ("signin_trusted", user_key)]
+        checks = [
+            ("signin_device", f"{account_key(user.pk)}:{nonce}"),
+            ("signin_trusted", account_key(user.pk)),
+        ]
     else:
-        checks = [("signin_account", account_key)]
+        checks = [("signin_account", name_key)]
         if request is not None:
             checks.insert(0, ("signin_ip", client_key(request)))
     return _count_attempt(request, checks)
@@ -672,7 +675,7 @@ def passkey_attempt(request, *, claimed=None) -> Attempt:
     cannot stop the owner's passkey there.
     """
     if device_nonce(request, claimed):
-        return account_attempt(request, account_key=account_key(claimed.pk), user=claimed)
+        return account_attempt(request, name_key="", user=claimed)
     return _count_attempt(request, [("signin_ip", client_key(request))])
 
 

@@ -33,6 +33,7 @@ from accounts.models import (
     is_site_admin_email,
 )
 from accounts.notices import SecurityEvent, send_security_notice
+from accounts.usernames import username_key
 
 logger = logging.getLogger(__name__)
 
@@ -271,9 +272,21 @@ def user_confirm_email(*, token: str, actor=None, password: str = "", request=No
 # --- The sign-in budget (accounts.ratelimits) ---------------------------------
 
 
-def account_key(user: User) -> str:
-    """The key of an account in the sign-in budget, whatever name it was given as."""
-    return ratelimits.account_key(user.pk)
+def sign_in_name_key(name: str) -> str:
+    """The key of a name typed at sign-in in the budget of browsers the account never
+    used: one per name, whoever it belongs to (attack 2026-12-06, F4), so a lock seen
+    through one name says nothing about the account's other name, and an unknown
+    name is limited exactly alike. Every spelling that reaches one account by that
+    name shares the key: NFKC and case-folded as the username's unique key is, and
+    `İ` read as `i`, as PostgreSQL's lower() reads it when matching an address
+    (`selectors.member_signing_in`). Per account: its username and its address."""
+    return f"name:{username_key(name.replace(chr(0x130), 'i'))}"
+
+
+def member_name_key(user: User) -> str:
+    """Where a signed-in member's guesses at their secret count ("current password"
+    fields, re-authentication, the second factor): their username's budget."""
+    return sign_in_name_key(user.username)
 
 
 # The sign-in form's field, made once (its `to_python` keeps no state): building a
@@ -282,16 +295,17 @@ _SIGN_IN_NAME = UsernameField(max_length=254)
 
 
 def login_target(identifier: str) -> tuple[str, User | None]:
-    """The budget key and the member a sign-in names (by username or email, any case).
+    """The budget key of the name a sign-in gives, and the member it names (by
+    username or email, any case).
 
-    Text no account could have (empty, too long, a NUL byte) is keyed as it
-    is, without a query; an unknown name gets its own key, limited alike.
+    The key is the name's (`sign_in_name_key`), whether or not an account has it.
+    Text no account could have (empty, too long, a NUL byte) is looked up by no query.
     """
-    # Normalised as the sign-in form does (NFKC), so "ａlice" shares alice's key.
+    # Normalised as the sign-in form does (NFKC), so "ａlice" is alice.
     identifier = _SIGN_IN_NAME.to_python(identifier or "").strip()
     plausible = identifier and len(identifier) <= 254 and "\x00" not in identifier
     user = selectors.member_signing_in(identifier) if plausible else None
-    return (account_key(user) if user else f"name:{identifier.casefold()}"), user
+    return sign_in_name_key(identifier), user
 
 
 class PasswordCheck(StrEnum):
@@ -303,7 +317,7 @@ class PasswordCheck(StrEnum):
 def account_password_check(*, request, user: User, password: str) -> PasswordCheck:
     """Check a signed-in member's password ("current password" fields,
     re-authentication) on the same per-account budget as signing in."""
-    attempt = ratelimits.account_attempt(request, account_key=account_key(user), user=user)
+    attempt = ratelimits.account_attempt(request, name_key=member_name_key(user), user=user)
     if not attempt.allowed:
         return PasswordCheck.LIMITED
     if user.check_password(password):

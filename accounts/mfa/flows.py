@@ -94,7 +94,7 @@ def passkey_login(request, user: User) -> None:
 def factor_attempt(request, user: User) -> ratelimits.Attempt:
     """Count a guess at a factor on the member's sign-in budget, before checking it:
     a wrong code costs what a wrong password costs; a right one gives it back."""
-    return ratelimits.account_attempt(request, account_key=services.account_key(user), user=user)
+    return ratelimits.account_attempt(request, name_key=services.member_name_key(user), user=user)
 
 
 def passkey_attempt(request, credential: str) -> ratelimits.Attempt:
