@@ -21,9 +21,9 @@ only on what `page_key` lists:
 Each process keeps the pages it rendered under that key, as pieces split where
 the response's CSRF token was and where a `{% fresh %}` part was (offbrand/
 templatetags/kept.py: "last seen … ago", which follows the clock): every
-response gets its own freshly masked token (BREACH; `get_token` marks the CSRF
-cookie used as the template would have) and its fresh parts rendered again,
-with the view's context. A page is rendered, not kept, for a visitor or a
+response gets its own freshly masked token (BREACH; `offbrand.csrf.page_token`:
+Django's `get_token`, the cookie re-sent at most once a day) and its fresh parts
+rendered again, with the view's context. A page is rendered, not kept, for a visitor or a
 member not confirmed yet (whose menu is rendered each time), when it has a
 message to show, or when it used the CSP nonce. Nothing is invalidated: a
 change of anything shown is a new key; at most `MAX_PAGES` pages, all dropped
@@ -37,12 +37,12 @@ from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.templatetags.accounts import NAV_TEMPLATE, nav_key
+from offbrand.csrf import page_token
 from offbrand.templatetags import kept
 from social.rows import PostRow
 from social.templatetags.posts import CARD_TEMPLATE, card_key
@@ -117,7 +117,7 @@ def respond(request, key: tuple | None, context: dict, render) -> HttpResponse:
 
 def _join(request, pieces: tuple, key: tuple, context: dict) -> bytes:
     """A kept page's bytes with this response's token and fresh parts."""
-    token = get_token(request).encode() if kept.CSRF in pieces else b""
+    token = page_token(request).encode() if kept.CSRF in pieces else b""
     return kept.join(pieces, token, _fresh_context(pieces, key, context))
 
 

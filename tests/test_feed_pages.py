@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User, identicon_key
+from offbrand import csrf as offbrand_csrf
 from social import kept_pages
 from social.models import Post
 from social.templatetags import posts as cards
@@ -20,6 +21,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def no_pages_from_other_tests():
     kept_pages._pages.clear()
     cards._cards.clear()
+    offbrand_csrf._renewed.clear()
 
 
 @pytest.fixture
@@ -47,7 +49,8 @@ def test_each_kept_response_has_its_own_token_that_django_accepts(member, bob):
     tokens = [TOKEN.findall(reply.content.decode()) for reply in replies]
     assert len(tokens[0]) == 2 and len(set(tokens[0])) == 1  # the menu's and the compose box's
     assert tokens[0][0] != tokens[1][0]  # masked anew for each response (BREACH)
-    assert all(reply.cookies["csrftoken"].value for reply in replies)  # the cookie marked used
+    # The cookie renewed once (offbrand.csrf.page_token), not re-sent with every page.
+    assert replies[0].cookies["csrftoken"].value and "csrftoken" not in replies[1].cookies
     post = client.post("/posts/new/", {"body": "hello", "csrfmiddlewaretoken": tokens[0][0]})
     assert post.status_code == 302
 
@@ -150,3 +153,44 @@ def test_hiding_or_a_new_reason_changes_the_authors_kept_profile_at_once(client,
     assert "Reason: off topic" in client.get(f"/users/{bob.username}/").content.decode()
     Post.objects.filter(pk=post.pk).update(hidden_reason="spam")
     assert "Reason: spam" in client.get(f"/users/{bob.username}/").content.decode()
+
+
+def test_a_kept_page_renews_the_csrf_cookie_once_a_day_not_with_every_page(
+    member, bob, monkeypatch
+):
+    """Django re-sends the CSRF cookie with every page that hands out a token, to
+    renew its expiry; a kept page renews it at most once a day, and every page still
+    varies by cookie and carries a token the cookie's secret accepts."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    client.get("/")  # rendered: Django sets the cookie
+    renewed = client.get("/")  # kept: the first time this process sees the secret
+    assert renewed.templates == [] and renewed.cookies["csrftoken"]["max-age"]
+    later = [client.get("/") for _ in range(3)]
+    assert all("csrftoken" not in reply.cookies for reply in later)
+    assert all("Cookie" in reply["Vary"] for reply in later)
+    now = offbrand_csrf.time.monotonic()
+    monkeypatch.setattr(
+        offbrand_csrf.time, "monotonic", lambda: now + offbrand_csrf.RENEW_EVERY + 1
+    )
+    a_day_later = client.get("/")
+    assert a_day_later.cookies["csrftoken"].value == renewed.cookies["csrftoken"].value
+    assert "csrftoken" not in client.get("/").cookies
+    token = TOKEN.findall(later[-1].content.decode())[0]
+    assert (
+        client.post("/posts/new/", {"body": "hi", "csrfmiddlewaretoken": token}).status_code == 302
+    )
+
+
+def test_a_kept_page_sets_a_new_csrf_cookie_for_a_browser_without_one(member, bob):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    client.get("/")
+    client.get("/")  # kept
+    client.cookies.pop("csrftoken")
+    reply = client.get("/")
+    assert reply.templates == [] and reply.cookies["csrftoken"].value
+    token = TOKEN.findall(reply.content.decode())[0]
+    assert (
+        client.post("/posts/new/", {"body": "hi", "csrfmiddlewaretoken": token}).status_code == 302
+    )
