@@ -14,6 +14,7 @@ with the current value (`EditConflict`), not saved over it.
 from copy import copy
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 
 
@@ -39,6 +40,26 @@ def _put(data, name: str, value) -> None:
         data.setlist(name, value)
     else:
         data[name] = value
+
+
+def _newlines(value):
+    """Browsers post every line break as CRLF; a stored value may hold bare LFs."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")
+    if isinstance(value, (list, tuple)):
+        return [_newlines(item) for item in value]
+    return value
+
+
+def _differs(field: forms.Field, stored, shown) -> bool:
+    """Is the stored value no longer the one the page showed? Both are read as the
+    field reads input (stripped, normalised), so a value that only looks
+    different once posted is no conflict, and saving the page again can succeed."""
+    try:
+        stored = field.to_python(_newlines(_as_data(field, stored)))
+    except ValidationError:
+        return True
+    return field.has_changed(stored, _newlines(shown))
 
 
 def _in_words(field: forms.Field, value) -> str:
@@ -97,7 +118,7 @@ class ShownValuesMixin:
             shown = field.hidden_widget().value_from_datadict(
                 self.data, self.files, self[name].html_initial_name
             )
-            if field.has_changed(now[name], shown):
+            if _differs(field, now[name], shown):
                 conflicts.append(name)
         return conflicts
 

@@ -132,6 +132,22 @@ def test_a_save_that_changes_nothing_writes_and_records_nothing(
     assert records_by(administrator, member) == []
 
 
+def test_line_breaks_stored_bare_are_no_conflict(boss, member):
+    """A browser posts every line break as CRLF: an about-me stored with bare LFs
+    (an import, a script) must not look changed by someone else, or it could never
+    be saved."""
+    member.about_me = "line one\nline two"
+    member.save(update_fields=["about_me"])
+    shown = opened(boss, editor(member), "username")
+    posted = {name: value.replace("\n", "\r\n") for name, value in shown.items()}
+
+    saved = boss.post(editor(member), {**posted, "about_me": "line one\r\nline three"})
+
+    assert saved.status_code == 302
+    member.refresh_from_db()
+    assert member.about_me == "line one\r\nline three"
+
+
 # --- The member's own profile ---------------------------------------------------
 
 
