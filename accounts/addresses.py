@@ -6,11 +6,16 @@ IDNA folds (fullwidth letters, a soft hyphen, a zero-width space, a ligature).
 It also accepts letters that only match ASCII case-insensitively (the Kelvin
 sign, `ı`, `ſ`), which PostgreSQL's lower() folds but no mail can carry. So the
 ceiling counts `delivery_address`, and member forms keep only `plain_address`es.
+It also accepts domain literals (`x@[127.0.0.1]`: mail to a host of the sender's
+choosing) and `localhost`, and Python's IDNA 2003 codec decodes punycode to what
+IDNA 2008 forbids (`xn--zz-zzz.com` is `z⦌z.com`): member forms refuse those too.
 """
 
 from email.errors import HeaderParseError
 from email.headerregistry import Address, AddressHeader
 from encodings import idna
+
+import idna as idna2008
 
 
 def delivery_address(address: str) -> str | None:
@@ -28,29 +33,52 @@ def delivery_address(address: str) -> str | None:
         return None
 
 
+# Why `judged_address` refuses an address (the forms' error codes).
+NO_DOMAIN = "no_domain"  # a domain literal or `localhost`: no domain name
+BAD_DOMAIN = "bad_domain"  # not a domain name valid under IDNA 2008
+NOT_PLAIN = "not_plain"  # another spelling of a mailbox, or a letter mail can't carry
+
+
 def plain_address(address: str) -> str | None:
-    """`address` as stored, when it is typed in plain characters; else None.
+    """`address` as stored, when it is typed in plain characters at a domain
+    name; else None (`judged_address` says why)."""
+    return judged_address(address)[0]
+
+
+def judged_address(address: str) -> tuple[str | None, str]:
+    """(`address` as stored, "") when a member's account may hold it, else
+    (None, one of NO_DOMAIN, BAD_DOMAIN, NOT_PLAIN).
 
     Plain: an unquoted ASCII local part, and a domain whose every label is
     ASCII or IDNA's own form of itself (case aside), so münchen.de passes and
-    ｅxample.com does not. The domain comes back lower-cased, each label in
-    its Unicode form (`xn--mnchen-3ya.de` is stored as münchen.de), so the
-    unique index sees one spelling per mailbox.
+    ｅxample.com does not. At a domain name: not a literal, not `localhost`,
+    and valid IDNA 2008 (the `idna` package: permitted letters, hyphens,
+    lengths), so `xn--zz-zzz.com` (`z⦌z.com`) and `ab--cd.com` are refused.
+    The domain comes back lower-cased, each label in its Unicode form
+    (`xn--mnchen-3ya.de` is stored as münchen.de), so the unique index sees
+    one spelling per mailbox.
     """
     local, at, domain = address.strip().rpartition("@")
     if not at or not local or not local.isascii() or '"' in local or "\\" in local:
-        return None
+        return None, NOT_PLAIN
+    domain = domain.lower()
+    if domain.startswith("[") or domain.rstrip(".") == "localhost":
+        return None, NO_DOMAIN
     labels = []
-    for label in domain.lower().split("."):
+    for label in domain.split("."):
         try:
             shown = idna.ToUnicode(idna.ToASCII(label))
         except UnicodeError:
-            return None
+            return None, BAD_DOMAIN if label.isascii() else NOT_PLAIN
         if label not in (shown, shown.encode("idna").decode("ascii")):
-            return None
+            return None, NOT_PLAIN
         labels.append(shown)
+    try:
+        idna2008.encode(".".join(labels))
+    except idna2008.IDNAError:
+        return None, BAD_DOMAIN
     plain = f"{local}@{'.'.join(labels)}"
-    return plain if delivery_address(plain) is not None else None
+    return (plain, "") if delivery_address(plain) is not None else (None, NOT_PLAIN)
 
 
 def mailbox(address: str) -> str | None:

@@ -28,9 +28,9 @@ def check_shared_cache(app_configs, **kwargs):
 
 @register(Tags.database)
 def check_member_addresses(app_configs, databases=None, **kwargs):
-    """Members whose stored address is not a plain spelling of its mailbox
-    (`addresses.plain_address`): stored before member forms refused them
-    (attack report 2026-12-06, F1 and F2). A look-alike such as a Kelvin-sign
+    """Members whose stored address is not a plain spelling of its mailbox at a
+    domain name (`addresses.plain_address`): stored before member forms refused
+    them (attack report 2026-12-06, F1, F2 and F9). A look-alike such as a Kelvin-sign
     `Kim@` holds its owner's address in the unique index and can never be
     mailed. A scan of every address, so only with `manage.py check --database default`
     (and `migrate`, which runs the database checks)."""
@@ -47,7 +47,8 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
         return []
     return [
         Warning(
-            f"{len(odd)} member(s) hold an address that is not typed in plain characters: "
+            f"{len(odd)} member(s) hold an address that is not typed in plain characters "
+            f"at a valid domain name: "
             f"{', '.join(sorted(odd)[:20])}{' ...' if len(odd) > 20 else ''}.",
             hint="Change or remove their address in the member editor (/users/<name>/edit/): "
             "the owner of the mailbox it reaches may be locked out of it.",

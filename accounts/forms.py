@@ -10,7 +10,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core import validators
 from django.forms.utils import pretty_name
 
-from accounts import services
+from accounts import addresses, services
 from accounts.addresses import plain_address, same_mailbox
 from accounts.avatars import AvatarError, render_avatar
 from accounts.edits import ShownValuesMixin
@@ -28,17 +28,26 @@ EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.
 
 class MailboxField(forms.EmailField):
     """An address a member's account may hold: one typed in plain characters
-    (`addresses.plain_address`), cleaned to its one stored spelling. Other
-    spellings of a mailbox (`"carol"@…`, a wide or invisible character in the
-    domain) and letters no mail can carry (the Kelvin sign) are refused."""
+    at a domain name (`addresses.judged_address`), cleaned to its one stored
+    spelling. Other spellings of a mailbox (`"carol"@…`, a wide or invisible
+    character in the domain), letters no mail can carry (the Kelvin sign),
+    domain literals (`x@[127.0.0.1]`) and domains IDNA forbids are refused."""
+
+    default_error_messages = {
+        addresses.NO_DOMAIN: "Use an address at a domain name, like name@example.com, "
+        "not at an IP address in brackets or at localhost.",
+        addresses.BAD_DOMAIN: "The part after @ is not a domain name mail can reach: "
+        "check it for a typo.",
+        addresses.NOT_PLAIN: "Type the email address in plain characters.",
+    }
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return value
-        plain = plain_address(value)
+        plain, problem = addresses.judged_address(value)
         if plain is None:
-            raise forms.ValidationError(self.error_messages["not_plain"], code="not_plain")
+            raise forms.ValidationError(self.error_messages[problem], code=problem)
         return plain
 
 
@@ -294,7 +303,11 @@ class PasswordResetForm(HumanErrorsMixin, auth_forms.PasswordResetForm):
     def get_users(self, email):
         """Django's choice, less any account whose stored address would not
         reach this mailbox (a Kelvin-sign `Kim@…` stored before member forms
-        refused it is `kim@…` to PostgreSQL's lower(), but cannot be mailed)."""
+        refused it is `kim@…` to PostgreSQL's lower(), but cannot be mailed).
+        An address no account may hold now (`x@[127.0.0.1]`, stored before)
+        is answered as an unknown one: no mail to a host of the asker's choosing."""
+        if plain_address(email) is None:
+            return iter(())
         return (user for user in super().get_users(email) if same_mailbox(user.email, email))
 
     def save(self, *args, request=None, **kwargs):

@@ -232,5 +232,8 @@ def test_a_database_check_lists_stored_look_alikes(roles):
     User.objects.create_user("carol", "carol@example.com", PASSWORD)
     out = StringIO()
     call_command("check", databases=["default"], stderr=out, stdout=out)
-    assert "2 member(s) hold an address that is not typed in plain characters" in out.getvalue()
+    assert (
+        "2 member(s) hold an address that is not typed in plain characters at a valid domain"
+        in out.getvalue()
+    )
     assert "quoted, squatter." in out.getvalue()
