@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
-from accounts import services
+from accounts import ratelimits, selectors, services
 from accounts.edits import EditConflict, ShownValuesMixin, lock_unchanged_elsewhere
 from accounts.forms import (
     PASSWORD_HINT,
@@ -234,9 +234,17 @@ class UserAdmin(DjangoUserAdmin):
     def user_change_password(self, request, id, form_url=""):
         token = acting_administrator.set(request.user)
         try:
-            return super().user_change_password(request, id, form_url)
+            response = super().user_change_password(request, id, form_url)
         finally:
             acting_administrator.reset(token)
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and str(id) == str(request.user.pk)
+        ):
+            # Her own new password revoked every browser's trust but this one's (attack F3).
+            ratelimits.trust_device(request, selectors.user_with_role(id))
+        return response
 
     @admin.action(description="Mark selected members as confirmed")
     def mark_confirmed(self, request, queryset):

@@ -125,3 +125,22 @@ def test_the_trusted_browsers_of_an_account_share_a_bounded_budget(member, passw
     assert len(checked) == per_name + together  # 10 + 30 a window, whatever the browsers
     # With her address's 10 (tests/test_lock_names.py): 200 an hour per account in all.
     assert 3600 // ratelimits.SIGN_IN_WINDOW * (2 * per_name + together) == 200
+
+
+def test_an_administrator_changing_her_own_password_in_the_admin_keeps_her_browsers_trust(
+    administrator, password
+):
+    kept = kept_device_cookies("boss", password, count=1)
+    boss = Client()
+    assert sign_in(boss, "boss", password).status_code == 302
+    response = boss.post(
+        f"/admin/accounts/user/{administrator.pk}/password/",
+        {"password1": NEW, "password2": NEW, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    strangers_use_up_the_shared_budget("boss")
+    assert guesses_with(kept[0], "boss") == [429] * 11
+    boss.post("/accounts/logout/")
+    response = sign_in(boss, "boss", NEW, ip="192.0.6.1")
+    assert response.status_code == 302
+    assert boss.session["_auth_user_id"] == str(administrator.pk)
