@@ -57,10 +57,14 @@ def by_member_editor(moderator, administrator, username: str, active: bool):
     assert reply.status_code == 302
 
 
+@pytest.mark.parametrize(
+    "engine", ["accounts.sessions", "django.contrib.sessions.backends.cached_db"]
+)
 @pytest.mark.parametrize("path", [by_moderation_page, by_member_editor])
 def test_a_copied_session_unused_during_a_suspension_stays_signed_out_after_reinstatement(
-    path, moderator, administrator, django_capture_on_commit_callbacks
+    path, engine, settings, moderator, administrator, django_capture_on_commit_callbacks
 ):
+    settings.SESSION_ENGINE = engine  # the site's store, and Django's behind the cache (Redis)
     owner = registered_and_confirmed("pia")
     thief = thief_of(owner)
     assert is_signed_in(thief)  # the copy works, as the owner's own session does
