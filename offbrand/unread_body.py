@@ -6,25 +6,38 @@ gunicorn's sync worker then half-closes and reads at most 64 KB of what the clie
 still sending (`util.close_graceful`) before it closes: with megabytes still coming,
 the kernel answers the client with a reset, and a browser that sends its whole body
 before it reads shows "connection reset" instead of the 429 page (a proxy in front
-may answer 502). Here, once the answer is written, the rest of the declared body is
-read and thrown away, as a lingering close does (nginx's `lingering_close`), then the
-connection is closed: the client reads the answer whether it reads early or late.
+may answer 502). Here, once the answer is written, the connection is half-closed and
+handed to one thread per process that reads and throws away the rest of the declared
+body, as a lingering close does (nginx's `lingering_close`), then closes it: the
+client reads the answer whether it reads early or late, and the worker goes back to
+its next request at once instead of waiting for the client to finish sending.
 
 Bounded: only a POST whose declared length carries a picture (`carries_file`, at most
 the upload limit: anything larger is refused by its length and reset, as before);
-never more than the declared length; at most `DRAIN_SECONDS` of a worker's time
-(gunicorn's own linger), after which the connection is closed as before. It needs the
-worker's socket (`gunicorn.socket`) and one request per connection (the sync worker);
-anywhere else it changes nothing.
+never more than the declared length; at most `DRAIN_SECONDS` per connection
+(gunicorn's own linger) and `MAX_DRAINING` connections at once per process, past
+which a connection is closed at once, as before. It needs the worker's socket
+(`gunicorn.socket`) and one request per connection (the sync worker); anywhere else
+it changes nothing.
 """
 
+import collections
+import contextlib
+import os
+import selectors
 import socket
+import threading
 import time
 
 from offbrand.middleware import carries_file, declared_length
 
 DRAIN_SECONDS = 2.0  # as gunicorn's close_graceful
-CHUNK = 256 * 1024  # one buffer per worker, reused: the bytes are never looked at
+MAX_DRAINING = 64
+CHUNK = 1024 * 1024  # one buffer per process, reused: the bytes are never looked at
+WAKE_BYTES = 256 * 1024
+# Linux's TCP discards what MSG_TRUNC asks for without copying it out; elsewhere the
+# flag is not given and the bytes are copied into the buffer.
+DISCARD = socket.MSG_TRUNC if os.uname().sysname == "Linux" else 0
 
 
 class DrainUnreadUpload:
@@ -32,7 +45,7 @@ class DrainUnreadUpload:
 
     def __init__(self, app):
         self.app = app
-        self.buffer = memoryview(bytearray(CHUNK))
+        self.drainer = Drainer()
 
     def __call__(self, environ, start_response):
         answer = self.app(environ, start_response)
@@ -44,25 +57,7 @@ class DrainUnreadUpload:
             or not carries_file(environ)
         ):
             return answer
-        return Drained(answer, lambda: self.drain(client, declared_length(environ)))
-
-    def drain(self, client: socket.socket, declared: int) -> None:
-        """After the answer: FIN, then read what the client still sends until it closes
-        (at most `declared` bytes, `DRAIN_SECONDS`), then close."""
-        try:
-            client.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + DRAIN_SECONDS
-            left = declared
-            while left > 0:
-                client.settimeout(max(deadline - time.monotonic(), 0.001))
-                received = client.recv_into(self.buffer)
-                if not received:
-                    break
-                left -= received
-        except OSError:  # a timeout, a reset: the client has gone or is too slow
-            pass
-        finally:
-            client.close()  # gunicorn's close_graceful then finds it closed
+        return Drained(answer, lambda: self.drainer.take(client, declared_length(environ)))
 
 
 class Drained:
@@ -81,3 +76,85 @@ class Drained:
                 close()
         finally:
             self.drain()
+
+
+class Drainer:
+    """One thread per process (started on first use, again after a fork) that reads
+    what the clients of answered uploads still send, until each closes, has sent its
+    declared length, or has had `DRAIN_SECONDS`."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = None
+        self.arrived: collections.deque = collections.deque()
+        self.draining = 0
+
+    def take(self, client: socket.socket, declared: int) -> None:
+        """Half-close `client` (the answer is sent) and drain it in the thread; gunicorn
+        then finds its socket detached and has nothing left to close."""
+        try:
+            client.shutdown(socket.SHUT_WR)
+        except OSError:  # the client has gone: gunicorn closes it
+            return
+        with self.lock:
+            if self.pid != os.getpid():
+                self.start()
+            if self.draining >= MAX_DRAINING:
+                return  # gunicorn closes it, as before
+            self.draining += 1
+            self.arrived.append((client.detach(), declared))
+        with contextlib.suppress(BlockingIOError):  # a wake-up is already waiting
+            os.write(self.wake_w, b"\0")
+
+    def start(self) -> None:
+        self.pid = os.getpid()
+        self.arrived.clear()
+        self.draining = 0
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        threading.Thread(target=self.run, name="drain-unread-uploads", daemon=True).start()
+
+    def run(self) -> None:
+        buffer = memoryview(bytearray(CHUNK))
+        selector = selectors.DefaultSelector()
+        selector.register(self.wake_r, selectors.EVENT_READ)
+        deadlines: dict[socket.socket, float] = {}
+        left: dict[socket.socket, int] = {}
+
+        def done(client: socket.socket) -> None:
+            selector.unregister(client)
+            del deadlines[client], left[client]
+            client.close()
+            with self.lock:
+                self.draining -= 1
+
+        while True:
+            wait = min(deadlines.values(), default=None)
+            if wait is not None:
+                wait = max(wait - time.monotonic(), 0)
+            for key, _ in selector.select(wait):
+                if key.fileobj == self.wake_r:
+                    os.read(self.wake_r, 4096)
+                    while self.arrived:
+                        fd, declared = self.arrived.popleft()
+                        client = socket.socket(fileno=fd)
+                        client.setblocking(False)
+                        # Woken once per WAKE_BYTES (or at the end), not per segment.
+                        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, WAKE_BYTES)
+                        deadlines[client] = time.monotonic() + DRAIN_SECONDS
+                        left[client] = declared
+                        selector.register(client, selectors.EVENT_READ)
+                    continue
+                client = key.fileobj
+                try:
+                    received = client.recv_into(buffer, CHUNK, DISCARD)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    received = 0
+                left[client] -= received
+                if not received or left[client] <= 0:
+                    done(client)
+            now = time.monotonic()
+            for client in [c for c, deadline in deadlines.items() if deadline <= now]:
+                done(client)

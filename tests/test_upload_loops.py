@@ -463,3 +463,25 @@ def test_a_browser_that_sends_its_whole_upload_then_reads_sees_the_429_page(serv
 def test_a_browser_that_reads_as_soon_as_the_answer_comes_sees_the_429_page(served):
     answers = [raw_upload(served, read_early=True) for _ in range(6)]
     assert all(refused_in_full(answer) for answer in answers)
+
+
+def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
+    """The rest of a refused upload is read beside the worker, which answers the next
+    request at once (with one worker, the refused client's 2 seconds held everyone)."""
+    import socket
+
+    from tests.servers import Client as Browser
+
+    server, browser, _ = served
+    raw_upload(served, read_early=False)  # this window's picture, if it is not used yet
+    assert refused_in_full(raw_upload(served, read_early=False))
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    head = (
+        f"POST {EDIT} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {BIG}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+        slow.sendall(head + bytes(100_000))  # then nothing more for a while
+        assert slow.recv(65536).startswith(b"HTTP/1.1 429 ")
+        page = Browser(server.url, timeout=30).get("/")
+        assert page.status == 200 and page.seconds < 1
