@@ -19,7 +19,8 @@ only on what `page_key` lists:
 - the view's own facts (the profile's `shown()`: the member's and the viewer's).
 
 Each process keeps the pages it rendered under that key, as pieces split where
-the response's CSRF token was and where a `{% fresh %}` part was (offbrand/
+`{% csrf_token %}` put a stand-in for the token (never a search of the HTML for
+token-shaped text, which a post may hold) and where a `{% fresh %}` part was (offbrand/
 templatetags/kept.py: "last seen … ago", which follows the clock): every
 response gets its own freshly masked token (BREACH; `offbrand.csrf.page_token`:
 Django's `get_token`, the cookie re-sent at most once a day) and its fresh parts
@@ -31,7 +32,7 @@ when full or when settings change (tests/test_feed_pages.py,
 tests/test_profile_card.py).
 """
 
-import re
+from contextlib import contextmanager
 
 from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
@@ -48,8 +49,6 @@ from social.rows import PostRow
 from social.templatetags.posts import CARD_TEMPLATE, card_key
 
 MAX_PAGES = 1024
-# The masked token as Django renders it in a form (letters and digits only).
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
 _pages: dict[tuple, tuple[tuple, str]] = {}  # key -> (kept pieces, content type)
 
 
@@ -93,26 +92,39 @@ def respond(request, key: tuple | None, context: dict, render) -> HttpResponse:
         return HttpResponse(_join(request, pieces, key, context), content_type=content_type)
     if key is None:
         return render()
-    with kept.fresh_parts() as fresh:
+    # Rendered with a stand-in for the token, as a kept fragment is: the token goes
+    # only where `{% csrf_token %}` put it, never where a post's text spells out
+    # `name="csrfmiddlewaretoken" value="…"` (attack report F11).
+    with kept.fresh_parts() as fresh, _token_stand_in(context):
         response = render().render()
     if response.status_code != 200:
-        return response
-    html = response.content.decode()
-    token = CSRF_INPUT.search(html)
-    pieces = kept.split(html, fresh, token[1] if token else kept.CSRF_PLACEHOLDER)
+        return render() if kept.CSRF_PLACEHOLDER in response.content.decode() else response
+    pieces = kept.split(response.content.decode(), fresh, kept.CSRF_PLACEHOLDER)
     if pieces is None:  # not as expected: rendered again, as usual
         return render()
-    if fresh:  # the response shows its fresh parts, not their markers
-        response.content = kept.join(
-            pieces, token[1] if token else "", _fresh_context(pieces, key, context)
-        )
+    # As bytes: a response's text need not be encoded again (the page is ~20 KB).
+    pieces = tuple(piece.encode() if isinstance(piece, str) else piece for piece in pieces)
+    response.content = _join(request, pieces, key, context)  # its token and fresh parts
     if not _used_nonce(request):
         if len(_pages) >= MAX_PAGES:
             _pages.clear()
-        # As bytes: a response's text need not be encoded again (the page is ~20 KB).
-        pieces = tuple(piece.encode() if isinstance(piece, str) else piece for piece in pieces)
         _pages[key] = (pieces, response["Content-Type"])
     return response
+
+
+@contextmanager
+def _token_stand_in(context: dict):
+    """`{% csrf_token %}` (and the kept menu) render `kept.CSRF_PLACEHOLDER` meanwhile:
+    the view's context is above the context processors' `csrf_token`."""
+    had, before = "csrf_token" in context, context.get("csrf_token")
+    context["csrf_token"] = kept.CSRF_PLACEHOLDER
+    try:
+        yield
+    finally:
+        if had:
+            context["csrf_token"] = before
+        else:
+            del context["csrf_token"]
 
 
 def _join(request, pieces: tuple, key: tuple, context: dict) -> bytes:
