@@ -17,6 +17,15 @@ dumped after each page), which repeat to a fraction of a per cent whatever
 else the machine does. `--baseline-tree` runs the same measurement on another
 checkout, alternately, page by page. Needs gcc and valgrind's headers for
 `--valgrind` (a small helper library, built in a temporary directory).
+
+Where a page's instructions go: `--inside module:Class.method` counts only the
+instructions executed inside that function (repeatable; callgrind collects
+only there), `--outside ...` leaves out a function called from inside one, e.g.
+a middleware's own work without the rest of the chain:
+
+    .venv/bin/python bench/instructions.py --valgrind --page "ceiling (signed in)" \
+        --inside accounts.middleware:LastSeenMiddleware.__call__ \
+        --outside accounts.middleware:UserSessionMiddleware.__call__
 """
 
 import argparse
@@ -56,6 +65,7 @@ HELPER_C = """
 #include <valgrind/callgrind.h>
 void offbrand_zero(void) { CALLGRIND_ZERO_STATS; }
 void offbrand_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+void offbrand_toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
 """
 
 
@@ -106,6 +116,42 @@ def use_up_profile_edits(username: str, windows: int = 10) -> None:
         cache.set(counter, limit.count, windows * limit.period)
 
 
+def collect_only_in(mark, inside: list[str], outside: list[str]) -> None:
+    """Callgrind collects (it starts off) only while the innermost wrapped function
+    being run is one of `inside`: each wrapper pushes whether to collect."""
+    import importlib
+    import inspect
+
+    stack = [False]
+
+    def wrap(function, collect: bool):
+        def wrapper(*args, **kwargs):
+            if stack[-1] != collect:
+                mark.offbrand_toggle()
+            stack.append(collect)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stack.pop()
+                if stack[-1] != collect:
+                    mark.offbrand_toggle()
+
+        return wrapper
+
+    for specs, collect in ((inside, True), (outside, False)):
+        for spec in specs:
+            module_name, _, path = spec.partition(":")
+            *owners, name = path.split(".")
+            owner = importlib.import_module(module_name)
+            for part in owners:
+                owner = getattr(owner, part)
+            raw = inspect.getattr_static(owner, name)
+            if isinstance(raw, (staticmethod, classmethod)):
+                setattr(owner, name, type(raw)(wrap(raw.__func__, collect)))
+            else:
+                setattr(owner, name, wrap(raw, collect))
+
+
 def worker(args) -> None:
     """Runs inside the measured tree (its directory first on sys.path)."""
     if sys.path[0] == str(Path(__file__).resolve().parent):
@@ -116,6 +162,10 @@ def worker(args) -> None:
     from django.test import Client
 
     from bench.setup_users import MEMBER, MODERATOR, PASSWORD
+
+    mark = ctypes.CDLL(args.helper) if args.helper else None
+    if args.inside:  # before the handler binds its middleware's methods
+        collect_only_in(mark, args.inside, args.outside or [])
     from offbrand.wsgi import application as app  # what gunicorn calls
 
     statuses = []
@@ -141,7 +191,6 @@ def worker(args) -> None:
         browser.get("/")
         cookies[who] = "; ".join(f"{k}={m.value}" for k, m in browser.cookies.items())
 
-    mark = ctypes.CDLL(args.helper) if args.helper else None
     results = {}
     for name, path, who in PAGES:
         if args.page and name not in args.page:
@@ -201,6 +250,9 @@ def run_tree(tree: Path, args, workdir: Path, helper: str | None) -> dict:
         command += ["--cprofile", args.cprofile]
     for page in args.page or ():
         command += ["--page", page]
+    for option in ("inside", "outside"):
+        for spec in getattr(args, option) or ():
+            command += [f"--{option}", spec]
     out = None
     if helper:
         out = workdir / f"callgrind-{tree.name}.out"
@@ -211,6 +263,7 @@ def run_tree(tree: Path, args, workdir: Path, helper: str | None) -> dict:
             "--tool=callgrind",
             f"--callgrind-out-file={out}",
             "--dump-instr=no",
+            *(["--collect-atstart=no"] if args.inside else []),
             *command,
             "--helper",
             helper,
@@ -264,11 +317,25 @@ def main() -> None:
     parser.add_argument(
         "--py-spy", metavar="PREFIX", help="sample with py-spy into PREFIX-<tree>.txt (raw)"
     )
+    parser.add_argument(
+        "--inside",
+        action="append",
+        metavar="MODULE:NAME",
+        help="with --valgrind: count only inside this function (repeatable)",
+    )
+    parser.add_argument(
+        "--outside",
+        action="append",
+        metavar="MODULE:NAME",
+        help="with --inside: leave out this function when called inside (repeatable)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--helper", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.requests is None:
         args.requests = 50 if args.valgrind else 500
+    if args.inside and not (args.valgrind or args.helper):
+        parser.error("--inside counts instructions: it needs --valgrind")
     if args.worker:
         worker(args)
         return
