@@ -26,9 +26,9 @@ from offbrand.sessions import SessionStore as DatabaseSessionStore
 class SessionStore(DatabaseSessionStore):
     member = None  # read with the session's row; taken once by `user_with_role`
 
-    def _get_session_from_db(self):
+    def _read_session_data(self):
         self.member = None
-        return super()._get_session_from_db()
+        return super()._read_session_data()
 
     def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
         return _session_and_member_sql(alias, self.model), [key_hash(key), key, now]

@@ -8,8 +8,10 @@ with its data (an INSERT compiled once, `offbrand.prepared.insert`); a taken
 key is still caught, by the table's primary key, and another is drawn.
 Reading a session (every signed-in request) runs the ORM's query from SQL
 built once per process: building and compiling it cost several times the
-round trip (issue 16). The data is signed without compression. Everything
-else -- where sessions live, expiry, a sign-out deleting the row -- is Django's.
+round trip (issue 16), and makes no `Session` object for it. The data is
+signed without compression; a row's signed text verified once is not verified
+and parsed again by this process (`decode`). Everything else -- where sessions
+live, expiry, a sign-out deleting the row -- is Django's.
 
 `SESSION_ENGINE = "offbrand.sessions"`.
 """
@@ -20,7 +22,9 @@ from functools import cache
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core import signing
+from django.core.signals import setting_changed
 from django.db import IntegrityError, connections, router, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from offbrand import prepared
@@ -34,8 +38,18 @@ class SessionStore(DatabaseSessionStore):
         # 32 characters of 36 (165 bits): a clash is left to the INSERT.
         return random_key(32)
 
+    def load(self):
+        """Django's, from the row's data alone (no `Session` object made for it)."""
+        data = self._read_session_data()
+        return {} if data is None else self.decode(data)
+
     def _get_session_from_db(self):
         """Django's `Session.objects.get(session_key=..., expire_date__gt=now)`."""
+        data = self._read_session_data()
+        return None if data is None else self.model(session_key=self.session_key, session_data=data)
+
+    def _read_session_data(self) -> str | None:
+        """The signed data of the session's unexpired row, or None (the key forgotten)."""
         key = self.session_key
         if key is None:
             return None
@@ -49,7 +63,7 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return None
         self._read_along(alias, row)
-        return self.model(session_key=key, session_data=row[0])
+        return row[0]
 
     def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
         """The SQL and parameters of the read: the session's data comes first."""
@@ -74,6 +88,23 @@ class SessionStore(DatabaseSessionStore):
         and compressing them cost more than the rest of the signing (issue 16).
         `decode` reads both forms."""
         return signing.dumps(session_dict, salt=self.key_salt, serializer=self.serializer)
+
+    def decode(self, session_data):
+        """Django's, remembered by the exact signed text: the signature's HMAC and
+        the JSON cost more than the rest of a signed-in request's session work
+        (issue 16). Only text that verified is remembered, so a forged or altered
+        row is checked (and refused) every time; a changed session is new text.
+        Each caller gets its own copy; sessions holding anything but plain values
+        are not remembered (a caller could change a list inside)."""
+        remembered = _DECODED.get((self.key_salt, session_data))
+        if remembered is not None:
+            return dict(remembered)
+        decoded = super().decode(session_data)
+        if decoded and all(type(value) in _PLAIN for value in decoded.values()):
+            if len(_DECODED) >= DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[self.key_salt, session_data] = dict(decoded)
+        return decoded
 
     def save(self, must_create=False):
         if self.session_key is None:
@@ -115,6 +146,19 @@ class SessionStore(DatabaseSessionStore):
                 continue
             self.unsaved = False
             return
+
+
+# (salt, signed text) -> the session data it verified as, for this process.
+_DECODED: dict[tuple[str, str], dict] = {}
+DECODED_MAX = 4096  # sessions; all forgotten when full
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@receiver(setting_changed)
+def _forget_decoded(*, setting, **kwargs):
+    """Text verified with one secret or serializer says nothing under another (tests)."""
+    if setting in {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_SERIALIZER"}:
+        _DECODED.clear()
 
 
 def random_key(length: int) -> str:
