@@ -485,12 +485,10 @@ class User(AbstractUser):
         address and its confirmation, so a change of address, or the owner
         proving it, ends every session set up before (`update_session_auth_hash`
         keeps the one that made the change)."""
-        return salted_hmac(
-            "offbrand.accounts.User.get_session_auth_hash",
+        return session_auth_hash(
+            settings.SECRET_KEY if secret is None else secret,
             f"{self.password}\x1f{self.email.casefold()}\x1f{self.confirmed}",
-            secret=secret,
-            algorithm="sha256",
-        ).hexdigest()
+        )
 
     # One administrator: Django's staff and superuser status are the role's
     # ADMIN flag, not columns of their own that could say otherwise.
@@ -548,6 +546,16 @@ class User(AbstractUser):
         if settings.OFFBRAND_AVATARS == "gravatar":
             return self.gravatar(size=pixels)
         return cached_reverse("identicon", args=[identicon_key(self.avatar_hash), pixels])
+
+
+@lru_cache(maxsize=4096)
+def session_auth_hash(secret: str, state: str) -> str:
+    """The HMAC binding a session to `state`, remembered by its exact inputs: every
+    signed-in request checks it (issue 16), and a changed password, address or
+    confirmation is another input, so nothing needs forgetting."""
+    return salted_hmac(
+        "offbrand.accounts.User.get_session_auth_hash", state, secret=secret, algorithm="sha256"
+    ).hexdigest()
 
 
 class AnonymousVisitor(AnonymousUser):

@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.test import Client, override_settings
 
+from accounts.models import User
 from accounts.sessions import SessionStore
 
 
@@ -52,3 +53,22 @@ def test_text_verified_under_one_secret_is_refused_under_another(db):
     assert SessionStore(store.session_key).load() == {"answer": 42}
     with override_settings(SECRET_KEY="another secret entirely, long enough to be used 0123"):
         assert SessionStore(store.session_key).load() == {}
+
+
+def test_a_changed_address_signs_the_other_browsers_out(member, password):
+    browser = signed_in("alice", password)
+    assert browser.get("/accounts/profile/").wsgi_request.user.is_authenticated
+    User.objects.filter(pk=member.pk).update(email="elsewhere@example.com")
+    reply = browser.get("/accounts/profile/")
+    assert reply.status_code == 302 and not reply.wsgi_request.user.is_authenticated
+
+
+def test_a_password_changed_back_and_forth_signs_out_each_time(member, password):
+    browser = signed_in("alice", password)
+    original = User.objects.get(pk=member.pk).password
+    member.set_password("another long passphrase 93")
+    User.objects.filter(pk=member.pk).update(password=member.password)
+    assert not browser.get("/accounts/profile/").wsgi_request.user.is_authenticated
+    User.objects.filter(pk=member.pk).update(password=original)
+    # The session was ended: the old password's remembered bond signs nobody back in.
+    assert not browser.get("/accounts/profile/").wsgi_request.user.is_authenticated
