@@ -3,7 +3,7 @@
     .venv/bin/python bench/upload_loop.py [--duration 10] [--rounds 3] [--loops 2]
                                           [--mode auto|postgres|sqlite] [--port 0]
                                           [--renice] [--profile] [--json PATH]
-                                          [--baseline-tree PATH]
+                                          [--baseline-tree PATH] [--uplink MBIT]
 
 Serves the site as `bench/run.py` does (gunicorn, 2 sync workers, DEBUG off,
 the same deployment steps), then, each round:
@@ -19,6 +19,10 @@ the same deployment steps), then, each round:
 
 Then, with nothing else running, the **cost per upload**: the workers' CPU
 time (from /proc) for each picture accepted, and for a refused upload.
+
+The clients send as fast as the loopback takes their bytes, unless `--uplink`
+paces each one (a browser elsewhere needs its uplink's time to send a picture,
+and a refused upload is now read to its end before the client reads the 429).
 
 The deployment allows avatars up to `--max-bytes` (default 5 MiB, above the
 site's default of 2 MiB, so that camera-sized JPEGs are decoded rather than
@@ -113,8 +117,11 @@ def multipart(token: str, picture: Picture) -> tuple[str, bytes]:
 class Uploader:
     """A browser signed in as the member, posting avatars until told to stop."""
 
-    def __init__(self, url: str, images: list[Picture], *, control: bool = False) -> None:
+    def __init__(
+        self, url: str, images: list[Picture], *, control: bool = False, uplink: float = 0
+    ) -> None:
         self.browser = Client(url, timeout=60)
+        self.uplink = uplink * 1e6 / 8  # bytes a second; 0: as fast as the loopback takes them
         reply = self.browser.sign_in(MEMBER.username, PASSWORD)
         if reply.status != 302:
             raise RuntimeError(f"the uploader could not sign in ({reply.status})")
@@ -140,11 +147,39 @@ class Uploader:
         try:
             if self.control:
                 reply = self.browser.request("GET", PROFILE_PATH)
+            elif self.uplink:
+                return self.paced_post(headers, body)
             else:
                 reply = self.browser.request("POST", PROFILE_PATH, headers=headers, body=body)
         except (ConnectionError, http.client.HTTPException):
             return "closed"
         return str(reply.status)
+
+    def paced_post(self, headers: dict, body: bytes) -> str:
+        """The post at `uplink`, as a browser elsewhere sends it: the whole body, then
+        the answer read; "closed" when the server hung up before it was all sent."""
+        browser = self.browser
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        connection = http.client.HTTPConnection(browser.host, browser.port, timeout=60)
+        try:
+            connection.putrequest("POST", PROFILE_PATH, skip_accept_encoding=True)
+            for name, value in {**headers, "Cookie": cookie, "Content-Length": len(body)}.items():
+                connection.putheader(name, str(value))
+            connection.endheaders()
+            started, sent, step = time.monotonic(), 0, 64 * 1024
+            while sent < len(body) and not self.stop.is_set():
+                connection.sock.sendall(body[sent : sent + step])
+                sent += step
+                ahead = started + sent / self.uplink - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+            if sent < len(body):
+                return "stopped"
+            return str(connection.getresponse().status)
+        except (ConnectionError, http.client.HTTPException):
+            return "closed"
+        finally:
+            connection.close()
 
     def loop(self) -> None:
         n = 0
@@ -328,6 +363,11 @@ def markdown(data: dict) -> str:
         f"reniced: {data['reniced']}; load average {data['load_average_at_start']:.1f} at the "
         f"start, {data['load_average_at_end']:.1f} at the end ({os.cpu_count()} cores)"
         + (f"; baseline: {data['baseline_tree']}" if data.get("baseline_tree") else "")
+        + (
+            f"; each client's uplink {data['uplink_mbit']:g} Mbit/s"
+            if data.get("uplink_mbit")
+            else ""
+        )
         + ".",
         "",
         "| tree | case | p50 idle | p50 during loops | ratio | p99 idle | p99 during loops "
@@ -361,7 +401,7 @@ def markdown(data: dict) -> str:
     lines += [
         "(302: stored; 429: refused, the limit used up or the member's previous upload "
         "still running; closed: refused before the body was read while the client was "
-        "still sending it.)",
+        "still sending it; stopped: cut short by the end of the phase.)",
         "",
         "Workers' CPU per upload, alone (median of each):",
         "",
@@ -386,7 +426,10 @@ def measure_round(tree, server, sessions, args, number: int, images) -> list[Pha
         phases.append(measure_home(tree, case, server, sessions, args, number, []))
         print(f"   {tree}, idle   {case.name}: p50 {phases[-1].p50_ms:.1f} ms", flush=True)
     allow_profile_edits()
-    uploaders = [Uploader(server.url, images, control=args.control) for _ in range(args.loops)]
+    uploaders = [
+        Uploader(server.url, images, control=args.control, uplink=args.uplink)
+        for _ in range(args.loops)
+    ]
     for uploader in uploaders:
         uploader.__enter__()
     try:
@@ -417,6 +460,13 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="the same clients GET the profile page in a loop instead of uploading: "
         "what any two looping clients cost",
+    )
+    parser.add_argument(
+        "--uplink",
+        type=float,
+        default=0,
+        help="each looping client sends its uploads at this many Mbit/s, as a browser "
+        "elsewhere would (default 0: as fast as the loopback takes them)",
     )
     parser.add_argument("--repeat", type=int, default=5, help="uploads per picture, cost phase")
     parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help="largest avatar taken")
@@ -509,6 +559,7 @@ def main() -> int:
         "rounds": args.rounds,
         "loops": args.loops,
         "control": args.control,
+        "uplink_mbit": args.uplink,
         "max_bytes": args.max_bytes,
         "pictures": {p.name: len(p.data) for p in images},
         "summary": [asdict(s) for s in summarise(phases)],
