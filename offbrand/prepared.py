@@ -123,6 +123,29 @@ class PreparedQuerySet:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return rows
 
+    def rows_with(self, sql: str, params: list, **values) -> tuple[list, tuple]:
+        """`rows(**values)`, and the one row another statement (`sql`, `params`) answers,
+        in one round trip on PostgreSQL: both statements sent as one query (client-side
+        binding's simple protocol), their results read in turn. Elsewhere one after the
+        other (sqlite3 runs one statement at a time)."""
+        connection = connections[self.db]
+        if connection.vendor != "postgresql" or connection.features.uses_server_side_binding:
+            rows = self.rows(**values)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return rows, cursor.fetchone()
+        own = [values[name] if name else value for name, value in self.params]
+        with connection.cursor() as cursor:
+            # Two statements compiled from the models (the ORM's, the caller's SQL);
+            # every value is a bound parameter.
+            cursor.execute(f"{self.sql}; {sql}", [*own, *params])
+            rows = cursor.fetchall()
+            cursor.nextset()
+            other = cursor.fetchone()
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        return rows, other
+
     def make(self, row):
         """The object of `row` as `QuerySet` iteration makes it (`ModelIterable`)."""
         obj = self.model.from_db(

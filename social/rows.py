@@ -116,7 +116,9 @@ def _getter(prepared: PreparedQuerySet):
     return itemgetter(*positions)
 
 
-def post_rows(prepared: PreparedQuerySet, **values) -> list[PostRow]:
-    """`prepared.run(**values)`, each post made only when needed."""
+def post_rows(prepared: PreparedQuerySet, rows: list | None = None, **values) -> list[PostRow]:
+    """`prepared.run(**values)`, each post made only when needed; `rows`: already read."""
     getter = _getter(prepared)
-    return [PostRow(prepared, row, getter) for row in prepared.rows(**values)]
+    if rows is None:
+        rows = prepared.rows(**values)
+    return [PostRow(prepared, row, getter) for row in rows]

@@ -235,19 +235,38 @@ SELECT
 """
 
 
-def follow_counts(member: User) -> dict[str, int]:
-    """Both counts, each capped like `capped_count`, in one round trip."""
+def _follow_counts_sql(member: User) -> tuple[str, list]:
     meta = Follow._meta
     sql = FOLLOW_COUNTS.format(
         follow=connection.ops.quote_name(meta.db_table),
         followed=connection.ops.quote_name(meta.get_field("followed").column),
         follower=connection.ops.quote_name(meta.get_field("follower").column),
     )
+    # Only table and column names are formatted in; the values are bound parameters.
+    return sql, [member.pk, COUNT_CAP + 1, member.pk, COUNT_CAP + 1]
+
+
+def follow_counts(member: User) -> dict[str, int]:
+    """Both counts, each capped like `capped_count`, in one round trip."""
     with connection.cursor() as cursor:
-        # Only table and column names are formatted in; the values are bound parameters.
-        cursor.execute(sql, [member.pk, COUNT_CAP + 1, member.pk, COUNT_CAP + 1])
+        cursor.execute(*_follow_counts_sql(member))
         followers, following = cursor.fetchone()
     return {"followers": followers, "following": following}
+
+
+def profile_page(
+    *, member: User, viewer, before: int | None = None, size: int = PAGE_SIZE
+) -> tuple[Page, dict[str, int]]:
+    """`profile_posts` and `follow_counts` together: one round trip on PostgreSQL
+    (`PreparedQuerySet.rows_with`), each a query of its own elsewhere."""
+    prepared = prepare(
+        _profile_posts, size, sees_hidden(viewer, member), names=("member", "before")
+    )
+    rows, (followers, following) = prepared.rows_with(
+        *_follow_counts_sql(member), member=member.pk, before=before or 2**63 - 1
+    )
+    page = _cut(post_rows(prepared, rows), size=size)
+    return page, {"followers": followers, "following": following}
 
 
 def is_following(viewer, member: User) -> bool:

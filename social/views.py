@@ -248,9 +248,10 @@ class ProfileView(AccountsProfileView):
         context = super().get_context_data(**kwargs)
         member, viewer = context["member"], self.request.user
         before = selectors.parse_cursor(self.request.GET.get("before"))
+        page, counts = selectors.profile_page(member=member, viewer=viewer, before=before)
         context.update(
-            page=selectors.profile_posts(member=member, viewer=viewer, before=before),
-            counts=selectors.follow_counts(member),
+            page=page,
+            counts=counts,
             count_cap=selectors.COUNT_CAP,
             following=selectors.is_following(viewer, member),
             form=BlankForm(PostForm)

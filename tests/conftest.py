@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from PIL import Image
 
 from accounts.models import Role
@@ -195,3 +196,9 @@ def work_before_the_answer(monkeypatch):
         return response, state["answered"]
 
     return measure
+
+
+def posts_and_counts() -> int:
+    """Queries for a profile's posts and follow counts: one round trip on PostgreSQL,
+    two elsewhere (`social.selectors.profile_page`)."""
+    return 1 if connection.vendor == "postgresql" else 2

@@ -9,6 +9,7 @@ from offbrand.prepared import PreparedQuerySet
 from social import selectors, services
 from social.forms import PostForm
 from social.templatetags import posts as cards
+from tests.conftest import posts_and_counts
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
 
@@ -236,9 +237,9 @@ def test_cards_rendered_the_first_time_read_nothing_more_from_the_database(
     viewer = Client()
     viewer.force_login(moderator)
     viewer.get("/accounts/profile/")  # the first request records last-seen
-    # The session, the moderator, the member shown, the posts, the follow counts,
+    # The session, the moderator, the member shown, the posts and the follow counts,
     # "do I follow them": the same as with plain posts.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4 + posts_and_counts()):
         profile = viewer.get("/users/bob/").content.decode()
     assert "second" in profile and "off topic" in profile and "2 comments" in profile
     assert "b-s.webp" in profile

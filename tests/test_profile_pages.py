@@ -20,7 +20,7 @@ from social.models import Follow, Post
 from social.selectors import PAGE_SIZE
 from social.templatetags import posts as cards
 from tests.conftest import image_bytes
-from tests.factories import PostFactory, UserFactory
+from tests.factories import FollowFactory, PostFactory, UserFactory
 
 OWN, BOB = "/users/alice/", "/users/bob/"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -347,3 +347,19 @@ def test_the_dates_follow_the_time_zone_with_no_post_shown(member_client, member
         tokyo = page(member_client)
         assert tokyo != utc and "+09:00" in tokyo
         assert tokyo == fresh_page(member_client)
+
+
+def test_the_follow_counts_come_with_the_posts_or_without_any(client, member, bob):
+    """Posts and counts are read in one round trip on PostgreSQL (`profile_page`):
+    the counts are right whether the member wrote nothing, a page, or more."""
+    for fan in UserFactory.create_batch(3):
+        FollowFactory(follower=fan, followed=bob)
+    FollowFactory(follower=bob, followed=member)
+    client.force_login(member)
+    Post.objects.filter(author=bob).delete()
+    for posts in (0, 1, PAGE_SIZE + 1):
+        PostFactory.create_batch(posts - Post.objects.filter(author=bob).count(), author=bob)
+        reply = client.get(BOB)
+        assert reply.context["counts"] == {"followers": 3, "following": 1}
+        assert len(reply.context["page"].items) == min(posts, PAGE_SIZE)
+        assert ("Older posts" in reply.content.decode()) == (posts > PAGE_SIZE)

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import posts_and_counts
 from tests.factories import CommentFactory, FollowFactory, PostFactory, UserFactory
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -90,30 +91,29 @@ def test_profile_costs_the_same_for_2_or_40_posts_and_followers(
     warm_member_client, roles, django_assert_num_queries
 ):
     bob = UserFactory(username="bob")
-    # session, member, profile shown, posts, both follow counts in one query,
-    # "do I follow them"
-    with django_assert_num_queries(6):
+    # session, member, profile shown, posts and both follow counts, "do I follow them"
+    with django_assert_num_queries(4 + posts_and_counts()):
         assert warm_member_client.get("/users/bob/").status_code == 200
     for post in PostFactory.create_batch(40, author=bob):
         CommentFactory(post=post)
     for fan in UserFactory.create_batch(40):
         FollowFactory(follower=fan, followed=bob)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4 + posts_and_counts()):
         assert warm_member_client.get("/users/bob/").status_code == 200
 
 
 def test_own_profile_reuses_the_signed_in_member(
     warm_member_client, member, django_assert_num_queries
 ):
-    # session, member (who is also the profile shown), posts, follow counts
-    with django_assert_num_queries(4):
+    # session, member (who is also the profile shown), posts and follow counts
+    with django_assert_num_queries(2 + posts_and_counts()):
         page = warm_member_client.get(f"/users/{member.username.upper()}/")
     assert page.status_code == 200
     assert page.context["member"].pk == member.pk
     for post in PostFactory.create_batch(5, author=member):
         CommentFactory(post=post)
     FollowFactory(follower=UserFactory(), followed=member)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2 + posts_and_counts()):
         page = warm_member_client.get(f"/users/{member.username}/")
     assert page.context["counts"] == {"followers": 1, "following": 0}
     assert len(page.context["page"].items) == 5
