@@ -149,3 +149,31 @@ def test_the_member_read_with_the_session_is_used_once(member, password):
         again = user_with_role(member.pk)
     assert first == again == member and first is not again
     assert store.member is None
+
+
+def test_the_member_made_from_a_row_is_the_one_djangos_from_db_makes(roles):
+    from django.db.models.signals import post_init
+
+    from accounts.selectors import full_row
+
+    member = UserFactory(username="erin", role=roles["Moderator"], avatar="avatars/erin.png")
+    names = [field.attname for field in User._meta.concrete_fields]
+    values = [getattr(member, name) for name in names]
+    values[names.index("avatar")] = "avatars/erin.png"
+    made, django_made = (
+        full_row(User, "default", names, values),
+        User.from_db("default", names, values),
+    )
+    assert field_values(made) == field_values(django_made)
+    assert made.avatar.name == "avatars/erin.png" and made.role_id == roles["Moderator"].pk
+    assert (made._state.adding, made._state.db) == (False, "default")
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=User)
+    try:
+        assert full_row(User, "default", names, values) in seen  # Django's way while listened to
+    finally:
+        post_init.disconnect(listener, sender=User)
