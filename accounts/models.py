@@ -513,7 +513,10 @@ class User(AbstractUser):
         """
         if not self.is_active or self.role_id is None:
             return False
-        return self.role.grants(Permission.ADMIN) or self.role.grants(permission)
+        # The role read once, its bits as plain ints (`Role.grants`): a signed-in
+        # page asks a dozen times (the menu, the profile, the forms; issue 16).
+        granted, permission = self.role.permissions, int(permission)
+        return granted & _ADMIN == _ADMIN or granted & permission == permission
 
     def is_administrator(self) -> bool:
         return self.can(Permission.ADMIN)
@@ -556,6 +559,9 @@ def session_auth_hash(secret: str, state: str) -> str:
     return salted_hmac(
         "offbrand.accounts.User.get_session_auth_hash", state, secret=secret, algorithm="sha256"
     ).hexdigest()
+
+
+_ADMIN = int(Permission.ADMIN)
 
 
 class AnonymousVisitor(AnonymousUser):
