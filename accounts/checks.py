@@ -35,13 +35,10 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
     mailed. A scan of every address, so only with `manage.py check --database default`
     (and `migrate`, which runs the database checks)."""
     from accounts.addresses import plain_address
-    from accounts.models import User
 
     odd = []
-    for database in databases or ():
-        if User._meta.db_table not in connections[database].introspection.table_names():
-            continue  # `migrate` runs this check too, before the first migration
-        rows = User.objects.using(database).exclude(email="").values_list("username", "email")
+    for members in _members(databases):
+        rows = members.exclude(email="").values_list("username", "email")
         odd += [username for username, email in rows.iterator() if plain_address(email) != email]
     if not odd:
         return []
@@ -49,7 +46,7 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
         Warning(
             f"{len(odd)} member(s) hold an address that is not typed in plain characters "
             f"at a valid domain name: "
-            f"{', '.join(sorted(odd)[:20])}{' ...' if len(odd) > 20 else ''}.",
+            f"{_listed(odd)}.",
             hint="Change or remove their address in the member editor (/users/<name>/edit/): "
             "the owner of the mailbox it reaches may be locked out of it.",
             id="offbrand.W002",
@@ -65,13 +62,9 @@ def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
     address. Kept names are not renamed by a migration; an administrator
     decides. Only with `manage.py check --database default` (and `migrate`)."""
     from accounts.addresses import mailbox
-    from accounts.models import User
 
     found = []
-    for database in databases or ():
-        if User._meta.db_table not in connections[database].introspection.table_names():
-            continue  # `migrate` runs this check too, before the first migration
-        members = User.objects.using(database)
+    for members in _members(databases):
         for pk, username in members.filter(username__contains="@").values_list("pk", "username"):
             reached = mailbox(username)
             local = username.rpartition("@")[0]
@@ -92,7 +85,7 @@ def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
     return [
         Warning(
             f"{len(found)} member(s) have a username that is another member's email address: "
-            f"{', '.join(sorted(found)[:20])}{' ...' if len(found) > 20 else ''}.",
+            f"{_listed(found)}.",
             hint="Rename them in the member editor (/users/<name>/edit/): new usernames "
             "can't contain @.",
             id="offbrand.W003",
@@ -107,14 +100,11 @@ def check_invisible_and_mixed_usernames(app_configs, databases=None, **kwargs):
     or an East Asian letter in a Latin name (`aㅣice`): new names may not.
     Kept names are not renamed by a migration; an administrator decides. A scan
     of every username, so only with `manage.py check --database default`."""
-    from accounts.models import User
     from accounts.usernames import invisible_characters, mixed_scripts
 
     found = []
-    for database in databases or ():
-        if User._meta.db_table not in connections[database].introspection.table_names():
-            continue  # `migrate` runs this check too, before the first migration
-        names = User.objects.using(database).values_list("username", flat=True)
+    for members in _members(databases):
+        names = members.values_list("username", flat=True)
         for username in names.iterator():
             why = invisible_characters(username) or mixed_scripts(username)
             if why:
@@ -124,9 +114,25 @@ def check_invisible_and_mixed_usernames(app_configs, databases=None, **kwargs):
     return [
         Warning(
             f"{len(found)} member(s) have a username that new names may not have: "
-            f"{', '.join(sorted(found)[:20])}{' ...' if len(found) > 20 else ''}.",
+            f"{_listed(found)}.",
             hint="Look at them in the member editor (/users/<name>/edit/); rename any "
             "that imitates another member.",
             id="offbrand.W004",
         )
     ]
+
+
+def _members(databases):
+    """The member table of each database the check was asked about, once migrated:
+    `migrate` runs the database checks before the first migration too."""
+    from accounts.models import User
+
+    for database in databases or ():
+        if User._meta.db_table in connections[database].introspection.table_names():
+            yield User.objects.using(database)
+
+
+def _listed(names) -> str:
+    """The first 20 of `names`, sorted, for a warning an operator reads."""
+    names = sorted(names)
+    return ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
