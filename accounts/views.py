@@ -495,6 +495,16 @@ def get_member(username: str, viewer=None) -> User:
     return member
 
 
+def shown_member(username: str, viewer) -> User:
+    """The member named `username` as `viewer` may see them: a suspended member's pages
+    (profile, follow lists) are for moderators and administrators only, a 404 like an
+    unknown name to everyone else."""
+    member = get_member(username, viewer)
+    if not member.is_active and not viewer.can(Permission.MODERATE):
+        raise Http404("No such member.")
+    return member
+
+
 class ProfileView(TemplateView):
     template_name = "accounts/profile.html"
 
@@ -505,10 +515,7 @@ class ProfileView(TemplateView):
 
     def get_context_data(self, **kwargs):
         viewer = self.request.user
-        member = get_member(self.kwargs["username"], viewer)
-        if not member.is_active and not viewer.can(Permission.MODERATE):
-            # A suspended member's page is for moderators and administrators only.
-            raise Http404("No such member.")
+        member = shown_member(self.kwargs["username"], viewer)
         return super().get_context_data(
             member=member,
             is_owner=viewer.is_authenticated and viewer.pk == member.pk,

@@ -17,7 +17,7 @@ from accounts import ratelimits
 from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice, safe_next
 from accounts.models import ModerationAction, Permission
 from accounts.views import ProfileView as AccountsProfileView
-from accounts.views import get_member
+from accounts.views import get_member, shown_member
 from social import kept_pages, selectors, services
 from social.forms import BlankForm, CommentForm, HideForm, PostForm, RestoreForm
 from social.models import Comment, Post
@@ -292,7 +292,8 @@ class FollowListView(TemplateView):
     direction = "followers"
 
     def get_context_data(self, **kwargs):
-        member = get_member(self.kwargs["username"])
+        viewer = self.request.user
+        member = shown_member(self.kwargs["username"], viewer)
         before = selectors.parse_cursor(self.request.GET.get("before"))
         select = selectors.followers if self.direction == "followers" else selectors.following
         page = select(member=member, before=before)
@@ -300,7 +301,6 @@ class FollowListView(TemplateView):
             getattr(row, "follower" if self.direction == "followers" else "followed")
             for row in page.items
         ]
-        viewer = self.request.user
         followed = selectors.followed_among(viewer, people)
         for person in people:
             person.viewer_follows = person.pk in followed

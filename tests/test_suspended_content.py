@@ -171,3 +171,23 @@ def test_a_suspended_members_kept_profile_is_a_404_to_members_and_marked_for_mod
     reinstate(moderator, anna)
     page = member.get("/users/anna/").content.decode()
     assert "words of anna" in page and "badge-suspended" not in page
+
+
+@pytest.mark.parametrize("direction", ["followers", "following"])
+def test_a_suspended_members_follow_lists_are_a_404_like_their_profile(
+    moderator, administrator, anna, ben, direction
+):
+    """Attack report R3: a 200 where the profile answers 404 told anyone the name is
+    suspended, and showed whom the member follows and who follows them."""
+    FollowFactory(follower=anna, followed=ben)
+    page = f"/users/anna/{direction}/"
+    assert signed_in(ben).get(page).status_code == 200
+    suspend(moderator, anna)
+    assert Client().get(page).status_code == 404
+    assert signed_in(ben).get(page).status_code == 404
+    assert Client().get(f"/users/nobody-here/{direction}/").status_code == 404
+    assert "ben" in signed_in(moderator).get(page).content.decode()
+    assert signed_in(administrator).get(page).status_code == 200
+    reinstate(moderator, anna)
+    assert Client().get(page).status_code == 200
+    assert "ben" in signed_in(ben).get(page).content.decode()
