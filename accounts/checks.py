@@ -96,17 +96,22 @@ def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
 @register(Tags.database)
 def check_invisible_and_mixed_usernames(app_configs, databases=None, **kwargs):
     """Members whose username, kept from before 2026-12-06 (attack report F6),
-    holds an invisible character (`alice` + a Hangul filler, drawn as `alice`)
-    or an East Asian letter in a Latin name (`aㅣice`): new names may not.
+    holds an invisible character (`alice` + a Hangul filler, drawn as `alice`),
+    a modifier letter drawn as punctuation or the tatweel (R1: `carolˍ`), or
+    an East Asian letter in a Latin name (`aㅣice`): new names may not.
     Kept names are not renamed by a migration; an administrator decides. A scan
     of every username, so only with `manage.py check --database default`."""
-    from accounts.usernames import invisible_characters, mixed_scripts
+    from accounts.usernames import invisible_characters, mixed_scripts, punctuation_letters
 
     found = []
     for members in _members(databases):
         names = members.values_list("username", flat=True)
         for username in names.iterator():
-            why = invisible_characters(username) or mixed_scripts(username)
+            why = (
+                invisible_characters(username)
+                or punctuation_letters(username)
+                or mixed_scripts(username)
+            )
             if why:
                 found.append(f"{username!r} ({' and '.join(why)})")
     if not found:

@@ -31,6 +31,7 @@ from accounts.usernames import (
     has_letter_or_digit,
     invisible_characters,
     mixed_scripts,
+    punctuation_letters,
     unrecommended_scripts,
     unusual_letters,
     username_key,
@@ -306,6 +307,8 @@ class UserManager(DjangoUserManager):
             return USERNAME_INVISIBLE % ", ".join(invisible)
         if not has_letter_or_digit(username):
             return USERNAME_NO_LETTER
+        if punctuation := punctuation_letters(username):
+            return USERNAME_PUNCTUATION_LETTER % ", ".join(punctuation)
         others = self.exclude(pk=exclude_pk) if exclude_pk is not None else self.all()
         if others.filter(username_key=username_key(username)).exists():
             return USERNAME_TAKEN
@@ -375,6 +378,9 @@ USERNAME_UNRECOMMENDED_SCRIPT = (
     "Use letters of an everyday alphabet: %s letters are not accepted in usernames."
 )
 USERNAME_MIXED_SCRIPTS = "Use letters of one alphabet: that username mixes %s letters."
+USERNAME_PUNCTUATION_LETTER = (
+    "A username can't hold a modifier letter drawn like punctuation, nor the tatweel (%s)."
+)
 USERNAME_INVISIBLE = "A username can't hold an invisible character (%s)."
 USERNAME_NO_LETTER = "A username needs at least one letter or digit."
 USERNAME_HAS_AT = (

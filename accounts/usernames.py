@@ -13,6 +13,8 @@
   look alike: the second is refused (names already taken are not renamed).
 - `unusual_letters`: letters that are not for everyday writing (phonetic
   notation, obsolete tone letters), refused in new names.
+- `punctuation_letters`: modifier letters of no alphabet, drawn as
+  punctuation (`ˍ` as `_`), and the Arabic tatweel; refused in new names.
 - `invisible_characters`: Unicode's Default_Ignorable code points (the Hangul
   fillers, variation selectors), drawn as nothing; refused in new names, and so
   is a name with no letter or digit (`has_letter_or_digit`).
@@ -238,6 +240,30 @@ def unusual_letters(username: str) -> list[str]:
         for char in unicodedata.normalize("NFKC", username)
         if "\u1d00" <= char <= "\u1dbf" or " LETTER TONE " in unicodedata.name(char, "")
     ]
+
+
+def punctuation_letters(username: str) -> list[str]:
+    """The modifier letters and symbols (categories Lm, Sk) of the Common
+    script in `username`, as `U+02CD MODIFIER LETTER LOW MACRON` (attack report
+    R1: `carolˍ`, drawn as `carol_`, and `carolـ` registered beside `carol`).
+    They are letters to the character rule (`\\w`) and belong with any script
+    to `mixed_scripts`, but are drawn as punctuation (`ˍ` `ː` `ʼ` `ꞈ`, the
+    tone letters `꜖`), and TR39's table does not read them as the separators
+    `_fold` drops. The tatweel (U+0640) is Common too: a pure elongation
+    stroke, never part of an Arabic name's spelling. A script's own modifier
+    letters stay: Katakana's `ー` (`_script`), Han's `々`, Thai's `ๆ`, and
+    Latin's `ʰ` (NFKC: `h`).
+    The cost, accepted: the Hawaiian ʻokina (U+02BB) and the apostrophe letter
+    (U+02BC, Navajo, Ukrainian) are refused too. They are letters of real
+    names, but drawn as the `'` a name may not hold, and their skeleton keeps
+    them apart from the name without them (`kaʻi` is not `kai`), so each would
+    make a look-alike of every name; such names are written without them."""
+    found = dict.fromkeys(
+        char
+        for char in unicodedata.normalize("NFKC", username)
+        if unicodedata.category(char) in ("Lm", "Sk") and _script(char) == "COMMON"
+    )
+    return [f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}" for char in found]
 
 
 # Unicode TR39 5.2, "Highly Restrictive", without Latin: one script, or the
