@@ -292,15 +292,25 @@ def followed_among(viewer, members: list[User]) -> set[int]:
     )
 
 
-def followers(*, member: User, before: int | None = None, size: int = PAGE_SIZE) -> Page:
-    """Who follows `member`, most recent first; items are Follow rows with `.follower`."""
+def followers(*, member: User, viewer, before: int | None = None, size: int = PAGE_SIZE) -> Page:
+    """Who follows `member`, most recent first; items are Follow rows with `.follower`.
+    Suspended members only for moderators (a filter on the join already made)."""
     rows = Follow.objects.filter(followed=member).select_related("follower")
+    if not _sees_suspended(viewer):
+        rows = rows.filter(follower__is_active=True)
     return _page(rows, before=before, size=size)
 
 
-def following(*, member: User, before: int | None = None, size: int = PAGE_SIZE) -> Page:
+def following(*, member: User, viewer, before: int | None = None, size: int = PAGE_SIZE) -> Page:
     rows = Follow.objects.filter(follower=member).select_related("followed")
+    if not _sees_suspended(viewer):
+        rows = rows.filter(followed__is_active=True)
     return _page(rows, before=before, size=size)
+
+
+def _sees_suspended(viewer) -> bool:
+    """Suspended members' names lead to a profile only moderators see (`shown_member`)."""
+    return viewer.is_authenticated and viewer.can(Permission.MODERATE)
 
 
 def post_with_counts(pk: int) -> Post | None:

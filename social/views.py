@@ -296,7 +296,7 @@ class FollowListView(TemplateView):
         member = shown_member(self.kwargs["username"], viewer)
         before = selectors.parse_cursor(self.request.GET.get("before"))
         select = selectors.followers if self.direction == "followers" else selectors.following
-        page = select(member=member, before=before)
+        page = select(member=member, viewer=viewer, before=before)
         people = [
             getattr(row, "follower" if self.direction == "followers" else "followed")
             for row in page.items

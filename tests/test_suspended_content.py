@@ -191,3 +191,18 @@ def test_a_suspended_members_follow_lists_are_a_404_like_their_profile(
     reinstate(moderator, anna)
     assert Client().get(page).status_code == 200
     assert "ben" in signed_in(ben).get(page).content.decode()
+
+
+def test_a_suspended_member_leaves_others_follow_lists_for_members_and_visitors(
+    moderator, anna, ben
+):
+    """Their name would link to a profile that is a 404 (attack report R3); moderators still
+    see them listed. The counts are left as they are (hide.md: a join per follower)."""
+    FollowFactory(follower=anna, followed=ben)  # anna follows ben, ben follows anna
+    suspend(moderator, anna)
+    for page in ("/users/ben/followers/", "/users/ben/following/"):
+        assert "/users/anna/" not in Client().get(page).content.decode()
+        assert "/users/anna/" not in signed_in(ben).get(page).content.decode()
+        assert "/users/anna/" in signed_in(moderator).get(page).content.decode()
+    reinstate(moderator, anna)
+    assert "/users/anna/" in Client().get("/users/ben/followers/").content.decode()
