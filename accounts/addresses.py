@@ -9,6 +9,8 @@ ceiling counts `delivery_address`, and member forms keep only `plain_address`es.
 It also accepts domain literals (`x@[127.0.0.1]`: mail to a host of the sender's
 choosing) and `localhost`, and Python's IDNA 2003 codec decodes punycode to what
 IDNA 2008 forbids (`xn--zz-zzz.com` is `z⦌z.com`): member forms refuse those too.
+They refuse names that reach the relay's own machine or network, never a public
+mailbox: under localhost (RFC 6761), .local (mDNS), .internal, .home.arpa.
 """
 
 from email.errors import HeaderParseError
@@ -34,9 +36,29 @@ def delivery_address(address: str) -> str | None:
 
 
 # Why `judged_address` refuses an address (the forms' error codes).
-NO_DOMAIN = "no_domain"  # a domain literal or `localhost`: no domain name
+NO_DOMAIN = "no_domain"  # a domain literal or a local name: no public domain name
 BAD_DOMAIN = "bad_domain"  # not a domain name valid under IDNA 2008
 NOT_PLAIN = "not_plain"  # another spelling of a mailbox, or a letter mail can't carry
+
+
+# Names, and the names under them, that the relay resolves to its own machine
+# or network: loopback (RFC 6761 §6.3, and the /etc/hosts alias
+# localhost.localdomain), mDNS (RFC 6762), a home network (RFC 8375), ICANN's
+# private-use TLD. The reserved test names (.test, .example, .invalid: RFC 2606)
+# resolve nowhere, so mail to them reaches no host: kept, the suite uses them.
+LOCAL_NAMES = ("localhost", "localdomain", "local", "internal", "home.arpa")
+# What IDNA reads as a dot besides "." (`evil。localhost` is mailed to evil.localhost).
+OTHER_DOTS = ("\u3002", "\uff0e", "\uff61")
+
+
+def is_local(domain: str) -> bool:
+    """Whether the lower-cased `domain` names no public host: a local name (or
+    one under it), or one label only (`intranet`: the resolver completes it
+    locally). The trailing dot of a fully qualified name aside."""
+    name = domain.rstrip(".")
+    return "." not in name or any(
+        name == local or name.endswith(f".{local}") for local in LOCAL_NAMES
+    )
 
 
 def plain_address(address: str) -> str | None:
@@ -51,7 +73,7 @@ def judged_address(address: str) -> tuple[str | None, str]:
 
     Plain: an unquoted ASCII local part, and a domain whose every label is
     ASCII or IDNA's own form of itself (case aside), so münchen.de passes and
-    ｅxample.com does not. At a domain name: not a literal, not `localhost`,
+    ｅxample.com does not. At a domain name: not a literal, not local (`is_local`),
     and valid IDNA 2008 (the `idna` package: permitted letters, hyphens,
     lengths), so `xn--zz-zzz.com` (`z⦌z.com`) and `ab--cd.com` are refused.
     The domain comes back lower-cased, each label in its Unicode form
@@ -62,7 +84,9 @@ def judged_address(address: str) -> tuple[str | None, str]:
     if not at or not local or not local.isascii() or '"' in local or "\\" in local:
         return None, NOT_PLAIN
     domain = domain.lower()
-    if domain.startswith("[") or domain.rstrip(".") == "localhost":
+    if any(dot in domain for dot in OTHER_DOTS):
+        return None, NOT_PLAIN
+    if domain.startswith("[") or is_local(domain):
         return None, NO_DOMAIN
     labels = []
     for label in domain.split("."):

@@ -31,11 +31,12 @@ class MailboxField(forms.EmailField):
     at a domain name (`addresses.judged_address`), cleaned to its one stored
     spelling. Other spellings of a mailbox (`"carol"@…`, a wide or invisible
     character in the domain), letters no mail can carry (the Kelvin sign),
-    domain literals (`x@[127.0.0.1]`) and domains IDNA forbids are refused."""
+    domain literals (`x@[127.0.0.1]`), local names (`x@evil.localhost`) and
+    domains IDNA forbids are refused."""
 
     default_error_messages = {
         addresses.NO_DOMAIN: "Use an address at a domain name, like name@example.com, "
-        "not at an IP address in brackets or at localhost.",
+        "not at an IP address in brackets or a local name (localhost, .local, .internal).",
         addresses.BAD_DOMAIN: "The part after @ is not a domain name mail can reach: "
         "check it for a typo.",
         addresses.NOT_PLAIN: "Type the email address in plain characters.",
