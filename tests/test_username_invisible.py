@@ -10,19 +10,10 @@ import pytest
 from accounts.models import User
 from accounts.usernames import DEFAULT_IGNORABLE
 from tests.factories import UserFactory
+from tests.usernames import members_named, register
 
-REGISTER = "/accounts/register/"
 INVISIBLE = "invisible character"
 MIXED = "Use letters of one alphabet"
-
-
-def register(client, username):
-    data = {"email": "new@example.com", "username": username, "password1": "a sturdy passphrase 9"}
-    return client.post(REGISTER, data)
-
-
-def members_named():
-    return sorted(User.objects.values_list("username", flat=True))
 
 
 @pytest.mark.parametrize(
