@@ -40,18 +40,13 @@ def check_member_addresses(app_configs, databases=None, **kwargs):
     for members in _members(databases):
         rows = members.exclude(email="").values_list("username", "email")
         odd += [username for username, email in rows.iterator() if plain_address(email) != email]
-    if not odd:
-        return []
-    return [
-        Warning(
-            f"{len(odd)} member(s) hold an address that is not typed in plain characters "
-            f"at a valid domain name: "
-            f"{_listed(odd)}.",
-            hint="Change or remove their address in the member editor (/users/<name>/edit/): "
-            "the owner of the mailbox it reaches may be locked out of it.",
-            id="offbrand.W002",
-        )
-    ]
+    return _listing_warning(
+        odd,
+        "hold an address that is not typed in plain characters at a valid domain name: ",
+        hint="Change or remove their address in the member editor (/users/<name>/edit/): "
+        "the owner of the mailbox it reaches may be locked out of it.",
+        id="offbrand.W002",
+    )
 
 
 @register(Tags.database)
@@ -80,17 +75,13 @@ def check_usernames_spelling_addresses(app_configs, databases=None, **kwargs):
                 for owner, email in owners
                 if mailbox(email) == reached
             ]
-    if not found:
-        return []
-    return [
-        Warning(
-            f"{len(found)} member(s) have a username that is another member's email address: "
-            f"{_listed(found)}.",
-            hint="Rename them in the member editor (/users/<name>/edit/): new usernames "
-            "can't contain @.",
-            id="offbrand.W003",
-        )
-    ]
+    return _listing_warning(
+        found,
+        "have a username that is another member's email address: ",
+        hint="Rename them in the member editor (/users/<name>/edit/): new usernames "
+        "can't contain @.",
+        id="offbrand.W003",
+    )
 
 
 @register(Tags.database)
@@ -114,17 +105,13 @@ def check_invisible_and_mixed_usernames(app_configs, databases=None, **kwargs):
             )
             if why:
                 found.append(f"{username!r} ({' and '.join(why)})")
-    if not found:
-        return []
-    return [
-        Warning(
-            f"{len(found)} member(s) have a username that new names may not have: "
-            f"{_listed(found)}.",
-            hint="Look at them in the member editor (/users/<name>/edit/); rename any "
-            "that imitates another member.",
-            id="offbrand.W004",
-        )
-    ]
+    return _listing_warning(
+        found,
+        "have a username that new names may not have: ",
+        hint="Look at them in the member editor (/users/<name>/edit/); rename any "
+        "that imitates another member.",
+        id="offbrand.W004",
+    )
 
 
 def _members(databases):
@@ -141,3 +128,10 @@ def _listed(names) -> str:
     """The first 20 of `names`, sorted, for a warning an operator reads."""
     names = sorted(names)
     return ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+
+
+def _listing_warning(names, what: str, *, hint: str, id: str) -> list[Warning]:
+    """One warning naming the members found (none: no warning)."""
+    if not names:
+        return []
+    return [Warning(f"{len(names)} member(s) {what}{_listed(names)}.", hint=hint, id=id)]
