@@ -61,11 +61,7 @@ def test_a_password_change_revokes_the_trust_of_browsers_that_knew_the_old_one(
         REMOTE_ADDR="198.51.100.110",
     )
     assert response.status_code == 302
-    checked = []
-    original = type(member).check_password
-    monkeypatch.setattr(
-        type(member), "check_password", lambda user, raw: checked.append(raw) or original(user, raw)
-    )
+    checked = passwords_checked(monkeypatch, member)
     strangers_use_up_the_shared_budget()
     # The kept cookies are strangers now: no guess of theirs is checked.
     for cookie in kept:
@@ -113,11 +109,7 @@ def test_the_trusted_browsers_of_an_account_share_a_bounded_budget(member, passw
     per_device = ratelimits.LIMITS["signin_device"].count
     together = ratelimits.LIMITS["signin_trusted"].count
     kept = kept_device_cookies("alice", password, count=together // per_device + 2)
-    checked = []
-    original = type(member).check_password
-    monkeypatch.setattr(
-        type(member), "check_password", lambda user, raw: checked.append(raw) or original(user, raw)
-    )
+    checked = passwords_checked(monkeypatch, member)
     strangers_use_up_the_shared_budget()
     for cookie in kept:
         guesses_with(cookie)
@@ -144,3 +136,13 @@ def test_an_administrator_changing_her_own_password_in_the_admin_keeps_her_brows
     response = sign_in(boss, "boss", NEW, ip="192.0.6.1")
     assert response.status_code == 302
     assert boss.session["_auth_user_id"] == str(administrator.pk)
+
+
+def passwords_checked(monkeypatch, member) -> list[str]:
+    """The guesses whose password is checked from now on, in order."""
+    checked = []
+    original = type(member).check_password
+    monkeypatch.setattr(
+        type(member), "check_password", lambda user, raw: checked.append(raw) or original(user, raw)
+    )
+    return checked
