@@ -16,9 +16,17 @@ Bounded: only a POST whose declared length carries a picture (`carries_file`, at
 the upload limit: anything larger is refused by its length and reset, as before);
 never more than the declared length; at most `DRAIN_SECONDS` per connection
 (gunicorn's own linger) and `MAX_DRAINING` connections at once per process, past
-which a connection is closed at once, as before. It needs the worker's socket
-(`gunicorn.socket`) and one request per connection (the sync worker); anywhere else
-it changes nothing.
+which a connection is closed at once, as before; and at most `DRAIN_RATE` bytes a
+second per process, all connections together. The rate is what keeps a member who
+uploads in a loop from costing everyone else: read at the loopback's speed, each
+refusal let the client send its next picture at once, and two such loops (hundreds of
+4 MB refusals a second) took most of a core in copies and requests. Read at 16 MiB/s,
+faster than a browser's uplink, an honest refused upload is read at its own pace
+while a loop is held to a few turns a second by TCP's own flow control (the socket's
+receive buffer is fixed, so the kernel does not buffer megabytes for it either).
+Many loops at once share the rate: a connection not read out within `DRAIN_SECONDS` is
+closed, as gunicorn closed it before. It needs the worker's socket (`gunicorn.socket`)
+and one request per connection (the sync worker); anywhere else it changes nothing.
 """
 
 import collections
@@ -35,6 +43,11 @@ DRAIN_SECONDS = 2.0  # as gunicorn's close_graceful
 MAX_DRAINING = 64
 CHUNK = 1024 * 1024  # one buffer per process, reused: the bytes are never looked at
 WAKE_BYTES = 256 * 1024
+STEP = WAKE_BYTES  # the least read once the allowance has run out
+DRAIN_RATE = 16 * 1024 * 1024  # bytes a second per process: see the module docstring
+# The draining socket's receive buffer, fixed (no autotuning): what a client can have
+# in flight beyond what the rate lets through.
+RECEIVE_BUFFER = 2 * WAKE_BYTES
 # Linux's TCP discards what MSG_TRUNC asks for without copying it out; elsewhere the
 # flag is not given and the bytes are copied into the buffer.
 DISCARD = socket.MSG_TRUNC if os.uname().sysname == "Linux" else 0
@@ -116,6 +129,7 @@ class Drainer:
 
     def run(self) -> None:
         buffer = memoryview(bytearray(CHUNK))
+        allowance = Allowance(DRAIN_RATE, burst=CHUNK)
         selector = selectors.DefaultSelector()
         selector.register(self.wake_r, selectors.EVENT_READ)
         deadlines: dict[socket.socket, float] = {}
@@ -132,6 +146,10 @@ class Drainer:
             wait = min(deadlines.values(), default=None)
             if wait is not None:
                 wait = max(wait - time.monotonic(), 0)
+            if allowance.empty():  # nothing is read until the allowance refills
+                wait = allowance.refill_in() if wait is None else min(wait, allowance.refill_in())
+                time.sleep(wait)
+                wait = 0
             for key, _ in selector.select(wait):
                 if key.fileobj == self.wake_r:
                     os.read(self.wake_r, 4096)
@@ -139,6 +157,7 @@ class Drainer:
                         fd, declared = self.arrived.popleft()
                         client = socket.socket(fileno=fd)
                         client.setblocking(False)
+                        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
                         # Woken once per WAKE_BYTES (or at the end), not per segment.
                         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, WAKE_BYTES)
                         deadlines[client] = time.monotonic() + DRAIN_SECONDS
@@ -146,15 +165,55 @@ class Drainer:
                         selector.register(client, selectors.EVENT_READ)
                     continue
                 client = key.fileobj
-                try:
-                    received = client.recv_into(buffer, CHUNK, DISCARD)
-                except BlockingIOError:
+                allowed = allowance.take(min(CHUNK, left[client]))
+                if not allowed:
                     continue
+                try:
+                    received = client.recv_into(buffer, allowed, DISCARD)
+                except BlockingIOError:
+                    received = -1
                 except OSError:
                     received = 0
+                allowance.give_back(allowed - max(received, 0))
+                if received < 0:
+                    continue
                 left[client] -= received
                 if not received or left[client] <= 0:
                     done(client)
             now = time.monotonic()
             for client in [c for c, deadline in deadlines.items() if deadline <= now]:
                 done(client)
+
+
+class Allowance:
+    """A token bucket: `rate` bytes a second, at most `burst` at once."""
+
+    def __init__(self, rate: int, *, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = float(burst), time.monotonic()
+
+    def refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def take(self, wanted: int) -> int:
+        """Up to `wanted` bytes, or none while less than STEP is left: reads of a few
+        bytes each, as fast as the clock refills them, would cost more than they save."""
+        self.refill()
+        if self.tokens < min(wanted, STEP):
+            return 0
+        taken = int(min(wanted, self.tokens))
+        self.tokens -= taken
+        return taken
+
+    def give_back(self, unused: int) -> None:
+        self.tokens += unused
+
+    def empty(self) -> bool:
+        self.refill()
+        return self.tokens < STEP
+
+    def refill_in(self) -> float:
+        """Seconds until STEP bytes can be read again."""
+        return max(STEP - self.tokens, 0) / self.rate

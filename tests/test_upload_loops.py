@@ -485,3 +485,49 @@ def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
         assert slow.recv(65536).startswith(b"HTTP/1.1 429 ")
         page = Browser(server.url, timeout=30).get("/")
         assert page.status == 200 and page.seconds < 1
+
+
+def test_a_member_uploading_in_a_loop_is_held_to_the_drain_s_rate(served):
+    """Two clients that post a refused picture again the moment its 429 arrives: every
+    answer is the whole 429 page, and what the worker reads of their bodies stays within
+    the drain's rate (at the loopback's speed they made it read hundreds of megabytes a
+    second, the cores everyone else's pages needed)."""
+    from offbrand.unread_body import DRAIN_RATE
+
+    answers, elapsed, _ = looping_uploads(served, seconds=2.0)
+    assert answers and all(refused_in_full(answer) for answer in answers)
+    # What the kernel buffers in flight beyond the rate: a few turns' worth at most.
+    assert len(answers) * BIG <= DRAIN_RATE * elapsed + 4 * BIG
+
+
+def test_while_a_member_loops_another_browser_s_refused_upload_still_shows_its_page(served):
+    """The rate is shared, not taken by the loop: a browser that uploads too soon while
+    two loops run still reads its whole 429 page, not a reset."""
+    _, _, others = looping_uploads(served, seconds=3.0, meanwhile=4)
+    assert all(refused_in_full(answer) for answer in others)
+
+
+def looping_uploads(served, *, seconds: float, meanwhile: int = 0):
+    """Two clients posting a refused picture again the moment each answer arrives, for
+    `seconds`; meanwhile another browser posts `meanwhile` times, one after another.
+    Returns the loops' answers, how long they ran, and the other browser's answers."""
+    import threading
+    import time
+
+    raw_upload(served, read_early=False)  # this window's picture, if it is not used yet
+    answers: list[bytes] = []
+    stop = time.monotonic() + seconds
+
+    def loop() -> None:
+        while time.monotonic() < stop:
+            answers.append(raw_upload(served, read_early=False))
+
+    started = time.monotonic()
+    loops = [threading.Thread(target=loop) for _ in range(2)]
+    for thread in loops:
+        thread.start()
+    time.sleep(0.5)
+    others = [raw_upload(served, read_early=False) for _ in range(meanwhile)]
+    for thread in loops:
+        thread.join()
+    return answers, time.monotonic() - started, others
