@@ -448,8 +448,32 @@ def raw_upload(served, *, read_early: bool) -> bytes:
 
 def refused_in_full(answer: bytes) -> bool:
     head, _, page = answer.partition(b"\r\n\r\n")
+    return head.startswith(b"HTTP/1.1 429 ") and answered_in_full(answer) and b"Try again" in page
+
+
+def refused_but_for_a_new_window(answers: list[bytes]) -> bool:
+    """Every answer whole, and all of them the 429 page but one: a picture is taken
+    every 6 seconds, and a refused upload read at the drain's rate takes a few tenths
+    of a second, so a run of them may reach a new window once."""
+    taken = [answer for answer in answers if not refused_in_full(answer)]
+    return len(taken) <= 1 and all(answered_in_full(answer) for answer in taken)
+
+
+def refused_upload(served) -> bytes:
+    """An upload refused (the window's picture taken first if it was not)."""
+    for _ in range(3):
+        answer = raw_upload(served, read_early=False)
+        if not answer.startswith(b"HTTP/1.1 200 "):
+            return answer
+    return answer
+
+
+def answered_in_full(answer: bytes) -> bool:
+    """A whole answer, not a reset: the refusal, or, once a new window has opened, the
+    form's own answer to the picture (these bytes are no image)."""
+    head, _, page = answer.partition(b"\r\n\r\n")
     length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-    return head.startswith(b"HTTP/1.1 429 ") and len(page) == length and b"Try again" in page
+    return head.startswith((b"HTTP/1.1 429 ", b"HTTP/1.1 200 ")) and len(page) == length
 
 
 def test_a_browser_that_sends_its_whole_upload_then_reads_sees_the_429_page(served):
@@ -457,12 +481,12 @@ def test_a_browser_that_sends_its_whole_upload_then_reads_sees_the_429_page(serv
     first = raw_upload(served, read_early=False)  # the member's picture of this window
     assert first.startswith((b"HTTP/1.1 200 ", b"HTTP/1.1 302 ", b"HTTP/1.1 429 "))
     answers = [raw_upload(served, read_early=False) for _ in range(6)]
-    assert all(refused_in_full(answer) for answer in answers)
+    assert refused_but_for_a_new_window(answers)
 
 
 def test_a_browser_that_reads_as_soon_as_the_answer_comes_sees_the_429_page(served):
     answers = [raw_upload(served, read_early=True) for _ in range(6)]
-    assert all(refused_in_full(answer) for answer in answers)
+    assert refused_but_for_a_new_window(answers)
 
 
 def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
@@ -473,8 +497,7 @@ def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
     from tests.servers import Client as Browser
 
     server, browser, _ = served
-    raw_upload(served, read_early=False)  # this window's picture, if it is not used yet
-    assert refused_in_full(raw_upload(served, read_early=False))
+    assert refused_in_full(refused_upload(served))
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     head = (
         f"POST {EDIT} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
@@ -489,22 +512,24 @@ def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
 
 def test_a_member_uploading_in_a_loop_is_held_to_the_drain_s_rate(served):
     """Two clients that post a refused picture again the moment its 429 arrives: every
-    answer is the whole 429 page, and what the worker reads of their bodies stays within
-    the drain's rate (at the loopback's speed they made it read hundreds of megabytes a
-    second, the cores everyone else's pages needed)."""
+    answer is whole (the 429 page but for one window's picture), and what the worker
+    reads of their bodies stays within the drain's rate (at the loopback's speed they
+    made it read hundreds of megabytes a second, the cores everyone else's pages
+    needed)."""
     from offbrand.unread_body import DRAIN_RATE
 
     answers, elapsed, _ = looping_uploads(served, seconds=2.0)
-    assert answers and all(refused_in_full(answer) for answer in answers)
+    assert answers and refused_but_for_a_new_window(answers)
     # What the kernel buffers in flight beyond the rate: a few turns' worth at most.
     assert len(answers) * BIG <= DRAIN_RATE * elapsed + 4 * BIG
 
 
 def test_while_a_member_loops_another_browser_s_refused_upload_still_shows_its_page(served):
     """The rate is shared, not taken by the loop: a browser that uploads too soon while
-    two loops run still reads its whole 429 page, not a reset."""
-    _, _, others = looping_uploads(served, seconds=3.0, meanwhile=4)
-    assert all(refused_in_full(answer) for answer in others)
+    two loops run still reads its whole 429 page, not a reset (one of its posts may
+    fall in a new window and be taken)."""
+    loops, _, others = looping_uploads(served, seconds=3.0, meanwhile=4)
+    assert refused_but_for_a_new_window(loops) and refused_but_for_a_new_window(others)
 
 
 def looping_uploads(served, *, seconds: float, meanwhile: int = 0):
