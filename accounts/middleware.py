@@ -35,6 +35,7 @@ def get_user(request):
         raise request._user_error
     if not hasattr(request, "_cached_user"):
         try:
+            ask_session_to_read_along(request)
             # The member as the session's own query read them, if it did (`accounts.sessions`).
             with selectors.reading_members_with(request.session):
                 user = auth.get_user(request)
@@ -46,6 +47,18 @@ def get_user(request):
             raise
         request._cached_user = user
     return request._cached_user
+
+
+def ask_session_to_read_along(request) -> None:
+    """The resolved view's `read_with_session(request)`, if it has one: a query the
+    session's read sends in its own round trip (`accounts.sessions.ReadAlong`)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or request.session.session_key is None:  # no session to read
+        return
+    view = getattr(match.func, "view_class", match.func)
+    wanted = getattr(view, "read_with_session", None)
+    if wanted is not None:
+        request.session.along = wanted(request)
 
 
 def sign_out_if_suspended(request) -> None:

@@ -10,9 +10,20 @@ checked as before on that row: active, the session hash (a password change),
 the role's bits. A session with no devices row, or one naming someone else,
 reads the member with its own query.
 
+A page may have its own query sent in the same round trip (`ReadAlong`, from
+the resolved view's `read_with_session(request)`; the feed's posts): on
+PostgreSQL, for the member this process last read with that session, and used
+by the view only if the request's member is that member (`read_with_session`).
+Each round trip a worker waits on costs it far more CPU under load than its
+instructions (bench/README.md, seventh pass), so the feed is one round trip,
+not two. The first request of a session in a process, or another member, is
+read as before.
+
 `SESSION_ENGINE = "accounts.sessions"`.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from django.db import connections
@@ -20,22 +31,72 @@ from django.db import connections
 from accounts.flows.usersessions import key_hash
 from accounts.models import UserSession
 from accounts.selectors import user_loader
+from offbrand.prepared import sends_statements_together
 from offbrand.sessions import SessionStore as DatabaseSessionStore
+
+# The member each session (by its key's hash) named when this process last read it:
+# whom a `ReadAlong` is read for. A guess, checked against the request's member.
+_members: dict[str, int] = {}
+MEMBERS_MAX = 4096
+
+
+@dataclass(frozen=True)
+class ReadAlong:
+    """A statement for the signed-in member sent with the session's read: `key` says
+    what it reads (the view asks for it by that key), `statement(member_id)` gives its
+    SQL and parameters, `converted(rows)` the rows as the view takes them."""
+
+    key: tuple
+    statement: Callable[[int], tuple[str, list]]
+    converted: Callable[[list], list]
 
 
 class SessionStore(DatabaseSessionStore):
     member = None  # read with the session's row; taken once by `user_with_role`
+    along: ReadAlong | None = None  # set before the read (`accounts.middleware.get_user`)
+    along_rows = None  # (key, member id, rows) once read
 
     def _read_session_data(self):
-        self.member = None
+        self.member = self.along_rows = None
+        self._along_for = None
         return super()._read_session_data()
 
     def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
-        return _session_and_member_sql(alias, self.model), [key_hash(key), key, now]
+        self._hashed = key_hash(key)
+        sql, params = _session_and_member_sql(alias, self.model), [self._hashed, key, now]
+        member_id = _members.get(self._hashed)
+        if (
+            self.along is not None
+            and member_id is not None
+            and sends_statements_together(connections[alias])
+        ):
+            other, others = self.along.statement(member_id)
+            sql, params = f"{sql}; {other}", [*params, *others]
+            self._along_for = member_id
+        return sql, params
 
-    def _read_along(self, alias: str, row: tuple) -> None:
+    def _read_along(self, alias: str, row: tuple, cursor) -> None:
         if row[1] is not None:  # the devices row and its member exist
             self.member = user_loader(alias).make(alias, row[1:])
+            if len(_members) >= MEMBERS_MAX:
+                _members.clear()
+            _members[self._hashed] = self.member.pk
+        else:
+            _members.pop(self._hashed, None)
+        if self._along_for is not None:
+            cursor.nextset()
+            rows = self.along.converted(cursor.fetchall())
+            self.along_rows = (self.along.key, self._along_for, rows)
+
+
+def read_with_session(request, key: tuple, member_id: int) -> list | None:
+    """The rows of the `ReadAlong` under `key` if this request's session read them for
+    `member_id` (the request's member); else None: the caller runs its own query."""
+    found = getattr(request.session, "along_rows", None)
+    if found is None or found[0] != key or found[1] != member_id:
+        return None
+    request.session.along_rows = None  # used once
+    return found[2]
 
 
 @cache

@@ -54,6 +54,12 @@ def _placeholder(param):
     return param if type(param) is int else None
 
 
+def sends_statements_together(connection) -> bool:
+    """Whether several statements can go as one query, their results read in turn:
+    PostgreSQL with client-side binding (the simple protocol); sqlite3 runs one at a time."""
+    return connection.vendor == "postgresql" and not connection.features.uses_server_side_binding
+
+
 class PreparedQuerySet:
     def __init__(self, queryset, names: tuple[str, ...]):
         placeholders = {int(Slot(name, n)): name for n, name in enumerate(names)}
@@ -110,15 +116,21 @@ class PreparedQuerySet:
         for a page that needs its objects only now and then (`make`). `limit` and
         `offset` page through an unsliced queryset without placeholders, bound as
         values (one SQL text for every page)."""
-        params = [values[name] if name else value for name, value in self.params]
-        sql = self.sql
+        sql, params = self.statement(**values)
         if limit is not None:
             if self.queryset is None:
                 raise TypeError("only a prepared queryset without placeholders or slice pages")
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
+            return self.converted(cursor.fetchall())
+
+    def statement(self, **values) -> tuple[str, list]:
+        """The SQL and its parameters for `values`: to send with another statement."""
+        return self.sql, [values[name] if name else value for name, value in self.params]
+
+    def converted(self, rows: list) -> list:
+        """Rows as the cursor gave them, through the database converters (`rows()`'s)."""
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return rows
@@ -129,22 +141,20 @@ class PreparedQuerySet:
         binding's simple protocol), their results read in turn. Elsewhere one after the
         other (sqlite3 runs one statement at a time)."""
         connection = connections[self.db]
-        if connection.vendor != "postgresql" or connection.features.uses_server_side_binding:
+        if not sends_statements_together(connection):
             rows = self.rows(**values)
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 return rows, cursor.fetchone()
-        own = [values[name] if name else value for name, value in self.params]
+        own_sql, own = self.statement(**values)
         with connection.cursor() as cursor:
             # Two statements compiled from the models (the ORM's, the caller's SQL);
             # every value is a bound parameter.
-            cursor.execute(f"{self.sql}; {sql}", [*own, *params])
+            cursor.execute(f"{own_sql}; {sql}", [*own, *params])
             rows = cursor.fetchall()
             cursor.nextset()
             other = cursor.fetchone()
-        if self.converters:
-            rows = list(self.compiler.apply_converters(rows, self.converters))
-        return rows, other
+        return self.converted(rows), other
 
     def make(self, row):
         """The object of `row` as `QuerySet` iteration makes it (`ModelIterable`)."""

@@ -59,18 +59,19 @@ class SessionStore(DatabaseSessionStore):
         with connection.cursor() as cursor:
             cursor.execute(*self._read_query(alias, key, now))
             row = cursor.fetchone()
-        if row is None:
-            self._session_key = None
-            return None
-        self._read_along(alias, row)
+            if row is None:
+                self._session_key = None
+                return None
+            self._read_along(alias, row, cursor)
         return row[0]
 
     def _read_query(self, alias: str, key: str, now) -> tuple[str, list]:
         """The SQL and parameters of the read: the session's data comes first."""
         return _session_sql(alias, self.model), [key, now]
 
-    def _read_along(self, alias: str, row: tuple) -> None:
-        """A hook for what a subclass's query reads with the session (the rest of `row`)."""
+    def _read_along(self, alias: str, row: tuple, cursor) -> None:
+        """A hook for what a subclass's query reads with the session (the rest of `row`,
+        and the results of further statements, on `cursor`)."""
 
     async def _aget_new_session_key(self):
         return self._get_new_session_key()

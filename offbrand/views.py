@@ -40,6 +40,13 @@ class IndexView(UnconfirmedAllowedMixin, TemplateView):
             return feed_view(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
+    @staticmethod
+    def read_with_session(request):
+        """A member's feed, read in the session's round trip (`accounts.sessions`)."""
+        if request.method not in ("GET", "HEAD"):
+            return None
+        return selectors.feed_read_along(before=selectors.parse_cursor(request.GET.get("before")))
+
     def render_page(self, request, args, kwargs):
         return super().get(request, *args, **kwargs).render()
 

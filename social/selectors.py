@@ -14,7 +14,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.models import Permission, User
-from offbrand.prepared import prepare
+from accounts.sessions import ReadAlong
+from offbrand.prepared import PreparedQuerySet, prepare
 from social.models import Comment, ContentAction, Follow, Post
 from social.rows import card_columns, post_rows
 
@@ -132,9 +133,12 @@ LIMIT %s
 """
 
 
-def feed(*, user: User, before: int | None = None, size: int = PAGE_SIZE) -> Page:
+def feed(
+    *, user: User, before: int | None = None, size: int = PAGE_SIZE, rows: list | None = None
+) -> Page:
     """Posts by the members `user` follows and their own, newest first; hidden posts
-    and suspended members' left out.
+    and suspended members' left out. `rows`: the page's rows, already read with the
+    session (`feed_read_along`), else read here.
 
     Fan-out on read (see bench/README.md for the measurements behind it). On
     PostgreSQL each followed member contributes at most one page of their
@@ -142,10 +146,32 @@ def feed(*, user: User, before: int | None = None, size: int = PAGE_SIZE) -> Pag
     of those: the cost grows with the number followed, never with how much
     they or anyone else has written.
     """
-    build = _feed_postgresql if connection.vendor == "postgresql" else _feed_sqlite
-    prepared = prepare(build, size, names=("user", "before"))
+    prepared = _feed_prepared(size)
     # Rows, not objects: most requests render every card from memory (social/rows.py).
-    return _cut(post_rows(prepared, user=user.pk, before=before or 2**63 - 1), size=size)
+    page = post_rows(prepared, rows, user=user.pk, before=before or 2**63 - 1)
+    return _cut(page, size=size)
+
+
+def feed_read_along(*, before: int | None, size: int = PAGE_SIZE) -> ReadAlong:
+    """`feed`'s query for whichever member the session names, to send in the session's
+    round trip; the view takes its rows (by this key) only for that member."""
+    prepared = _feed_prepared(size)
+    cursor = before or 2**63 - 1
+    return ReadAlong(
+        key=feed_key(before=before, size=size),
+        statement=lambda member_id: prepared.statement(user=member_id, before=cursor),
+        converted=prepared.converted,
+    )
+
+
+def feed_key(*, before: int | None, size: int = PAGE_SIZE) -> tuple:
+    """What `feed_read_along` reads: the feed's page at this cursor."""
+    return ("feed", size, before or 2**63 - 1)
+
+
+def _feed_prepared(size: int) -> PreparedQuerySet:
+    build = _feed_postgresql if connection.vendor == "postgresql" else _feed_sqlite
+    return prepare(build, size, names=("user", "before"))
 
 
 def _feed_sqlite(size: int, user_id: int, before: int) -> QuerySet:

@@ -16,6 +16,7 @@ from django.views.generic import FormView, TemplateView
 from accounts import ratelimits
 from accounts.mixins import PermissionRequiredMixin, RateLimitMixin, RetryNotice, safe_next
 from accounts.models import ModerationAction, Permission
+from accounts.sessions import read_with_session
 from accounts.views import ProfileView as AccountsProfileView
 from accounts.views import get_member, shown_member
 from social import kept_pages, selectors, services
@@ -38,7 +39,9 @@ class FeedView(TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         before = selectors.parse_cursor(self.request.GET.get("before"))
-        page = selectors.feed(user=user, before=before)
+        # Read with the session if it could be (`IndexView.read_with_session`).
+        rows = read_with_session(self.request, selectors.feed_key(before=before), user.pk)
+        page = selectors.feed(user=user, before=before, rows=rows)
         suggestions = []
         if not page.items and before is None:
             suggestions = selectors.who_to_follow(user=user)
