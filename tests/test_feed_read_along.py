@@ -70,9 +70,7 @@ def test_the_page_is_the_one_the_feeds_own_query_reads(member, bob, password):
     assert older.items and facts(older) == facts(selectors.feed(user=member, before=first.before))
 
 
-def test_new_hidden_and_suspended_authors_posts_show_on_the_next_request(
-    member, bob, password
-):
+def test_new_hidden_and_suspended_authors_posts_show_on_the_next_request(member, bob, password):
     carol = UserFactory(username="carol")
     FollowFactory(follower=member, followed=carol)
     browser = signed_in("alice", password)
