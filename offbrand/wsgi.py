@@ -3,7 +3,7 @@
 Django's handler, behind the gate that answers a looping member's remembered
 upload refusal before Django builds a request (`offbrand.refusal_gate`), behind
 the drain that reads what a refused upload still sends (`offbrand.unread_body`),
-all behind `ServedAtTheRoot`.
+all behind `ServedAtTheRoot`, which also leaves a HEAD answer's body out.
 """
 
 import os
@@ -26,7 +26,28 @@ class ServedAtTheRoot:
         if script_name:
             environ["PATH_INFO"] = script_name + environ.get("PATH_INFO", "")
             environ["SCRIPT_NAME"] = ""
-        return self.app(environ, start_response)
+        answer = self.app(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return WithoutBody(answer)
+        return answer
+
+
+class WithoutBody:
+    """A HEAD answer: the GET's status and headers, no body. Django's handler leaves the
+    body in (its test client and runserver drop it); gunicorn dropped it too, but logged
+    a warning for every HEAD, a log line anyone could write per request (attack report
+    3, A5). The answer is still closed, which ends Django's request."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def __iter__(self):
+        return iter(())
+
+    def close(self) -> None:
+        close = getattr(self.answer, "close", None)
+        if close is not None:
+            close()
 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "offbrand.settings")

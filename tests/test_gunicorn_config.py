@@ -43,3 +43,19 @@ def test_a_script_name_header_from_the_proxys_address_is_dropped(site, path, scr
     reply = Client(site.url).request("GET", path, headers={"SCRIPT_NAME": script_name})
     assert reply.status == status, (reply.status, reply.text[:300])
     assert "does not start with SCRIPT_NAME" not in site.log_text()
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/healthz"])
+def test_a_head_request_is_answered_without_a_body_or_a_log_line(site, path):
+    """A HEAD answer has the GET's headers and no body. Django's handler leaves the body
+    in; gunicorn dropped it and logged a warning for every HEAD (attack report 3, A5):
+    anyone could write the log a line per request."""
+    from tests.servers import Client
+
+    client = Client(site.url)
+    got = client.request("GET", path)
+    before = site.log_text().count("body bytes")
+    head = client.request("HEAD", path)
+    assert head.status == got.status == 200
+    assert head.headers.get("Content-Type") == got.headers.get("Content-Type")
+    assert site.log_text().count("body bytes") == before
