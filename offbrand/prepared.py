@@ -233,16 +233,20 @@ class _Insert:
         ((self.sql, _),) = self.compiler.as_sql()
         self.columns = [f.get_col(meta.db_table) for f in self.returning]
 
-    def run(self, obj, using: str, update: "Update | None" = None) -> None:
-        compiler, connection = self.compiler, connections[using]
-        params = [
+    def params(self, obj) -> list:
+        compiler = self.compiler
+        return [
             compiler.prepare_value(field, compiler.pre_save_val(field, obj))
             for field in self.fields
         ]
-        sql = self.sql
-        if update is not None:
-            update_sql, update_params = update.sql_and_params(using)
-            sql, params = _with_update(sql, update_sql), [*update_params, *params]
+
+    def run(self, obj, using: str, before: tuple = ()) -> None:
+        """`before`: (SQL, parameters) of statements sent first in the same one (a WITH)."""
+        compiler, connection = self.compiler, connections[using]
+        sql, params = self.sql, self.params(obj)
+        if before:
+            sql = _with_before(sql, *(statement for statement, _ in before))
+            params = [*(param for _, values in before for param in values), *params]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             if self.returning:
@@ -259,26 +263,64 @@ def _insert(model, using: str) -> _Insert:
     return _Insert(model, using)
 
 
-def insert(obj, *, using: str | None = None, with_update: "Update | None" = None) -> None:
+def insert(
+    obj,
+    *,
+    using: str | None = None,
+    with_update: "Update | None" = None,
+    with_insert: Model | None = None,
+) -> None:
     """`obj.save(force_insert=True)` of a new row of a plain model (no `save()` of
     its own, no parent model): the same values and signals, the INSERT compiled
     once per model and database instead of at every save (issue 16).
 
-    `with_update`: an `update()` of another row that belongs to the same action,
-    sent in the same statement on PostgreSQL (a data-modifying WITH: both rows
-    are written, or neither), as its own statement just before elsewhere."""
-    model = type(obj)
+    `with_update`: an `update()` of another row that belongs to the same action;
+    `with_insert`: a new row of another plain model that does too (saved as
+    `insert(with_insert)` would). Both are sent in the same statement on
+    PostgreSQL (a data-modifying WITH: every row is written, or none), as
+    statements of their own just before elsewhere."""
+    using = using or router.db_for_write(type(obj), instance=obj)
+    _check_plain(type(obj))
+    if with_insert is not None:
+        _check_plain(type(with_insert))
+        if _insert(type(with_insert), using).returning:
+            name = type(with_insert).__name__
+            raise TypeError(f"{name}'s INSERT returns values: insert it alone")
+    if connections[using].vendor != "postgresql":
+        if with_update is not None:
+            with_update.run(using)
+        if with_insert is not None:
+            insert(with_insert, using=using)
+        with_update = with_insert = None
+    before = []
+    if with_update is not None:
+        before.append(with_update.sql_and_params(using))
+    if with_insert is not None:
+        _pre_save(with_insert, using)
+        also = _insert(type(with_insert), using)
+        before.append((also.sql, also.params(with_insert)))
+    _pre_save(obj, using)
+    _insert(type(obj), using).run(obj, using, tuple(before))
+    if with_insert is not None:
+        _post_save(with_insert, using)
+    _post_save(obj, using)
+
+
+def _check_plain(model) -> None:
     if model._meta.parents or model.save is not Model.save:
         raise TypeError(f"{model.__name__} is saved by its own save(): use it")
-    using = using or router.db_for_write(model, instance=obj)
-    if with_update is not None and connections[using].vendor != "postgresql":
-        with_update.run(using)
-        with_update = None
-    signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    _insert(model, using).run(obj, using, with_update)
+
+
+def _pre_save(obj, using: str) -> None:
+    signals.pre_save.send(
+        sender=type(obj), instance=obj, raw=False, using=using, update_fields=None
+    )
+
+
+def _post_save(obj, using: str) -> None:
     obj._state.adding, obj._state.db = False, using
     signals.post_save.send(
-        sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
+        sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using
     )
 
 
@@ -323,6 +365,7 @@ def update(model, pk, **values) -> int:
 
 
 @cache
-def _with_update(insert_sql: str, update_sql: str) -> str:
+def _with_before(insert_sql: str, *before: str) -> str:
     # Only SQL compiled from the models' metadata is formatted in; values are parameters.
-    return f'WITH "offbrand_also" AS ({update_sql}) {insert_sql}'
+    steps = ", ".join(f'"offbrand_also{n or ""}" AS ({sql})' for n, sql in enumerate(before))
+    return f"WITH {steps} {insert_sql}"

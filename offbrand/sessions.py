@@ -33,6 +33,7 @@ from offbrand.randomness import random_string
 
 class SessionStore(DatabaseSessionStore):
     unsaved = False  # a new key whose row the next save inserts
+    stored = None  # (key, data) a caller's statement wrote (`new_row`, `row_written`)
 
     def _get_new_session_key(self):
         # 32 characters of 36 (165 bits): a clash is left to the INSERT.
@@ -80,6 +81,34 @@ class SessionStore(DatabaseSessionStore):
         """A new key, its row written by the next `save()` (with the data)."""
         self._session_key = self._get_new_session_key()
         self.unsaved = self.modified = True
+        self.stored = None
+
+    def new_row(self):
+        """The row the next `save()` would insert for a new key, for a caller that
+        sends it in a statement of its own (a sign-in's, with the devices row:
+        one round trip less); None when the key has its row already. The
+        caller says `row_written` once it is."""
+        if not self.unsaved:
+            return None
+        return self.create_model_instance(self._get_session(no_load=True))
+
+    def row_written(self) -> None:
+        """`new_row`'s row is written: `save()` writes again only if the data
+        changes (the response's save would write the same row again). Data with
+        anything but plain values is written again anyway (a list could change
+        inside without the session knowing)."""
+        self.unsaved = False
+        data = self._get_session(no_load=True)
+        plain = all(type(value) in _PLAIN for value in data.values())
+        self.stored = (self.session_key, dict(data)) if plain else None
+
+    def _unchanged_since_written(self) -> bool:
+        stored = self.stored
+        return (
+            stored is not None
+            and stored[0] == self.session_key
+            and stored[1] == self._get_session(no_load=True)
+        )
 
     async def acreate(self):
         self.create()
@@ -111,6 +140,9 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None:
             self.create()
         if not self.unsaved:
+            if not must_create and self._unchanged_since_written():
+                return  # its row holds this data (`row_written`)
+            self.stored = None
             return super().save(must_create=must_create)
         while True:
             try:

@@ -141,6 +141,10 @@ class Work:
     mails: int = 0
 
 
+# A data-modifying WITH (`offbrand.prepared.insert`'s) is a write too.
+WRITES_IN_WITH = ("INSERT INTO", "UPDATE ", "DELETE FROM")
+
+
 @pytest.fixture
 def work_before_the_answer(monkeypatch):
     """`measure(send)` -> (response, Work): the work a request did before the
@@ -161,7 +165,10 @@ def work_before_the_answer(monkeypatch):
     def counting(execute, sql, params, many, context):
         work = state["work"]
         work.statements += 1
-        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+        statement = sql.lstrip().upper()
+        if statement.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")) or (
+            statement.startswith("WITH") and any(w in statement for w in WRITES_IN_WITH)
+        ):
             work.writes += 1
             if connection.in_atomic_block:
                 state["dirty"] = True

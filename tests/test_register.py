@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 from django.core.signals import request_finished
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.html import escape
 
 from accounts.models import User
@@ -416,8 +416,11 @@ def test_both_registration_answers_commit_as_often_before_the_answer(
     assert (taken.hashes, taken.mails) == (new.hashes, new.mails) == (1, 0)
     commits_taken, commits_new = taken.commits, new.commits
     # Beyond the taken path's work, a new member costs their row and their
-    # device row: two INSERTs in the same transaction, nothing else.
-    assert (new.statements - taken.statements, new.writes - taken.writes) == (2, 2), (taken, new)
+    # device row: two INSERTs in the same transaction, nothing else. On
+    # PostgreSQL the devices row's statement also writes the new session's row,
+    # which the taken path writes on its own: one statement more in all.
+    extra = (1, 1) if connection.vendor == "postgresql" else (2, 2)
+    assert (new.statements - taken.statements, new.writes - taken.writes) == extra, (taken, new)
     member = User.objects.get(email="fresh@example.com")
     assert member.last_login is not None and member.last_seen == member.last_login
     assert commits_taken == commits_new == 2, (taken, new)

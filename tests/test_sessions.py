@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from accounts.hashers import OffbrandArgon2PasswordHasher
 
@@ -179,3 +180,69 @@ def test_a_session_saved_compressed_before_stays_signed_in(member_client, member
     response = member_client.get("/accounts/password/change/")
     assert response.status_code == 200
     assert member_client.session["padding"] == "x" * 200
+
+
+def test_a_sign_in_s_session_row_holds_its_data_and_its_devices_row_its_key(
+    client, member, password
+):
+    """The new session's row goes in the devices row's statement (issue 16):
+    both are there, under the cookie's key, with the data the browser's next
+    request reads."""
+    from django.contrib.sessions.models import Session
+
+    from accounts.flows.usersessions import SEEN_KEY, key_hash
+    from accounts.models import UserSession
+
+    client.post(LOGIN, {"username": "alice", "password": password})
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    data = Session.objects.get(session_key=key).get_decoded()
+    assert data["_auth_user_id"] == str(member.pk) and SEEN_KEY in data
+    assert UserSession.objects.filter(user=member, key_hash=key_hash(key)).exists()
+    assert client.get("/accounts/password/change/").status_code == 200
+
+
+def test_a_session_key_drawn_twice_at_sign_in_draws_another(client, member, password, monkeypatch):
+    """A new key already taken fails the statement with both rows: nothing is
+    written, another key is drawn, and the devices row follows it."""
+    from django.contrib.sessions.models import Session
+
+    from accounts.flows.usersessions import key_hash
+    from accounts.models import UserSession
+    from offbrand import sessions
+
+    Session.objects.create(
+        session_key="taken" * 6 + "aa", session_data="x", expire_date=timezone.now()
+    )
+    drawn = iter(["taken" * 6 + "aa", "taken" * 6 + "aa"])
+    real = sessions.random_key
+    monkeypatch.setattr(sessions, "random_key", lambda n: next(drawn, None) or real(n))
+    client.post(LOGIN, {"username": "alice", "password": password})
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert key != "taken" * 6 + "aa"
+    assert Session.objects.get(session_key=key).get_decoded()["_auth_user_id"] == str(member.pk)
+    assert UserSession.objects.filter(user=member, key_hash=key_hash(key)).exists()
+    assert not UserSession.objects.filter(key_hash=key_hash("taken" * 6 + "aa")).exists()
+    assert client.get("/accounts/password/change/").status_code == 200
+
+
+def test_a_session_changed_after_its_row_was_written_is_saved_again(db, member):
+    """`row_written` spares the response's save only while the data is the same."""
+    from django.contrib.sessions.models import Session
+
+    from offbrand import prepared
+    from offbrand.sessions import SessionStore
+
+    store = SessionStore()
+    store["a"] = 1
+    store.create()
+    prepared.insert(store.new_row())
+    store.row_written()
+    store.save()  # nothing changed: no write
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"a": 1}
+    store["b"] = [2]
+    store.save()
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"a": 1, "b": [2]}
+    store["b"].append(3)  # changed inside: not plain data, written every time
+    store.row_written()
+    store.save()
+    assert Session.objects.get(session_key=store.session_key).get_decoded()["b"] == [2, 3]

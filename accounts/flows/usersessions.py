@@ -9,6 +9,7 @@ own `delete`, so the cookie that carried it signs nobody in any more.
 import base64
 import hashlib
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 from importlib import import_module
@@ -16,6 +17,7 @@ from importlib import import_module
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -119,10 +121,13 @@ def write_sign_in_time(request) -> None:
 
 def user_session_start(*, request, user: User, first_sign_in: bool = False) -> UserSession:
     """Record the session a sign-in just made; mail a notice if the device is new."""
+    session = request.session
+    session[SEEN_KEY] = int(time.time())
     session_key = _session_key(request)
     # One INSERT (compiled once), outside any transaction: a sign-in always makes
     # a new key (`login()` cycles it), so no row can be under it yet. The sign-in's
-    # last login and last seen go in the same statement (one round trip, issue 16).
+    # last login and last seen, and the new session's own row, go in the same
+    # statement (one round trip, issue 16).
     record = UserSession(
         user=user,
         key_hash=key_hash(session_key),
@@ -134,14 +139,42 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
     times = None
     if pending is not None and pending[0] == user.pk:
         times = prepared.Update(User, user.pk, {"last_login": pending[1], "last_seen": pending[1]})
-    prepared.insert(record, with_update=times)
+    if not _insert_with_session_row(session, record, times):
+        prepared.insert(record, with_update=times)
     if times is not None:
         setattr(request, SIGN_IN_TIME, None)
-    request.session[SEEN_KEY] = int(time.time())
     request.offbrand_signed_in = False  # recorded: the middleware has nothing left to do
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
         send_security_notice(user, SecurityEvent.NEW_DEVICE, request)
     return record
+
+
+def _insert_with_session_row(session, record: UserSession, times) -> bool:
+    """The devices row inserted in the statement that inserts its session's new
+    row (`offbrand.sessions`): whether it was. Not when the session has its row
+    already, or another store keeps it; nor when the statement failed on a key
+    (a session key drawn twice): then no row was written, the session is saved
+    on its own (drawing another key, as its `save()` does) and the devices row
+    follows its key."""
+    new_row = getattr(session, "new_row", None)
+    row = new_row() if new_row is not None else None
+    if row is None:
+        return False
+    using = router.db_for_write(UserSession, instance=record)
+    connection = connections[using]
+    # One statement on PostgreSQL; elsewhere three, made one transaction. Inside
+    # a transaction, a savepoint, so that a failed statement leaves it usable.
+    atomic = connection.in_atomic_block or connection.vendor != "postgresql"
+    try:
+        with transaction.atomic(using=using) if atomic else nullcontext():
+            prepared.insert(record, using=using, with_update=times, with_insert=row)
+    except IntegrityError:
+        session.save()
+        session_key = session.session_key
+        record.key_hash, record.sealed_key = key_hash(session_key), seal_key(session_key)
+        return False
+    session.row_written()
+    return True
 
 
 def user_session_touch(request, *, force: bool = False) -> None:
