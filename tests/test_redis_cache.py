@@ -115,3 +115,34 @@ def test_attempts_given_back_with_a_count_are_one_round_trip_and_make_no_counter
     assert (redis_cache.get("network"), redis_cache.get("account")) == (0, 0)
     assert redis_cache.get("notices") == 1
     assert not redis_cache.has_key("gone")
+
+
+def test_a_script_is_packed_as_redis_py_packs_it():
+    """`offbrand.cache.Script` packs EVAL itself (issue 16): the same bytes as redis-py."""
+    from redis.connection import Connection
+
+    from offbrand.cache import COUNT_ATTEMPTS
+
+    keys, args = ["test:user:1", "test:ключ"], [1, 60, 10, 0]
+    packed = Connection().pack_command("EVAL", COUNT_ATTEMPTS.source, len(keys), *keys, *args)
+    assert COUNT_ATTEMPTS.packed(keys, args) == b"".join(packed)
+    with pytest.raises(TypeError):
+        COUNT_ATTEMPTS.packed(keys, [1.5])
+
+
+def test_a_failed_script_opens_the_breaker(redis_cache, monkeypatch):
+    """A script's round trip fails as a client call did: the breaker answers the
+    next calls at once, and the connection is not left half-read in the pool."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def broken(connection, *args, **kwargs):
+        raise RedisConnectionError("gone")
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", broken)
+    with pytest.raises(RedisConnectionError, match="gone"):
+        redis_cache.count_attempts([("account", 10, 60)])
+    monkeypatch.undo()
+    with pytest.raises(RedisConnectionError, match="failed less than"):
+        redis_cache.count_attempts([("account", 10, 60)])
+    time.sleep(1.1)  # fail_fast: 1 s
+    assert redis_cache.count_attempts([("account", 10, 60)]) == [1]
