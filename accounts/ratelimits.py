@@ -466,6 +466,7 @@ REFUSAL_ATTRIBUTE = "offbrand_signin_refusal"
 REMAINING_ATTRIBUTE = "offbrand_signin_remaining"
 DEVICE_ATTRIBUTE = "offbrand_device_cookie"
 DEVICES_READ_ATTRIBUTE = "offbrand_devices_read"
+DEVICE_TAGS_ATTRIBUTE = "_offbrand_device_tags"  # on a member: tags made for it (`_device_tag`)
 
 
 def _devices(request) -> dict[str, str]:
@@ -497,9 +498,19 @@ def _read_devices(raw: str | None) -> dict[str, str]:
 def _device_tag(user, token: str) -> str:
     """Binds a browser's trust to the account's password hash (Django's
     `get_session_auth_hash` pattern): a new password, set by a change or a
-    reset, voids every tag made before it (attack F3)."""
+    reset, voids every tag made before it (attack F3).
+
+    Kept on the member's object for its exact inputs: a known browser's sign-in
+    asked for the same tag three times (its budget, whether the device is new,
+    trusting it again), each an HMAC (issue 16). The object lives for one
+    request; a changed password or secret is another input."""
     value = f"{user.pk}\x1f{token}\x1f{user.password}"
-    return salted_hmac(DEVICE_SALT, value, algorithm="sha256").hexdigest()[:32]
+    tags = user.__dict__.setdefault(DEVICE_TAGS_ATTRIBUTE, {})
+    key = (value, settings.SECRET_KEY)
+    tag = tags.get(key)
+    if tag is None:
+        tag = tags[key] = salted_hmac(DEVICE_SALT, value, algorithm="sha256").hexdigest()[:32]
+    return tag
 
 
 def device_accounts(request) -> list[str]:
