@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from accounts import checks, receivers  # noqa: F401 (checks register themselves)
-        from offbrand import csrf, settings_reads
+        from offbrand import csrf, hmacs, settings_reads
 
         csrf.install()
+        hmacs.install()
         settings_reads.install()
 
         post_migrate.connect(

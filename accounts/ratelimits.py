@@ -74,7 +74,9 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
+
+from offbrand.hmacs import salted_hmac
 
 logger = logging.getLogger(__name__)
 
