@@ -154,3 +154,20 @@ def test_a_script_name_sent_by_the_client_never_reaches_the_links():
 
     environ = {"SCRIPT_NAME": "/Call-our-support-line-555-0100", "PATH_INFO": "/accounts/"}
     assert get_script_name(environ) == ""
+
+
+def test_a_hash_s_upgrade_is_decided_as_django_decides_it():
+    """`OffbrandArgon2PasswordHasher.must_update` answers by the hash's shape
+    (parameters, salt and hash lengths), the same as Django's decoding."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from accounts.hashers import OffbrandArgon2PasswordHasher
+
+    ours = OffbrandArgon2PasswordHasher()
+    current = ours.encode("a password", ours.salt())
+    older = Argon2PasswordHasher().encode("a password", ours.salt())  # Django's parameters
+    short_salt = ours.encode("a password", "abcdefgh")  # too little entropy
+    for encoded in [current, older, short_salt, current, older, short_salt]:
+        assert ours.must_update(encoded) == Argon2PasswordHasher.must_update(ours, encoded)
+    assert (ours.must_update(current), ours.must_update(older)) == (False, True)
+    assert ours.must_update(short_salt)
