@@ -298,6 +298,16 @@ class LoginView(auth_views.LoginView):
             )
         return super().form_invalid(form)
 
+    def get_redirect_url(self, request=None):
+        """Django's, without first working out the allowed hosts (`get_host()`
+        and its ALLOWED_HOSTS check) when no `next` was sent: an empty URL is
+        never safe, so Django's answer is "" then anyway (issue 16)."""
+        request = request or self.request
+        name = self.redirect_field_name
+        if not (request.POST.get(name) or request.GET.get(name) or "").strip():
+            return ""
+        return super().get_redirect_url(request)
+
     def get_default_redirect_url(self):
         """Django's `resolve_url(LOGIN_REDIRECT_URL)`, a view name's URL kept
         (`offbrand.urlcache`): every sign-in asked `reverse()` again."""

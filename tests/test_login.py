@@ -179,3 +179,12 @@ def test_each_sign_in_form_has_fields_of_its_own(db):
         assert len(form.fields["username"].validators) == len(second.fields["username"].validators)
         assert form.fields["password"].label != "changed"
     assert 'autocomplete="username webauthn"' in str(third["username"])
+
+
+def test_an_empty_posted_next_wins_over_the_query_s_as_in_django(client, member, password):
+    """The form's `next` is read first, even empty: the query's is not used then."""
+    response = client.post(
+        f"{URL}?next=/accounts/password/change/",
+        {"username": "alice", "password": password, "next": " "},
+    )
+    assert response["Location"] == "/"
