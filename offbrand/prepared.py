@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from django.db import connections, router, transaction
-from django.db.models import Model, signals
+from django.db.models import CharField, Model, TextField, signals
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
 
@@ -234,11 +234,17 @@ class _Insert:
         self.columns = [f.get_col(meta.db_table) for f in self.returning]
 
     def params(self, obj) -> list:
-        compiler = self.compiler
-        return [
-            compiler.prepare_value(field, compiler.pre_save_val(field, obj))
-            for field in self.fields
-        ]
+        """Each field's value as `save()` would send it. A `CharField` or
+        `TextField` (those classes, not subclasses) holding a `str` sends it as
+        it is: that is what their `pre_save` and `get_db_prep_save` give, and
+        asking them cost ~12,000 instructions a field (issue 16)."""
+        compiler, values, params = self.compiler, obj.__dict__, []
+        for field in self.fields:
+            value = values.get(field.attname)
+            if type(value) is not str or type(field) not in _TEXT_FIELDS:
+                value = compiler.prepare_value(field, compiler.pre_save_val(field, obj))
+            params.append(value)
+        return params
 
     def run(self, obj, using: str, before: tuple = ()) -> None:
         """`before`: (SQL, parameters) of statements sent first in the same one (a WITH)."""
@@ -256,6 +262,9 @@ class _Insert:
             row = list(compiler.apply_converters(rows, converters) if converters else rows)[0]
             for field, value in zip(self.returning, row, strict=True):
                 setattr(obj, field.attname, value)
+
+
+_TEXT_FIELDS = frozenset({CharField, TextField})
 
 
 @cache

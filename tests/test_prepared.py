@@ -121,6 +121,31 @@ def test_insert_writes_what_save_writes_and_sends_its_signals(member):
     )
 
 
+def test_an_insert_s_values_are_what_the_orm_s_compiler_gives(member):
+    """Text fields holding text are sent as they are; every other value (a number
+    in a text field, a date, a key) as the ORM prepares it."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.models import UserSession
+    from offbrand.prepared import _insert
+
+    rows = [
+        UserSession(user=member, key_hash="a" * 64, sealed_key="s", network="10.0.0.0/24"),
+        UserSession(user=member, key_hash=12345, sealed_key="s", user_agent=""),
+        Session(session_key="k" * 32, session_data="{}", expire_date=timezone.now()),
+    ]
+    for row in rows:
+        prepared = _insert(type(row), "default")
+        compiler = prepared.compiler
+        expected = [
+            compiler.prepare_value(field, compiler.pre_save_val(field, row))
+            for field in prepared.fields
+        ]
+        assert prepared.params(row) == expected
+    assert "12345" in _insert(UserSession, "default").params(rows[1])
+
+
 def test_insert_refuses_a_model_with_its_own_save(member):
     from offbrand.prepared import insert
 
