@@ -75,12 +75,19 @@ class SessionStore(DatabaseSessionStore):
             self._along_for = member_id
         return sql, params
 
+    @staticmethod
+    def remember_member(hashed_key: str, member_id: int) -> None:
+        """Whom the session under `hashed_key` names, as read, or as a sign-in just
+        recorded it (`user_session_start`): so the page after signing in is read
+        along too."""
+        if len(_members) >= MEMBERS_MAX:
+            _members.clear()
+        _members[hashed_key] = member_id
+
     def _read_along(self, alias: str, row: tuple, cursor) -> None:
         if row[1] is not None:  # the devices row and its member exist
             self.member = user_loader(alias).make(alias, row[1:])
-            if len(_members) >= MEMBERS_MAX:
-                _members.clear()
-            _members[self._hashed] = self.member.pk
+            self.remember_member(self._hashed, self.member.pk)
         else:
             _members.pop(self._hashed, None)
         if self._along_for is not None:

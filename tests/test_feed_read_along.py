@@ -54,6 +54,19 @@ def facts(page) -> tuple:
 
 
 @one_round_trip
+def test_the_home_page_just_after_signing_in_is_one_query(
+    member, bob, password, django_assert_num_queries
+):
+    """The sign-in tells this process whom its new session names: the page it lands on
+    is read along too, not only the pages after it."""
+    browser = Client()
+    reply = browser.post("/accounts/login/", {"username": "alice", "password": password})
+    assert reply.status_code == 302
+    with django_assert_num_queries(1):
+        assert "bob writes" in browser.get("/").content.decode()
+
+
+@one_round_trip
 def test_a_signed_in_home_is_one_query(member, bob, password, django_assert_num_queries):
     browser = signed_in("alice", password)
     with django_assert_num_queries(1):  # the session, the member, their role, the posts

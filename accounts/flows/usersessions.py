@@ -143,6 +143,9 @@ def user_session_start(*, request, user: User, first_sign_in: bool = False) -> U
         prepared.insert(record, with_update=times)
     if times is not None:
         setattr(request, SIGN_IN_TIME, None)
+    remember_member = getattr(session, "remember_member", None)
+    if remember_member is not None:  # the store that reads a page along (accounts.sessions)
+        remember_member(record.key_hash, user.pk)
     request.offbrand_signed_in = False  # recorded: the middleware has nothing left to do
     if not first_sign_in and getattr(request, "offbrand_new_device", False):
         send_security_notice(user, SecurityEvent.NEW_DEVICE, request)
