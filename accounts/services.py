@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import SESSION_KEY, login, logout
 from django.contrib.auth.forms import UsernameField
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -170,7 +170,7 @@ def _sign_in_registrant(request, user: User) -> None:
     """Sign the new member in inside the transaction that created them: the
     session, `last_login` and the device row commit with the member's row."""
     request.offbrand_signed_in_at_creation = True  # its times are in the INSERT
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    sign_in(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     usersessions.user_session_start(request=request, user=user, first_sign_in=True)
     request.session.save()  # its row, here as on the taken path
 
@@ -471,6 +471,16 @@ def user_set_password(
     member_save_fields(member=user, fields=fields, actor=actor, via=via, reason=reason)
     if proves_mailbox:
         _grant_site_admin(user)
+
+
+def sign_in(request, user: User, *, backend: str | None = None) -> None:
+    """Django's `login()`, always in a new session. `login()` keeps the key of a
+    session that already names the same member, so a copy of it stayed signed in
+    after its owner signed in again to be safe (attack report 4, I1): that session
+    is signed out first (its row and devices row end), then the new one begins."""
+    if SESSION_KEY in request.session:
+        logout(request)
+    login(request, user, backend=backend)
 
 
 def login_finalize(request, user: User, *, remember: bool) -> None:

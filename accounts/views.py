@@ -322,9 +322,9 @@ class LoginView(auth_views.LoginView):
                 self.request, user, remember=remember, next_url=self.get_success_url()
             )
             return redirect("mfa:authenticate")
-        response = super().form_valid(form)
+        services.sign_in(self.request, user)  # Django's form_valid, in a new session
         services.login_finalize(self.request, user, remember=remember)
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class LogoutView(UnconfirmedAllowedMixin, auth_views.LogoutView):

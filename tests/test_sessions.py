@@ -246,3 +246,27 @@ def test_a_session_changed_after_its_row_was_written_is_saved_again(db, member):
     store.row_written()
     store.save()
     assert Session.objects.get(session_key=store.session_key).get_decoded()["b"] == [2, 3]
+
+
+def test_signing_in_again_ends_the_session_a_thief_copied(member, password):
+    """Attack report 4, I1. A thief copied alice's session cookie; alice, uneasy, signs in
+    again in the same browser. Django's `login()` keeps the key when the session already
+    names the same member, so the copy stayed signed in: now every sign-in starts a
+    new session, and the old one ends on the server."""
+    from django.test import Client
+
+    alice = Client()
+    reply = alice.post("/accounts/login/", {"username": "alice", "password": password})
+    assert reply.status_code == 302
+    thief = Client()
+    thief.cookies["sessionid"] = alice.cookies["sessionid"].value
+    assert thief.get("/accounts/profile/").status_code == 200  # the copy works, for now
+
+    reply = alice.post("/accounts/login/", {"username": "alice", "password": password})
+    assert reply.status_code == 302
+    assert alice.cookies["sessionid"].value != thief.cookies["sessionid"].value
+    assert alice.get("/accounts/profile/").status_code == 200
+    assert thief.get("/accounts/profile/").status_code == 302  # to the sign-in page
+    from accounts.models import UserSession
+
+    assert UserSession.objects.filter(user=member).count() == 1  # alice's new browser row

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.utils.crypto import constant_time_compare
 
 from accounts import ratelimits, selectors, services
@@ -81,13 +81,13 @@ def login_abandon(request) -> None:
 def login_complete(request, pending: Pending) -> None:
     """The factor was verified: now, and only now, the member is signed in."""
     login_abandon(request)
-    login(request, pending.user, backend=pending.backend)
+    services.sign_in(request, pending.user, backend=pending.backend)
     services.login_finalize(request, pending.user, remember=pending.remember)
 
 
 def passkey_login(request, user: User) -> None:
     """A passkey that verified its holder signs them in on its own."""
-    login(request, user, backend=PASSKEY_BACKEND)
+    services.sign_in(request, user, backend=PASSKEY_BACKEND)
     services.login_finalize(request, user, remember=False)
 
 
