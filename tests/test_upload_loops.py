@@ -497,17 +497,23 @@ def test_a_slow_uploader_no_longer_holds_the_worker_after_its_refusal(served):
     from tests.servers import Client as Browser
 
     server, browser, _ = served
-    assert refused_in_full(refused_upload(served))
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     head = (
         f"POST {EDIT} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n"
         f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {BIG}\r\n\r\n"
     ).encode()
-    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
-        slow.sendall(head + bytes(100_000))  # then nothing more for a while
-        assert slow.recv(65536).startswith(b"HTTP/1.1 429 ")
-        page = Browser(server.url, timeout=30).get("/")
-        assert page.status == 200 and page.seconds < 1
+    for _ in range(3):
+        assert refused_in_full(refused_upload(served))
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+            slow.sendall(head + bytes(100_000))  # then nothing more for a while
+            answer = slow.recv(65536)
+            if answer.startswith(b"HTTP/1.1 400 "):
+                continue  # a new picture window opened in between: this body was parsed
+            assert answer.startswith(b"HTTP/1.1 429 ")
+            page = Browser(server.url, timeout=30).get("/")
+            assert page.status == 200 and page.seconds < 1
+            return
+    pytest.fail("no upload was refused in three windows")
 
 
 def test_a_member_uploading_in_a_loop_is_held_to_the_drain_s_rate(served):
