@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.usernames import editor_rename
 
 REGISTER = "/accounts/register/"
 NO_AT = "contain @: you can sign in with your email address"
@@ -64,9 +65,7 @@ def test_the_member_editor_refuses_a_rename_to_the_members_own_address(
     client, administrator, roles
 ):
     target = UserFactory(username="zed", email="zed@example.com")
-    client.force_login(administrator)
-    edit = {"email": target.email, "role": roles["User"].pk, "confirmed": "on", "is_active": "on"}
-    response = client.post("/users/zed/edit/", {**edit, "username": "zed@example.com"})
+    response = editor_rename(client, administrator, target, "zed@example.com", role=roles["User"])
     assert response.status_code == 200
     assert NO_AT in response.content.decode()
     target.refresh_from_db()

@@ -10,7 +10,7 @@ import pytest
 from accounts.models import User
 from accounts.usernames import DEFAULT_IGNORABLE
 from tests.factories import UserFactory
-from tests.usernames import members_named, register
+from tests.usernames import kept_name_survives_an_edit, members_named, register
 
 INVISIBLE = "invisible character"
 MIXED = "Use letters of one alphabet"
@@ -164,14 +164,7 @@ def test_the_member_editor_refuses_a_filler_and_a_kana_letter(client, administra
 def test_a_member_who_has_a_filler_keeps_their_name(client, administrator, roles):
     """Names taken before the rule are kept: an edit that keeps it saves. (The
     site stored names NFKC-normalised: HANGUL FILLER as the jamo filler U+1160.)"""
-    User.objects.bulk_create([User(username="kim\u1160", email="kim@example.com")])
-    member = User.objects.get(email="kim@example.com")
-    client.force_login(administrator)
-    edit = {"email": member.email, "role": roles["Moderator"].pk, "is_active": "on"}
-    response = client.post(f"/users/{member.username}/edit/", {**edit, "username": member.username})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    member.refresh_from_db()
-    assert (member.username, member.role) == ("kim\u1160", roles["Moderator"])
+    kept_name_survives_an_edit(client, administrator, "kim\u1160", role=roles["Moderator"])
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import User
 from tests.factories import UserFactory
-from tests.usernames import members_named, register
+from tests.usernames import editor_rename, kept_name_survives_an_edit, members_named, register
 
 REFUSED = "drawn like punctuation"
 
@@ -55,9 +55,7 @@ def test_names_with_their_scripts_own_modifier_letters_stay_registrable(client, 
 def test_the_member_editor_refuses_the_tatweel(client, administrator, roles):
     UserFactory(username="carol")
     target = UserFactory(username="dave")
-    client.force_login(administrator)
-    edit = {"email": target.email, "role": roles["User"].pk, "confirmed": "on", "is_active": "on"}
-    response = client.post("/users/dave/edit/", {**edit, "username": "carol\u06402"})
+    response = editor_rename(client, administrator, target, "carol\u06402", role=roles["User"])
     assert response.status_code == 200
     assert REFUSED in response.content.decode()
     target.refresh_from_db()
@@ -66,14 +64,7 @@ def test_the_member_editor_refuses_the_tatweel(client, administrator, roles):
 
 def test_a_member_who_has_a_modifier_letter_keeps_their_name(client, administrator, roles):
     """Names taken before the rule are kept: an edit that keeps it saves."""
-    User.objects.bulk_create([User(username="kai\u02bbi", email="kai@example.com")])
-    member = User.objects.get(email="kai@example.com")
-    client.force_login(administrator)
-    edit = {"email": member.email, "role": roles["Moderator"].pk, "is_active": "on"}
-    response = client.post(f"/users/{member.username}/edit/", {**edit, "username": member.username})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    member.refresh_from_db()
-    assert (member.username, member.role) == ("kai\u02bbi", roles["Moderator"])
+    kept_name_survives_an_edit(client, administrator, "kai\u02bbi", role=roles["Moderator"])
 
 
 def test_a_database_check_names_kept_modifier_letters(roles):
